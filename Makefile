@@ -1,0 +1,39 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Everything is installed into .venv by these targets; nothing by hand.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: install run test test-slow lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) -m runtime.cli demo
+
+test: install
+	$(PY) -m pytest -q
+
+test-slow: install
+	$(PY) -m pytest -q -m slow
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: install
+	@if ls benchmarks/bench_*.py >/dev/null 2>&1; then \
+	  for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done; \
+	else echo "no benchmarks yet: they arrive with the performance issue"; fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
