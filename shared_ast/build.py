@@ -31,8 +31,8 @@ from shared_ast.nodes import (
     ELet,
     EList,
     EMatch,
-    EnumCase,
     ENull,
+    EnumCase,
     EPartial,
     EPipe,
     EPipeTarget,
@@ -336,8 +336,9 @@ def record_type(
     language_version: int = CURRENT_LANGUAGE_VERSION,
 ) -> UserType:
     definition = RecordDef(tuple(TypeField(new_id(), n, t) for n, t in fields))
-    return UserType(new_id(), _pos(pos), language_version, type_id or new_id(), name, version,
-                    definition)
+    return UserType(
+        new_id(), _pos(pos), language_version, type_id or new_id(), name, version, definition
+    )
 
 
 def enum_type(
@@ -355,8 +356,9 @@ def enum_type(
             for case, fields in cases
         )
     )
-    return UserType(new_id(), _pos(pos), language_version, type_id or new_id(), name, version,
-                    definition)
+    return UserType(
+        new_id(), _pos(pos), language_version, type_id or new_id(), name, version, definition
+    )
 
 
 def datastore(

@@ -118,7 +118,7 @@ class EList(Expr):
 
 @attrs.frozen
 class RecordField(Node):
-    """One `name: value` entry of a record literal; has its own id so it can be inserted or removed."""
+    """One `name: value` entry of a record literal; its own id lets ops insert or remove it."""
 
     KIND: ClassVar[str] = "record_field"
     name: str
@@ -362,15 +362,47 @@ class EnumCase(Node):
 
 
 EXPR_KINDS: tuple[type[Expr], ...] = (
-    EHole, EInt, EFloat, EString, EBool, ENull, EList, ERecord, EVariable, ELet, EIf,
-    ELambda, ECall, EInfix, EPipeTarget, EPipe, EField, EMatch, EConstructor, EFlag,
-    EPartial, ERightPartial,
+    EHole,
+    EInt,
+    EFloat,
+    EString,
+    EBool,
+    ENull,
+    EList,
+    ERecord,
+    EVariable,
+    ELet,
+    EIf,
+    ELambda,
+    ECall,
+    EInfix,
+    EPipeTarget,
+    EPipe,
+    EField,
+    EMatch,
+    EConstructor,
+    EFlag,
+    EPartial,
+    ERightPartial,
 )
 PATTERN_KINDS: tuple[type[Pattern], ...] = (
-    PVariable, PInt, PFloat, PString, PBool, PNull, PConstructor, PWildcard, PHole,
+    PVariable,
+    PInt,
+    PFloat,
+    PString,
+    PBool,
+    PNull,
+    PConstructor,
+    PWildcard,
+    PHole,
 )
 ELEMENT_KINDS: tuple[type[Node], ...] = (
-    RecordField, LambdaParam, MatchArm, Param, TypeField, EnumCase,
+    RecordField,
+    LambdaParam,
+    MatchArm,
+    Param,
+    TypeField,
+    EnumCase,
 )
 ALL_NODE_KINDS: tuple[type[Node], ...] = EXPR_KINDS + PATTERN_KINDS + ELEMENT_KINDS
 

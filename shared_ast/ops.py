@@ -97,7 +97,7 @@ class SetName(_OnToplevel):
 
 @attrs.frozen
 class SetHandlerSpec(_OnToplevel):
-    """Change what triggers a handler: HTTP method and route, worker queue, cron name and interval."""
+    """Change what triggers a handler: method and route, worker queue, cron name and interval."""
 
     KIND: ClassVar[str] = "set_handler_spec"
     old: HandlerSpec
@@ -159,6 +159,15 @@ class RemoveElement(_OnToplevel):
 
 
 OP_KINDS: tuple[type[Op], ...] = (
-    CreateToplevel, DeleteToplevel, MoveToplevel, ReplaceNode, SetName, SetHandlerSpec,
-    SetType, SetDescription, SetLanguageVersion, InsertElement, RemoveElement,
+    CreateToplevel,
+    DeleteToplevel,
+    MoveToplevel,
+    ReplaceNode,
+    SetName,
+    SetHandlerSpec,
+    SetType,
+    SetDescription,
+    SetLanguageVersion,
+    InsertElement,
+    RemoveElement,
 )

@@ -14,6 +14,7 @@ type's fields).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 import attrs
 
@@ -29,6 +30,7 @@ from shared_ast.nodes import (
     Node,
     NodeId,
     PConstructor,
+    TypeField,
 )
 from shared_ast.toplevels import EnumDef, RecordDef, Toplevel, UserFunction, UserType
 
@@ -50,14 +52,21 @@ LIST_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
-def _field_names(obj: object) -> tuple[str, ...]:
+def _field_names(obj: Node | Toplevel) -> tuple[str, ...]:
     return tuple(a.name for a in attrs.fields(type(obj)))
+
+
+def _evolve(obj: Parent, changes: dict[str, Any]) -> Parent:
+    # attrs.evolve's typing cannot see through the Node | Toplevel union.
+    return attrs.evolve(obj, **changes)
 
 
 def children(parent: Parent) -> Iterator[Node]:
     """The direct child nodes, in field order."""
     if isinstance(parent, UserType):
-        yield from list_field(parent, "cases" if isinstance(parent.definition, EnumDef) else "fields")
+        yield from list_field(
+            parent, "cases" if isinstance(parent.definition, EnumDef) else "fields"
+        )
         return
     for name in _field_names(parent):
         value = getattr(parent, name)
@@ -156,11 +165,13 @@ def with_list_field(parent: Parent, field: str, items: tuple[Node, ...]) -> Pare
     if isinstance(parent, UserType):
         d = parent.definition
         if field == "fields" and isinstance(d, RecordDef):
-            return attrs.evolve(parent, definition=attrs.evolve(d, fields=items))
+            fields = cast(tuple[TypeField, ...], items)
+            return attrs.evolve(parent, definition=attrs.evolve(d, fields=fields))
         if field == "cases" and isinstance(d, EnumDef):
-            return attrs.evolve(parent, definition=attrs.evolve(d, cases=items))
+            cases = cast(tuple[EnumCase, ...], items)
+            return attrs.evolve(parent, definition=attrs.evolve(d, cases=cases))
         raise ValueError(f"type {parent.name} has no list {field!r}")
-    return attrs.evolve(parent, **{field: items})
+    return _evolve(parent, {field: items})
 
 
 def _replace_child(parent: Parent, old: Node, new: Node) -> Parent:
@@ -177,7 +188,7 @@ def _replace_child(parent: Parent, old: Node, new: Node) -> Parent:
         if isinstance(value, tuple) and any(item is old for item in value):
             changes[name] = tuple(new if item is old else item for item in value)
             break
-    return attrs.evolve(parent, **changes)
+    return _evolve(parent, changes)
 
 
 def rebuild_path(path: list[Parent], new_leaf: Parent) -> Parent:

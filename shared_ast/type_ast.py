@@ -149,8 +149,24 @@ class TVar(Type):
 
 
 TYPE_KINDS: tuple[type[Type], ...] = (
-    TUnknown, TInt, TFloat, TBool, TString, TChar, TNull, TDate, TUuid, TResponse,
-    TList, TDict, TOption, TResult, TRecord, TUser, TFn, TVar,
+    TUnknown,
+    TInt,
+    TFloat,
+    TBool,
+    TString,
+    TChar,
+    TNull,
+    TDate,
+    TUuid,
+    TResponse,
+    TList,
+    TDict,
+    TOption,
+    TResult,
+    TRecord,
+    TUser,
+    TFn,
+    TVar,
 )
 
 UNKNOWN = TUnknown()
@@ -197,8 +213,8 @@ def show_type(t: Type, user_names: dict[tuple[int, int], str] | None = None) -> 
         case TResult(ok, err):
             return f"Result<{show_type(ok, user_names)}, {show_type(err, user_names)}>"
         case TRecord(fields):
-            inner = ", ".join(f"{f.name}: {show_type(f.type, user_names)}" for f in fields)
-            return "{" + inner + "}"
+            shown = ", ".join(f"{f.name}: {show_type(f.type, user_names)}" for f in fields)
+            return "{" + shown + "}"
         case TUser(type_id, version):
             name = (user_names or {}).get((type_id, version))
             return f"{name}_v{version}" if name else f"type#{type_id}_v{version}"

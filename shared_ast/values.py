@@ -197,11 +197,7 @@ def values_equal(a: Any, b: Any) -> bool:
     if isinstance(a, FrozenDict):
         return a.keys() == b.keys() and all(values_equal(a[k], b[k]) for k in a)
     if isinstance(a, Variant):
-        return (
-            a.name == b.name
-            and a.type_name == b.type_name
-            and values_equal(a.args, b.args)
-        )
+        return a.name == b.name and a.type_name == b.type_name and values_equal(a.args, b.args)
     if isinstance(a, Response):
         return a.status == b.status and a.headers == b.headers and values_equal(a.body, b.body)
     return bool(a == b)

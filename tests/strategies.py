@@ -43,8 +43,12 @@ def _lib_names() -> list[str]:
 
 def lib_refs() -> st.SearchStrategy[n.LibFnRef]:
     known = st.sampled_from(_lib_names()).map(_parse_ref)
-    unknown = st.builds(n.LibFnRef, st.sampled_from(["Int", "Nope"]), st.sampled_from(["add", "zzz"]),
-                        st.integers(0, 9))
+    unknown = st.builds(
+        n.LibFnRef,
+        st.sampled_from(["Int", "Nope"]),
+        st.sampled_from(["add", "zzz"]),
+        st.integers(0, 9),
+    )
     return st.one_of(known, known, known, unknown)
 
 
@@ -57,8 +61,18 @@ def _parse_ref(q: str) -> n.LibFnRef:
 # ------------------------------------------------------------------- types
 
 base_types = st.sampled_from(
-    [ty.UNKNOWN, ty.INT, ty.FLOAT, ty.BOOL, ty.STRING, ty.CHAR, ty.NULL, ty.DATE, ty.UUID,
-     ty.RESPONSE]
+    [
+        ty.UNKNOWN,
+        ty.INT,
+        ty.FLOAT,
+        ty.BOOL,
+        ty.STRING,
+        ty.CHAR,
+        ty.NULL,
+        ty.DATE,
+        ty.UUID,
+        ty.RESPONSE,
+    ]
 )
 
 
@@ -73,8 +87,11 @@ def types() -> st.SearchStrategy[ty.Type]:
             st.builds(ty.TFn, st.lists(inner, max_size=3).map(tuple), inner),
             st.builds(
                 ty.TRecord,
-                st.lists(st.builds(ty.TRecordField, st.sampled_from(FIELD_NAMES), inner),
-                         max_size=3, unique_by=lambda f: f.name).map(tuple),
+                st.lists(
+                    st.builds(ty.TRecordField, st.sampled_from(FIELD_NAMES), inner),
+                    max_size=3,
+                    unique_by=lambda f: f.name,
+                ).map(tuple),
             ),
             st.builds(ty.TUser, st.integers(1, 3), st.integers(0, 2)),
         ),
@@ -131,19 +148,33 @@ def _tuple_of(s: st.SearchStrategy[Any], max_size: int = 3) -> st.SearchStrategy
 def _extend(inner: st.SearchStrategy[n.Expr]) -> st.SearchStrategy[n.Expr]:
     return st.one_of(
         st.builds(n.EList, _ID, _tuple_of(inner)),
-        st.builds(n.ERecord, _ID, _tuple_of(st.builds(n.RecordField, _ID, st.sampled_from(FIELD_NAMES), inner))),
+        st.builds(
+            n.ERecord,
+            _ID,
+            _tuple_of(st.builds(n.RecordField, _ID, st.sampled_from(FIELD_NAMES), inner)),
+        ),
         st.builds(n.ELet, _ID, names, inner, inner),
         st.builds(n.EIf, _ID, inner, inner, inner),
         st.builds(n.ELambda, _ID, _tuple_of(st.builds(n.LambdaParam, _ID, names), 2), inner),
         st.builds(n.ECall, _ID, lib_refs(), _tuple_of(inner), st.booleans()),
-        st.builds(n.ECall, _ID, st.builds(n.UserFnRef, st.integers(1, 3), st.integers(0, 1)),
-                  _tuple_of(inner), st.booleans()),
+        st.builds(
+            n.ECall,
+            _ID,
+            st.builds(n.UserFnRef, st.integers(1, 3), st.integers(0, 1)),
+            _tuple_of(inner),
+            st.booleans(),
+        ),
         st.builds(n.EInfix, _ID, st.sampled_from([*sorted(OPERATORS), "??"]), inner, inner),
         st.builds(n.EPipe, _ID, inner, _tuple_of(inner)),
         st.builds(n.EField, _ID, inner, st.sampled_from(FIELD_NAMES)),
         st.builds(n.EMatch, _ID, inner, _tuple_of(st.builds(n.MatchArm, _ID, patterns(), inner))),
-        st.builds(n.EConstructor, _ID, st.sampled_from(CTOR_NAMES), _tuple_of(inner, 2),
-                  st.one_of(st.none(), st.builds(n.TypeRef, st.integers(1, 3), st.integers(0, 1)))),
+        st.builds(
+            n.EConstructor,
+            _ID,
+            st.sampled_from(CTOR_NAMES),
+            _tuple_of(inner, 2),
+            st.one_of(st.none(), st.builds(n.TypeRef, st.integers(1, 3), st.integers(0, 1))),
+        ),
         st.builds(n.EFlag, _ID, st.sampled_from(["f", "g"]), inner, inner, inner),
         st.builds(n.EPartial, _ID, texts, inner),
         st.builds(n.ERightPartial, _ID, st.sampled_from(["+", "&&", "|", "=="]), inner),
@@ -162,7 +193,9 @@ def exprs(max_leaves: int = 12) -> st.SearchStrategy[n.Expr]:
 # ---------------------------------------------------------------- toplevels
 
 specs = st.one_of(
-    st.builds(t.HttpSpec, st.sampled_from(["GET", "POST"]), st.sampled_from(["/", "/a/:x", "/b/:a/:b"])),
+    st.builds(
+        t.HttpSpec, st.sampled_from(["GET", "POST"]), st.sampled_from(["/", "/a/:x", "/b/:a/:b"])
+    ),
     st.builds(t.WorkerSpec, st.sampled_from(["q1", "q2"])),
     st.builds(t.CronSpec, st.sampled_from(["daily"]), st.integers(1, 86400)),
     st.builds(t.ReplSpec, st.sampled_from(["repl"])),
@@ -175,17 +208,46 @@ def toplevels(max_leaves: int = 12) -> st.SearchStrategy[t.Toplevel]:
     type_fields = _tuple_of(st.builds(n.TypeField, _ID, st.sampled_from(FIELD_NAMES), types()))
     return st.one_of(
         st.builds(t.Handler, _ID, positions, st.integers(0, 1), specs, body),
-        st.builds(t.UserFunction, _ID, positions, st.integers(0, 1), st.integers(1, 3),
-                  st.sampled_from(["f", "g"]), st.integers(0, 2),
-                  _tuple_of(st.builds(n.Param, _ID, names, types())), types(), body, texts),
-        st.builds(t.UserType, _ID, positions, st.integers(0, 1), st.integers(1, 3),
-                  st.sampled_from(["T", "Color"]), st.integers(0, 2),
-                  st.one_of(
-                      st.builds(t.RecordDef, type_fields),
-                      st.builds(t.EnumDef, _tuple_of(st.builds(n.EnumCase, _ID, st.sampled_from(["Red", "Rgb"]), type_fields))),
-                  )),
-        st.builds(t.Datastore, _ID, positions, st.integers(0, 1), st.sampled_from(["Users"]),
-                  st.integers(0, 2), types()),
+        st.builds(
+            t.UserFunction,
+            _ID,
+            positions,
+            st.integers(0, 1),
+            st.integers(1, 3),
+            st.sampled_from(["f", "g"]),
+            st.integers(0, 2),
+            _tuple_of(st.builds(n.Param, _ID, names, types())),
+            types(),
+            body,
+            texts,
+        ),
+        st.builds(
+            t.UserType,
+            _ID,
+            positions,
+            st.integers(0, 1),
+            st.integers(1, 3),
+            st.sampled_from(["T", "Color"]),
+            st.integers(0, 2),
+            st.one_of(
+                st.builds(t.RecordDef, type_fields),
+                st.builds(
+                    t.EnumDef,
+                    _tuple_of(
+                        st.builds(n.EnumCase, _ID, st.sampled_from(["Red", "Rgb"]), type_fields)
+                    ),
+                ),
+            ),
+        ),
+        st.builds(
+            t.Datastore,
+            _ID,
+            positions,
+            st.integers(0, 1),
+            st.sampled_from(["Users"]),
+            st.integers(0, 2),
+            types(),
+        ),
     ).map(renumber)
 
 
@@ -212,7 +274,9 @@ def _renumber(obj: Any, counter: itertools.count[int]) -> Any:
         if a.name in ("id", "tlid"):
             continue
         val = getattr(obj, a.name)
-        if isinstance(val, tuple | n.Node) or (attrs.has(type(val)) and isinstance(val, t.RecordDef | t.EnumDef)):
+        if isinstance(val, tuple | n.Node) or (
+            attrs.has(type(val)) and isinstance(val, t.RecordDef | t.EnumDef)
+        ):
             changes[a.name] = _renumber(val, counter)
     return attrs.evolve(obj, **changes)
 
@@ -229,8 +293,9 @@ def values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
         st.booleans(),
         st.none(),
         st.builds(v.Char, st.sampled_from(["a", "é", "🇵🇹"])),
-        st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2200, 1, 1))
-        .map(lambda d: d.replace(microsecond=0, tzinfo=dt.UTC)),
+        st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2200, 1, 1)).map(
+            lambda d: d.replace(microsecond=0, tzinfo=dt.UTC)
+        ),
         st.uuids().map(lambda u: uuid.UUID(str(u))),
         st.builds(v.Incomplete, st.one_of(st.none(), st.integers(1, 100))),
         st.builds(v.ErrorValue, texts, st.one_of(st.none(), st.integers(1, 100))),
@@ -241,16 +306,30 @@ def values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
         return st.one_of(
             st.lists(inner, max_size=3).map(tuple),
             st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=3).map(v.FrozenDict),
-            st.builds(v.Variant, st.sampled_from(["Just", "Ok", "Error", "Rgb"]),
-                      st.lists(inner, min_size=1, max_size=2).map(tuple),
-                      st.sampled_from([None, "Color_v0"])),
-            st.builds(v.Response, st.integers(100, 599), inner,
-                      st.lists(st.tuples(texts, texts), max_size=2).map(tuple)),
-            st.builds(v.ErrorRail, st.builds(v.Variant, st.just("Error"), st.tuples(inner)),
-                      st.one_of(st.none(), st.integers(1, 100))),
-            st.builds(v.Closure, st.lists(names, max_size=2, unique=True).map(tuple), exprs(4),
-                      st.dictionaries(names, inner, max_size=2).map(v.FrozenDict),
-                      st.integers(0, 1)),
+            st.builds(
+                v.Variant,
+                st.sampled_from(["Just", "Ok", "Error", "Rgb"]),
+                st.lists(inner, min_size=1, max_size=2).map(tuple),
+                st.sampled_from([None, "Color_v0"]),
+            ),
+            st.builds(
+                v.Response,
+                st.integers(100, 599),
+                inner,
+                st.lists(st.tuples(texts, texts), max_size=2).map(tuple),
+            ),
+            st.builds(
+                v.ErrorRail,
+                st.builds(v.Variant, st.just("Error"), st.tuples(inner)),
+                st.one_of(st.none(), st.integers(1, 100)),
+            ),
+            st.builds(
+                v.Closure,
+                st.lists(names, max_size=2, unique=True).map(tuple),
+                exprs(4),
+                st.dictionaries(names, inner, max_size=2).map(v.FrozenDict),
+                st.integers(0, 1),
+            ),
         )
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)

@@ -64,7 +64,9 @@ def test_editor_does_not_import_runtime_internals() -> None:
         for f, mods in _imported_modules(ROOT / "editor").items()
     }
     offenders = {f: m for f, m in offenders.items() if m}
-    assert offenders == {}, f"the editor speaks the wire protocol, never runtime internals: {offenders}"
+    assert offenders == {}, (
+        f"the editor speaks the wire protocol, never runtime internals: {offenders}"
+    )
 
 
 def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:

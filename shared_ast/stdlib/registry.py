@@ -33,8 +33,8 @@ class LibError(Exception):
     """A domain error inside a library function; the message is shown to the programmer."""
 
 
-class Escape(Exception):  # noqa: N818 - it is control flow, not an error
-    """Raised by `CallContext.apply` to carry an incomplete/error/rail value out of a library call."""
+class Escape(Exception):
+    """Raised by `CallContext.apply` to carry an incomplete, error or rail value out of a call."""
 
     def __init__(self, value: Any) -> None:
         super().__init__(value)

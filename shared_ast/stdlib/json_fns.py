@@ -1,0 +1,181 @@
+"""The `Json` module of the Gloam standard library: reading and writing JSON text.
+
+`Json::parse_v0` turns JSON text into Gloam values, typed `?` because the
+shape is only known at run time:
+
+    object -> Dict (FrozenDict, keys in document order; a repeated key keeps its last value)
+    array  -> List (tuple)
+    number -> Int if written without fraction or exponent and within 64 bits,
+              otherwise Float (so a huge integer id becomes a Float, not an error)
+    string -> String, true/false -> Bool, null -> Null
+
+Invalid JSON is an error that says where (line, column and character
+offset). So are the non-standard `NaN` / `Infinity` tokens Python would
+accept, and strings holding unpaired surrogates (`"\\ud800"`), which are not
+text.
+
+`Json::serialize_v0` writes any data value as compact JSON (no spaces,
+non-ASCII characters written as themselves):
+
+    Int, Float, Bool, String, Null -> the JSON scalar (a Float keeps its
+              fraction: 1.0 is written "1.0"); NaN and the infinities have no
+              JSON form and are an error
+    List -> array, Dict/record -> object (in key order)
+    Just x -> x, Nothing -> null
+    Ok x -> {"Ok": x}, Error e -> {"Error": e}
+    a user enum case -> its name as a string if it has no arguments,
+              else {"Name": [arg, ...]}
+    Char -> string, Date -> "2019-07-28T22:42:36Z", UUID -> its string
+    functions and HTTP responses have no JSON form and are an error
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import uuid
+from typing import Any
+
+from shared_ast.stdlib.bool_fns import describe
+from shared_ast.stdlib.date_fns import format_date
+from shared_ast.stdlib.registry import INT_MAX, INT_MIN, CallContext, LibError, register
+from shared_ast.type_ast import STRING, UNKNOWN, TVar
+from shared_ast.values import Char, FrozenDict, Variant
+
+__all__ = ["from_json", "to_json"]
+
+#: Deeper documents are refused rather than risking Python's recursion limit.
+MAX_DEPTH = 500
+
+# ---------------------------------------------------------------- parsing
+
+
+def _reject_constant(name: str) -> Any:
+    raise LibError(
+        f"Invalid JSON: {name} is not a JSON value; expected a number, string,"
+        " true, false, null, array or object"
+    )
+
+
+def _parse_int(text: str) -> int | float:
+    if len(text.lstrip("-")) > 19:
+        return float(text)
+    n = int(text)
+    return n if INT_MIN <= n <= INT_MAX else float(n)
+
+
+def _convert(v: Any, depth: int) -> Any:
+    """Python's JSON decoding (lists, dicts of pairs) to Gloam values."""
+    if depth > MAX_DEPTH:
+        raise LibError(f"Invalid JSON: nested deeper than {MAX_DEPTH} levels")
+    if isinstance(v, str):
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise LibError(
+                "Invalid JSON: a string holds an unpaired surrogate escape (like \\ud800),"
+                " which is not text"
+            ) from e
+        return v
+    if isinstance(v, list):
+        return tuple(_convert(x, depth + 1) for x in v)
+    if isinstance(v, _Pairs):
+        return FrozenDict({_convert(k, depth + 1): _convert(x, depth + 1) for k, x in v.pairs})
+    return v
+
+
+class _Pairs:
+    """An object as decoded, before conversion (keeps every pair in order)."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+def from_json(text: str) -> Any:
+    """The Gloam value of JSON `text`, or a `LibError` saying what is wrong and where."""
+    try:
+        raw = json.loads(
+            text,
+            object_pairs_hook=_Pairs,
+            parse_int=_parse_int,
+            parse_constant=_reject_constant,
+        )
+    except json.JSONDecodeError as e:
+        raise LibError(
+            f"Invalid JSON at line {e.lineno}, column {e.colno} (character {e.pos}): {e.msg}"
+        ) from e
+    except RecursionError as e:
+        raise LibError("Invalid JSON: nested too deeply to read") from e
+    return _convert(raw, 0)
+
+
+# ---------------------------------------------------------------- serializing
+
+
+def _float_json(x: float) -> float:
+    if math.isnan(x) or math.isinf(x):
+        shown = "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+        raise LibError(f"Cannot serialize {shown} to JSON: JSON has no such number")
+    return x
+
+
+def _plain(v: Any, depth: int) -> Any:
+    """A Gloam value as plain Python data that `json.dumps` writes as documented above."""
+    if depth > MAX_DEPTH:
+        raise LibError(
+            f"Cannot serialize to JSON: the value is nested deeper than {MAX_DEPTH} levels"
+        )
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return _float_json(v)
+    if isinstance(v, tuple):
+        return [_plain(x, depth + 1) for x in v]
+    if isinstance(v, FrozenDict):
+        return {k: _plain(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, Char):
+        return v.text
+    if isinstance(v, dt.datetime):
+        return format_date(v)
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if isinstance(v, Variant):
+        if v.type_name is None:
+            if v.name == "Just" and len(v.args) == 1:
+                return _plain(v.args[0], depth + 1)
+            if v.name == "Nothing":
+                return None
+            if v.name in ("Ok", "Error") and len(v.args) == 1:
+                return {v.name: _plain(v.args[0], depth + 1)}
+        if not v.args:
+            return v.name
+        return {v.name: [_plain(a, depth + 1) for a in v.args]}
+    raise LibError(f"Cannot serialize {describe(v)} to JSON: it has no JSON form")
+
+
+def to_json(v: Any) -> str:
+    """`v` as compact JSON text, or a `LibError` if some part of it has no JSON form."""
+    plain = _plain(v, 0)
+    return json.dumps(plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- functions
+
+
+@register(
+    "Json", "parse", 0, [("json", STRING)], UNKNOWN,
+    "Parses JSON text (objects become Dicts, arrays Lists); an error if it is not JSON.",
+)
+def parse_v0(ctx: CallContext, text: str) -> Any:
+    return from_json(text)
+
+
+@register(
+    "Json", "serialize", 0, [("value", TVar("a"))], STRING,
+    "Writes value as compact JSON (Just x as x, Nothing as null, Ok x as {\"Ok\": x}).",
+)
+def serialize_v0(ctx: CallContext, value: Any) -> str:
+    return to_json(value)
