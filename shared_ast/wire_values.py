@@ -1,0 +1,557 @@
+"""Runtime values on the wire, and the JSON checks the whole wire format shares.
+
+`shared_ast.wire` is the public face of the wire format; this module is the
+layer under it. It holds:
+
+- `WireError`, the one error every decoder raises, with the path to the bad field;
+- the strict readers of JSON scalars (`true` is not an Int, `1` is not a Bool,
+  `"1"` is not an Int) that the node converter in `wire` uses as cattrs hooks;
+- `ValueCodec`, which encodes runtime values (`shared_ast.values`).
+
+Values are plain Python objects (an Int is an `int`, a List a `tuple`), not a
+class hierarchy cattrs could walk, so they get a codec of their own: each value
+is an object tagged by `"kind"` (the keys of `VALUE_KINDS`). A closure carries
+its body as an expression node, so the codec is built with the expression
+codec of `wire`, which keeps this module free of the converter.
+
+Floats that JSON cannot spell (NaN, ±Infinity) travel as the strings "NaN",
+"Infinity" and "-Infinity", so every document is standard JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+import sys
+import threading
+import uuid as _uuid
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import attrs
+import regex  # type: ignore[import-untyped]
+
+from shared_ast import values as v
+from shared_ast.nodes import Expr
+
+__all__ = [
+    "MAX_NESTING",
+    "VALUE_KINDS",
+    "Json",
+    "LiveValuesLike",
+    "Problem",
+    "ValueCodec",
+    "WireError",
+    "bool_in",
+    "check_nesting",
+    "expect",
+    "float_in",
+    "float_out",
+    "found",
+    "int_in",
+    "json_type",
+    "nested_decode",
+    "nested_encode",
+    "stack_room",
+    "str_in",
+    "unexpected_fields",
+]
+
+Json = Any
+"""What `json.loads` returns: dict, list, str, int, float, bool or None, nested."""
+
+
+class WireError(ValueError):
+    """JSON that is not a valid encoding, with the path to the (first) bad field.
+
+    `errors` holds every (path, message) found; `path` and `message` are the first.
+    """
+
+    def __init__(self, message: str, path: str = "$",
+                 errors: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message, path)
+        self.message = message
+        self.path = path
+        self.errors = errors or ((path, message),)
+
+    def __str__(self) -> str:
+        more = len(self.errors) - 1
+        extra = f" (and {more} more error{'s' if more > 1 else ''})" if more else ""
+        return f"at {self.path}: {self.message}{extra}"
+
+
+class Problem(Exception):
+    """What is wrong with one JSON scalar; the caller knows where it is and adds the path."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def json_type(raw: object) -> str:
+    """The JSON name of what was found, for "expected X, got Y"."""
+    match raw:
+        case bool():
+            return "boolean"
+        case int():
+            return "integer"
+        case float():
+            return "number"
+        case str():
+            return "string"
+        case None:
+            return "null"
+        case list():
+            return "array"
+        case dict():
+            return "object"
+    return type(raw).__name__
+
+
+def found(raw: object) -> str:
+    """What was found, for "expected X, got Y": the JSON type, and a short scalar's text."""
+    kind = json_type(raw)
+    match raw:
+        case str() if len(raw) <= 40:
+            return f"{kind} {json.dumps(raw, ensure_ascii=False)}"
+        case bool() | float():
+            return f"{kind} {json.dumps(raw)}"
+        case int() if abs(raw) < 10**40:  # str() of a huge int may be refused
+            return f"{kind} {raw}"
+    return kind
+
+
+def expect(description: str, raw: object) -> NoReturn:
+    raise Problem(f"expected {description}, got {found(raw)}")
+
+
+def unexpected_fields(keys: list[Any]) -> str:
+    """The message for keys an object must not have; reported at the object's path."""
+    return f"unexpected field{'s' if len(keys) > 1 else ''} " + ", ".join(map(repr, keys))
+
+
+# ----------------------------------------------------------------- nesting
+
+#: How many arrays and objects deep a payload may be. Every encoder refuses to
+#: write deeper, so whatever was written can be read back.
+MAX_NESTING = 1000
+# The converter spends up to ~9 Python frames per level of JSON; Python's
+# default limit of 1000 frames would stop at ~100 nested lets.
+_FRAMES_NEEDED = 20 * MAX_NESTING
+
+T = TypeVar("T")
+
+
+class _StackRoom:
+    """Raises the recursion limit while any wire call runs, restoring it after the last.
+
+    Counted, so that overlapping calls from several threads restore the limit
+    only once, and only if nobody else changed it meanwhile.
+    """
+
+    def __init__(self, frames: int) -> None:
+        self._frames = frames
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._saved = sys.getrecursionlimit()
+                if self._saved < self._frames:
+                    sys.setrecursionlimit(self._frames)
+            self._users += 1
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and sys.getrecursionlimit() == self._frames:
+                sys.setrecursionlimit(self._saved)
+
+
+#: `with stack_room:` gives a call room to recurse through `MAX_NESTING` levels.
+stack_room = _StackRoom(_FRAMES_NEEDED)
+
+
+def check_nesting(raw: Json, path: str) -> None:
+    """Refuse JSON nested deeper than `MAX_NESTING`, before anything recurses into it."""
+    # Entries are (value, depth, parent entry, key): the path is built only on failure.
+    stack: list[tuple[Json, int, Any, object]] = [(raw, 0, None, None)]
+    while stack:
+        entry = stack.pop()
+        value, depth = entry[0], entry[1]
+        if isinstance(value, dict | list):
+            if depth >= MAX_NESTING:
+                raise WireError(f"nested more than {MAX_NESTING} levels deep",
+                                _path_of(entry, path))
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((child, depth + 1, entry, key) for key, child in pairs)
+
+
+def _path_of(entry: tuple[Json, int, Any, object], root: str) -> str:
+    keys = []
+    while entry[2] is not None:
+        keys.append(entry[3])
+        entry = entry[2]
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in reversed(keys))
+
+
+def nested_decode(raw: Json, path: str, decode: Callable[[Json, str], T]) -> T:
+    """Run a decoder with room to recurse through anything `MAX_NESTING` deep."""
+    check_nesting(raw, path)
+    with stack_room:
+        try:
+            return decode(raw, path)
+        except WireError:
+            raise
+        except RecursionError:
+            raise WireError("nested too deeply", path) from None
+        except Exception as exc:
+            # The contract of every decoder: WireError and nothing else, whatever the input.
+            raise WireError(f"cannot decode ({type(exc).__name__}: {exc})", path) from None
+
+
+def nested_encode(obj: T, encode: Callable[[T], Json]) -> Json:
+    """Run an encoder with room to recurse, refusing output too deep to decode."""
+    with stack_room:
+        try:
+            raw = encode(obj)
+        except RecursionError:
+            raise WireError(f"cannot encode: nested more than {MAX_NESTING} levels deep") \
+                from None
+    try:
+        check_nesting(raw, "$")
+    except WireError as exc:
+        raise WireError(f"cannot encode: {exc.message}", exc.path) from None
+    return raw
+
+
+# ----------------------------------------------------------------- scalars
+# Each reader takes an ignored second argument so that it is a cattrs hook too.
+
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def int_in(raw: object, _: object = None) -> int:
+    # bool is a subclass of int in Python, but `true` is not an Int.
+    if type(raw) is not int:
+        expect("an integer", raw)
+    return raw
+
+
+def bool_in(raw: object, _: object = None) -> bool:
+    if type(raw) is not bool:
+        expect("a boolean", raw)
+    return raw
+
+
+def str_in(raw: object, _: object = None) -> str:
+    if type(raw) is not str:
+        expect("a string", raw)
+    return raw
+
+
+def float_in(raw: object, _: object = None) -> float:
+    # JSON does not tell 1 from 1.0, so an integer is a fine Float.
+    if type(raw) is float:
+        return raw
+    if type(raw) is int:
+        try:
+            return float(raw)
+        except OverflowError:
+            raise Problem("number too large for a float") from None
+    if type(raw) is str and raw in _NON_FINITE:
+        return _NON_FINITE[raw]
+    expect('a number (or "NaN", "Infinity", "-Infinity")', raw)
+
+
+def float_out(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _optional_int_in(raw: Json) -> int | None:
+    return None if raw is None else int_in(raw)
+
+
+def _optional_str_in(raw: Json) -> str | None:
+    return None if raw is None else str_in(raw)
+
+
+def _grapheme_in(raw: Json) -> str:
+    if regex.fullmatch(r"\X", str_in(raw)) is None:
+        raise Problem(f"expected one character (grapheme cluster), got {raw!r}")
+    return str(raw)
+
+
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z", re.ASCII)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
+_NODE_ID_KEY = re.compile(r"-?(0|[1-9][0-9]*)", re.ASCII)
+
+
+def _date_out(d: _dt.datetime) -> str:
+    # A naive datetime is taken to be UTC already; an aware one is converted.
+    if d.tzinfo is not None:
+        d = d.astimezone(_dt.UTC)
+    text = f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+    return f"{text}.{d.microsecond:06d}Z" if d.microsecond else text + "Z"
+
+
+def _date_in(raw: Json) -> _dt.datetime:
+    m = _DATE.fullmatch(str_in(raw))
+    if m is None:
+        raise Problem(f'expected a UTC date like "2019-07-28T22:42:36Z", got {raw!r}')
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    micro = int((m.group(7) or "0").ljust(6, "0"))
+    try:
+        return _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=_dt.UTC)
+    except ValueError as exc:
+        raise Problem(f"not a valid date: {raw!r} ({exc})") from None
+
+
+def _uuid_in(raw: Json) -> _uuid.UUID:
+    if _UUID.fullmatch(str_in(raw)) is None:
+        raise Problem(f"expected a lowercase hyphenated UUID, got {raw!r}")
+    return _uuid.UUID(raw)
+
+
+# ------------------------------------------------------------------ values
+
+#: Every value kind and its fields, in the order they are written. All are required.
+VALUE_KINDS: dict[str, tuple[str, ...]] = {
+    "int": ("value",),
+    "float": ("value",),
+    "bool": ("value",),
+    "string": ("value",),
+    "null": (),
+    "list": ("items",),
+    "dict": ("entries",),
+    "char": ("text",),
+    "variant": ("name", "args", "type_name"),
+    "closure": ("params", "body", "env", "language_version"),
+    "date": ("value",),
+    "uuid": ("value",),
+    "response": ("status", "body", "headers"),
+    "datastore": ("name", "version"),
+    "incomplete": ("node_id",),
+    "error": ("message", "node_id"),
+    "error_rail": ("value", "node_id"),
+}
+
+
+def _at(path: str, read: Callable[[Json], Any], raw: Json) -> Any:
+    try:
+        return read(raw)
+    except Problem as exc:
+        raise WireError(exc.message, path) from None
+
+
+def _list_in(raw: Json, path: str) -> list[Json]:
+    if not isinstance(raw, list):
+        raise WireError(f"expected an array, got {found(raw)}", path)
+    return raw
+
+
+def _object_in(raw: Json, path: str, fields: tuple[str, ...] | None = None) -> dict[str, Json]:
+    """A JSON object; with `fields`, one that has exactly those (besides "kind")."""
+    if not isinstance(raw, dict):
+        raise WireError(f"expected an object, got {found(raw)}", path)
+    if fields is not None:
+        for name in fields:
+            if name not in raw:
+                raise WireError("missing field", f"{path}.{name}")
+        unexpected = [key for key in raw if key != "kind" and key not in fields]
+        if unexpected:
+            raise WireError(unexpected_fields(unexpected), path)
+    return raw
+
+
+def _strs_in(raw: Json, path: str) -> tuple[str, ...]:
+    return tuple(_at(f"{path}[{i}]", str_in, x) for i, x in enumerate(_list_in(raw, path)))
+
+
+def _headers_in(raw: Json, path: str) -> tuple[tuple[str, str], ...]:
+    headers = []
+    for i, pair in enumerate(_list_in(raw, path)):
+        strs = _strs_in(pair, f"{path}[{i}]")
+        if len(strs) != 2:
+            raise WireError(f"expected a [name, value] pair, got {len(strs)} items",
+                            f"{path}[{i}]")
+        headers.append((strs[0], strs[1]))
+    return tuple(headers)
+
+
+class LiveValuesLike(Protocol):
+    """Node id → (value, taken): a mapping of pairs, or the evaluator's `LiveValues`,
+    whose entries have `.value` and `.taken`."""
+
+    def items(self) -> Iterable[tuple[int, Any]]: ...
+
+
+@attrs.frozen
+class ValueCodec:
+    """Runtime values to and from tagged JSON objects.
+
+    A closure's body is an expression node, so the codec is given the
+    expression codec (`shared_ast.wire` builds the one it uses).
+    """
+
+    encode_expr: Callable[[Expr], Json]
+    decode_expr: Callable[[Json, str], Expr]
+
+    def encode(self, value: Any) -> Json:
+        return nested_encode(value, self._encode)
+
+    def decode(self, raw: Json, path: str = "$") -> Any:
+        return nested_decode(raw, path, self._decode)
+
+    def encode_live(self, live: LiveValuesLike) -> Json:
+        return nested_encode(live, self._encode_live)
+
+    def decode_live(self, raw: Json, path: str = "$") -> dict[int, tuple[Any, bool]]:
+        return nested_decode(raw, path, self._decode_live)
+
+    def _encode_live(self, live: LiveValuesLike) -> Json:
+        out = {}
+        for node_id, entry in live.items():
+            value, taken = entry if isinstance(entry, tuple) else (entry.value, entry.taken)
+            out[str(node_id)] = {"value": self._encode(value), "taken": taken}
+        return out
+
+    def _decode_live(self, raw: Json, path: str) -> dict[int, tuple[Any, bool]]:
+        live: dict[int, tuple[Any, bool]] = {}
+        for key, entry in _object_in(raw, path).items():
+            at = f"{path}.{key}"
+            if not isinstance(key, str) or _NODE_ID_KEY.fullmatch(key) is None:
+                raise WireError(f"expected a node id in decimal, got {key!r}", at)
+            fields = _object_in(entry, at, ("value", "taken"))
+            if "kind" in fields:
+                raise WireError(unexpected_fields(["kind"]), at)
+            live[int(key)] = (self._decode(fields["value"], f"{at}.value"),
+                              _at(f"{at}.taken", bool_in, fields["taken"]))
+        return live
+
+    def _encode(self, value: Any) -> Json:
+        enc = self._encode
+        match value:
+            case bool():
+                return {"kind": "bool", "value": value}
+            case int():
+                return {"kind": "int", "value": int(value)}
+            case float():
+                return {"kind": "float", "value": float_out(value)}
+            case str():
+                return {"kind": "string", "value": value}
+            case None:
+                return {"kind": "null"}
+            case tuple():
+                return {"kind": "list", "items": [enc(x) for x in value]}
+            case v.FrozenDict():
+                return {"kind": "dict", "entries": {k: enc(x) for k, x in value.items()}}
+            case v.Char():
+                return {"kind": "char", "text": value.text}
+            case v.Variant():
+                return {"kind": "variant", "name": value.name,
+                        "args": [enc(x) for x in value.args], "type_name": value.type_name}
+            case v.Closure():
+                return {"kind": "closure", "params": list(value.params),
+                        "body": self.encode_expr(value.body),
+                        "env": {k: enc(x) for k, x in value.env.items()},
+                        "language_version": value.language_version}
+            case _dt.datetime():
+                return {"kind": "date", "value": _date_out(value)}
+            case _uuid.UUID():
+                return {"kind": "uuid", "value": str(value)}
+            case v.Response():
+                return {"kind": "response", "status": value.status, "body": enc(value.body),
+                        "headers": [[k, x] for k, x in value.headers]}
+            case v.DatastoreRef():
+                return {"kind": "datastore", "name": value.name, "version": value.version}
+            case v.Incomplete():
+                return {"kind": "incomplete", "node_id": value.node_id}
+            case v.ErrorValue():
+                return {"kind": "error", "message": value.message, "node_id": value.node_id}
+            case v.ErrorRail():
+                return {"kind": "error_rail", "value": enc(value.value),
+                        "node_id": value.node_id}
+        raise WireError(f"cannot encode a {type(value).__name__} as a value")
+
+    def _items(self, raw: Json, path: str) -> tuple[Any, ...]:
+        return tuple(self._decode(x, f"{path}[{i}]") for i, x in enumerate(_list_in(raw, path)))
+
+    def _entries(self, raw: Json, path: str) -> v.FrozenDict:
+        entries = _object_in(raw, path)
+        for key in entries:
+            if type(key) is not str:
+                raise WireError(f"expected string keys, got {key!r}", path)
+        return v.FrozenDict({k: self._decode(x, f"{path}.{k}") for k, x in entries.items()})
+
+    def _decode(self, raw: Json, path: str) -> Any:
+        if not isinstance(raw, dict):
+            raise WireError(f"expected an object, got {found(raw)}", path)
+        if "kind" not in raw:
+            raise WireError("missing field", f"{path}.kind")
+        kind = raw["kind"]
+        if type(kind) is not str:
+            raise WireError(f"expected the kind as a string, got {found(kind)}", path)
+        if kind not in VALUE_KINDS:
+            raise WireError(
+                f"unknown kind {kind!r} (expected one of: {', '.join(VALUE_KINDS)})", path)
+        obj = _object_in(raw, path, VALUE_KINDS[kind])
+
+        def get(name: str, read: Callable[[Json], Any]) -> Any:
+            return _at(f"{path}.{name}", read, obj[name])
+
+        match kind:
+            case "int":
+                return get("value", int_in)
+            case "float":
+                return get("value", float_in)
+            case "bool":
+                return get("value", bool_in)
+            case "string":
+                return get("value", str_in)
+            case "null":
+                return None
+            case "list":
+                return self._items(obj["items"], f"{path}.items")
+            case "dict":
+                return self._entries(obj["entries"], f"{path}.entries")
+            case "char":
+                return v.Char(get("text", _grapheme_in))
+            case "variant":
+                return v.Variant(get("name", str_in), self._items(obj["args"], f"{path}.args"),
+                                 get("type_name", _optional_str_in))
+            case "closure":
+                return v.Closure(_strs_in(obj["params"], f"{path}.params"),
+                                 self.decode_expr(obj["body"], f"{path}.body"),
+                                 self._entries(obj["env"], f"{path}.env"),
+                                 get("language_version", int_in))
+            case "date":
+                return get("value", _date_in)
+            case "uuid":
+                return get("value", _uuid_in)
+            case "response":
+                return v.Response(get("status", int_in), self._decode(obj["body"], f"{path}.body"),
+                                  _headers_in(obj["headers"], f"{path}.headers"))
+            case "datastore":
+                return v.DatastoreRef(get("name", str_in), get("version", int_in))
+            case "incomplete":
+                return v.Incomplete(get("node_id", _optional_int_in))
+            case "error":
+                return v.ErrorValue(get("message", str_in), get("node_id", _optional_int_in))
+            case "error_rail":
+                rail = self._decode(obj["value"], f"{path}.value")
+                if not isinstance(rail, v.Variant):
+                    raise WireError(f"expected a variant, got {v.type_name_of(rail)}",
+                                    f"{path}.value")
+                return v.ErrorRail(rail, get("node_id", _optional_int_in))
+        raise AssertionError(f"VALUE_KINDS lists {kind!r} but ValueCodec does not read it")
