@@ -1,0 +1,540 @@
+"""What an evaluation carries besides the tree: limits, recordings, scopes.
+
+- `Budget`: how many nodes an evaluation may evaluate and how deeply calls may
+  nest, so that runaway code (an infinite recursion, a loop of a billion
+  steps) ends with a clear error value instead of hanging or crashing Python.
+- `LiveValues`: the value every node took, for the editor's live values;
+  branches that did not run are *previewed* and recorded with `taken=False`.
+- `ImpureLog`: the results of library calls that are not pure (random
+  numbers, UUIDs, the clock), recorded for a trace and replayed from it, so
+  that re-running a trace on edited code is deterministic.
+- `Env`: the variables in scope, a chain of bindings over a base mapping, so
+  that binding a name costs the same however many names are in scope.
+- `Machine`: the state of one evaluation (mode, version, counters) and the
+  calls that change it: applying a closure, calling a user function,
+  calling a library function (argument checks, previews, the impure log).
+- `LibraryCallContext`: the `ctx` a library function receives; its `apply`
+  calls a lambda back through the machine.
+- `recursion_headroom`: the Python recursion limit the evaluator needs,
+  raised while evaluations run and restored after the last one ends.
+
+What each node kind means is `shared_ast.evaluator`, which subclasses `Machine`.
+Previews: when recording live values, a branch that did not run is evaluated
+with its own step budget, impure library calls give `Incomplete` and user
+functions are not entered, so a preview can never change a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import attrs
+
+import shared_ast.stdlib  # noqa: F401 - importing the package fills LIBRARY
+from shared_ast.nodes import ELambda, Expr, NodeId
+from shared_ast.program import Program
+from shared_ast.stdlib.registry import LIBRARY, Escape, LibError, LibFunction
+from shared_ast.toplevels import UserFunction
+from shared_ast.value_types import describe_value, type_phrase, value_fits
+from shared_ast.values import (
+    Closure,
+    DatastoreRef,
+    ErrorValue,
+    FrozenDict,
+    Incomplete,
+    first_special,
+    is_special,
+    values_equal,
+)
+
+__all__ = [
+    "MAX_NESTING",
+    "NO_PIPE",
+    "Budget",
+    "Env",
+    "EvaluationStopped",
+    "ImpureCall",
+    "ImpureLog",
+    "LibraryCallContext",
+    "LiveValue",
+    "LiveValues",
+    "Machine",
+    "recursion_headroom",
+]
+
+# ------------------------------------------------------------------- budget
+
+
+@attrs.define
+class Budget:
+    """Limits of one evaluation, and what it has spent so far.
+
+    `steps` counts evaluated nodes, `depth` the user-function and lambda calls
+    currently nested. A budget is mutable on purpose: evaluations that share
+    one (the handler and everything it calls for one request) share its limit.
+    """
+
+    max_steps: int = 1_000_000
+    max_depth: int = 400
+    steps: int = 0
+    depth: int = 0
+
+    def steps_exhausted(self, node_id: NodeId | None) -> ErrorValue:
+        return ErrorValue(
+            f"Stopped after {self.max_steps} steps: the code took too long to run. "
+            "Is there an infinite loop?",
+            node_id,
+        )
+
+    def depth_exhausted(self, node_id: NodeId | None) -> ErrorValue:
+        return ErrorValue(
+            f"Stopped: recursion deeper than {self.max_depth} calls. "
+            "Is there an infinite recursion?",
+            node_id,
+        )
+
+
+class EvaluationStopped(BaseException):
+    """Unwinds a whole evaluation (budget spent, nesting too deep) to `evaluate`, with its value.
+
+    A BaseException, so that a library function's `except Exception` cannot
+    swallow it and keep a runaway loop going.
+    """
+
+    def __init__(self, value: ErrorValue) -> None:
+        super().__init__(value.message)
+        self.value = value
+
+
+# -------------------------------------------------------------- live values
+
+
+@attrs.frozen
+class LiveValue:
+    """The value a node took; `taken` is False for a preview of a branch that did not run."""
+
+    value: Any
+    taken: bool
+
+
+class LiveValues:
+    """Per node id, the first value the node took (a lambda body shows its first call).
+
+    Only nodes of the toplevel being run are recorded: the bodies of user
+    functions it calls run unrecorded (their live values come from running
+    the function itself with the arguments of a trace).
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[NodeId, LiveValue] = {}
+
+    def record(self, node_id: NodeId, value: Any, taken: bool) -> None:
+        if node_id not in self._values:
+            self._values[node_id] = LiveValue(value, taken)
+
+    def get(self, node_id: NodeId) -> LiveValue | None:
+        return self._values.get(node_id)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[NodeId]:
+        return iter(self._values)
+
+    def items(self) -> Iterator[tuple[NodeId, LiveValue]]:
+        return iter(self._values.items())
+
+
+# --------------------------------------------------------------- impure log
+
+
+@attrs.frozen
+class ImpureCall:
+    """One call of an impure library function: its qualified name, arguments and result."""
+
+    name: str
+    args: tuple[Any, ...]
+    result: Any
+
+
+class ImpureLog:
+    """Records impure library calls, or replays them from a trace.
+
+    Record mode (`ImpureLog()`): every impure call runs and is appended to
+    `calls`. Replay mode (`ImpureLog(recorded)`): a call takes the result of
+    the earliest recorded call not yet replayed with the same function name
+    and equal arguments, so that unchanged code replays exactly and edited
+    code replays whatever still lines up; a call with no such record runs for
+    real. Replay mode records too, so `calls` is always this run's complete log.
+    """
+
+    def __init__(self, recorded: Sequence[ImpureCall] | None = None) -> None:
+        self.calls: list[ImpureCall] = []
+        self._pending: list[ImpureCall] = list(recorded or ())
+
+    @property
+    def replaying(self) -> bool:
+        return bool(self._pending)
+
+    def replay(self, name: str, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        """(True, recorded result) for the next matching recorded call, else (False, None)."""
+        for i, call in enumerate(self._pending):
+            if call.name == name and values_equal(call.args, args):
+                del self._pending[i]
+                return True, call.result
+        return False, None
+
+    def append(self, name: str, args: tuple[Any, ...], result: Any) -> None:
+        self.calls.append(ImpureCall(name, args, result))
+
+
+# --------------------------------------------------------------------- scope
+
+
+_MISSING: Any = object()
+
+
+class Env:
+    """Variables in scope: a chain of single bindings over a base mapping.
+
+    Binding is O(1) and never copies; lookups walk the chain, which is as long
+    as the lets and parameters of the code being run, not the whole program.
+    A closure captures a flattened copy (`as_frozen`), made once per lambda.
+    """
+
+    __slots__ = ("_base", "_name", "_parent", "_value")
+
+    def __init__(
+        self,
+        base: Mapping[str, Any],
+        name: str | None = None,
+        value: Any = None,
+        parent: Env | None = None,
+    ) -> None:
+        self._base = base
+        self._name = name
+        self._value = value
+        self._parent = parent
+
+    def bind(self, name: str, value: Any) -> Env:
+        return Env(self._base, name, value, self)
+
+    def bind_all(self, bindings: Sequence[tuple[str, Any]]) -> Env:
+        env = self
+        for name, value in bindings:
+            env = env.bind(name, value)
+        return env
+
+    def lookup(self, name: str) -> Any:
+        """The value bound to `name`, or `Env.MISSING`."""
+        env: Env | None = self
+        while env is not None and env._name is not None:
+            if env._name == name:
+                return env._value
+            env = env._parent
+        return self._base.get(name, _MISSING)
+
+    MISSING = _MISSING
+
+    def as_frozen(self) -> FrozenDict:
+        if self._name is None and isinstance(self._base, FrozenDict):
+            return self._base
+        merged = dict(self._base)
+        chain: list[Env] = []
+        env: Env | None = self
+        while env is not None and env._name is not None:
+            chain.append(env)
+            env = env._parent
+        # Oldest first, so that an inner binding shadows an outer one.
+        for link in reversed(chain):
+            assert link._name is not None
+            merged[link._name] = link._value
+        return FrozenDict(merged)
+
+
+# --------------------------------------------------- library call context
+
+
+class ClosureRunner(Protocol):
+    """The part of the evaluator a library call may use: calling a function value."""
+
+    def apply_function(self, fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any: ...
+
+
+@attrs.frozen
+class LibraryCallContext:
+    """The `ctx` of one library call (implements `stdlib.registry.CallContext`).
+
+    `call_id` is the call node, so an error inside the lambda that has no
+    better node (a wrong number of arguments) points at the call. `host` is
+    what the runtime lends library functions (datastores, queues; see
+    `stdlib.host`), None where there is no runtime (tests, editor previews).
+    """
+
+    runner: ClosureRunner
+    call_id: NodeId | None
+    host: Any = None
+
+    def apply(self, fn: Any, args: tuple[Any, ...]) -> Any:
+        result = self.runner.apply_function(fn, tuple(args), self.call_id)
+        if is_special(result):
+            raise Escape(result)
+        return result
+
+
+
+
+# ------------------------------------------------------------------ machine
+
+#: How deeply evaluation may nest (expressions inside expressions, across
+#: calls) before it stops with an error value; keeps Python's stack safe.
+#: One unit is about two Python frames: an expression costs one, a call of a
+#: closure one more, a library call (which may call closures back) four.
+MAX_NESTING = 3000
+_CLOSURE_NESTING = 1
+_LIBRARY_NESTING = 4
+
+#: The pipe target outside any pipe step; `None` would not do, it is a real value (Null).
+NO_PIPE: Any = object()
+
+
+class Machine:
+    """The state of one evaluation, and the calls that change it.
+
+    `version` is the language version of the code being run, `recording`
+    whether node values go to `live` (only in the toplevel being run), and
+    `preview` whether this is a preview of a branch that did not run.
+    Calls (of closures, user functions, library functions) live here because
+    they are where that state changes; what each node kind means is
+    `shared_ast.evaluator`, which defines `eval`.
+    """
+
+    def __init__(
+        self,
+        program: Program | None,
+        budget: Budget,
+        live: LiveValues | None,
+        impure: ImpureLog | None,
+        language_version: int,
+        host: Any = None,
+    ) -> None:
+        self.program = program if program is not None else Program()
+        self.budget = budget
+        self.live = live
+        self.impure = impure
+        self.host = host
+        self.version = language_version
+        self.recording = live is not None
+        self.preview = False
+        self.nesting = 0
+        # Previews spend their own budget, so they can never stop the real evaluation.
+        self._preview_budget = Budget(budget.max_steps, budget.max_depth)
+        # id(lambda body) → the lambda, to record its parameters' values when it is called.
+        self.lambdas: dict[int, ELambda] = {}
+
+    # ------------------------------------------------------------ entry points
+
+    def run(self, thunk: Callable[[], Any], node_id: NodeId | None) -> Any:
+        with recursion_headroom():
+            try:
+                return thunk()
+            except EvaluationStopped as stop:
+                return stop.value
+            except RecursionError:
+                return ErrorValue("Stopped: the code is nested too deeply to run", node_id)
+            except Exception as exc:  # the evaluator is total: a bug here is still a value
+                return ErrorValue(f"internal error in the evaluator: {type(exc).__name__}: {exc}",
+                                  node_id)
+
+    def eval(self, e: Expr, env: Env, pipe: Any) -> Any:
+        """The value of `e`; the evaluator's dispatch over node kinds."""
+        raise NotImplementedError
+
+    def record(self, node_id: NodeId, value: Any) -> None:
+        if self.recording and self.live is not None:
+            self.live.record(node_id, value, not self.preview)
+
+    def preview_eval(self, e: Expr, env: Env, pipe: Any) -> None:
+        """Evaluate a branch that did not run, only for its live values."""
+        if not self.recording or self.live is None or e.id in self.live:
+            return
+        saved = (self.preview, self.budget, self.version)
+        if not self.preview:
+            self._preview_budget.depth = self.budget.depth
+            self.budget = self._preview_budget
+            self.preview = True
+        # Whatever a preview runs into (its budget, a bug) ends the preview, never the evaluation.
+        with contextlib.suppress(EvaluationStopped, Exception):
+            self.eval(e, env, pipe)
+        self.preview, self.budget, self.version = saved
+
+    def preview_all(self, exprs: Iterable[Expr], env: Env, pipe: Any) -> None:
+        for e in exprs:
+            self.preview_eval(e, env, pipe)
+
+    def datastore_named(self, name: str) -> DatastoreRef | None:
+        """The datastore `Name_vN` names, if any; datastores are variables any scope can shadow."""
+        base, sep, version = name.rpartition("_v")
+        if not sep or not version.isdigit():
+            return None
+        ds = self.program.datastore(base, int(version))
+        return DatastoreRef(ds.name, ds.version) if ds is not None else None
+
+    # ----------------------------------------------------------------- calls
+
+    def apply_function(self, fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any:
+        """Call a function value (a closure) with arguments, as a pipe step or a library does."""
+        if not isinstance(fn, Closure):
+            return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
+        if len(fn.params) != len(args):
+            return ErrorValue(
+                f"this function takes {len(fn.params)} argument(s) but was given {len(args)}",
+                node_id)
+        special = first_special(args)
+        if special is not None:
+            return special
+        budget = self.budget
+        if budget.depth >= budget.max_depth:
+            raise EvaluationStopped(budget.depth_exhausted(node_id))
+        if self.recording:
+            lam = self.lambdas.get(id(fn.body))
+            if lam is not None and lam.body is fn.body:
+                for param, arg in zip(lam.params, args, strict=False):
+                    self.record(param.id, arg)
+        env = Env(fn.env).bind_all(list(zip(fn.params, args, strict=True)))
+        saved_version = self.version
+        budget.depth += 1
+        self.nesting += _CLOSURE_NESTING
+        self.version = fn.language_version
+        try:
+            return self.eval(fn.body, env, NO_PIPE)
+        finally:
+            budget.depth -= 1
+            self.nesting -= _CLOSURE_NESTING
+            self.version = saved_version
+
+    def call_function(
+        self, fn: UserFunction, args: Sequence[Any], node_id: NodeId | None, record_body: bool
+    ) -> Any:
+        """Call a user function: arity and argument shapes checked, then its body run."""
+        if len(args) != len(fn.params):
+            return ErrorValue(
+                f"{fn.qualified} takes {len(fn.params)} argument(s) but was given {len(args)}",
+                node_id)
+        special = first_special(list(args))
+        if special is not None:
+            return special
+        for param, arg in zip(fn.params, args, strict=True):
+            if value_fits(arg, param.type, self.program, deep=False) is not None:
+                return ErrorValue(
+                    f"{fn.qualified} expects {type_phrase(param.type, self.program)} "
+                    f"for {param.name}, got {describe_value(arg)}", node_id)
+        if self.preview:
+            return Incomplete(node_id)
+        return self.run_function(fn, args, node_id, record_body)
+
+    def run_function(
+        self, fn: UserFunction, args: Sequence[Any], node_id: NodeId | None, record_body: bool
+    ) -> Any:
+        budget = self.budget
+        if budget.depth >= budget.max_depth:
+            raise EvaluationStopped(budget.depth_exhausted(node_id))
+        env = Env({p.name: a for p, a in zip(fn.params, args, strict=True)})
+        saved = (self.version, self.recording)
+        budget.depth += 1
+        self.nesting += _CLOSURE_NESTING
+        self.version = fn.language_version
+        self.recording = record_body and self.live is not None
+        try:
+            return self.eval(fn.body, env, NO_PIPE)
+        finally:
+            budget.depth -= 1
+            self.nesting -= _CLOSURE_NESTING
+            self.version, self.recording = saved
+
+    def call_library(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
+        lib = LIBRARY.get(qualified)
+        if lib is None:
+            return ErrorValue(f"unknown function {qualified}", node_id)
+        if len(args) != len(lib.params):
+            return ErrorValue(
+                f"{qualified} takes {len(lib.params)} argument(s) but was given {len(args)}",
+                node_id)
+        if not lib.accepts_special:
+            special = first_special(list(args))
+            if special is not None:
+                return special
+        for param, arg in zip(lib.params, args, strict=True):
+            if is_special(arg):
+                continue  # only reaches here for a function that accepts specials
+            if value_fits(arg, param.type, self.program, deep=False) is not None:
+                return ErrorValue(
+                    f"{qualified} expects {type_phrase(param.type, self.program)} "
+                    f"for {param.name}, got {describe_value(arg)}", node_id)
+        if lib.pure:
+            return self.run_library(lib, tuple(args), node_id)
+        if self.preview:
+            return Incomplete(node_id)
+        if self.impure is None:
+            return self.run_library(lib, tuple(args), node_id)
+        replayed, result = self.impure.replay(qualified, tuple(args))
+        if not replayed:
+            result = self.run_library(lib, tuple(args), node_id)
+        self.impure.append(qualified, tuple(args), result)
+        return result
+
+    def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
+        self.nesting += _LIBRARY_NESTING
+        try:
+            return lib.impl(LibraryCallContext(self, node_id, self.host), *args)
+        except Escape as escape:
+            return escape.value
+        except LibError as problem:
+            return ErrorValue(str(problem), node_id)
+        except RecursionError:
+            return ErrorValue(
+                f"{lib.qualified} gave up: the code or a value is nested too deeply", node_id)
+        except Exception as exc:  # a bug in a library function must not take the handler down
+            return ErrorValue(
+                f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
+        finally:
+            self.nesting -= _LIBRARY_NESTING
+
+
+# --------------------------------------------------------- recursion limit
+
+#: The Python recursion limit evaluations run under. Evaluation is recursive
+#: over the tree; the evaluator's own counters (`Budget.max_depth`, a nesting
+#: limit) stop it well before this, so RecursionError is only a last resort.
+EVAL_RECURSION_LIMIT = 12_000
+
+_limit_lock = threading.Lock()
+_active = 0
+_saved_limit = 0
+
+
+@contextmanager
+def recursion_headroom() -> Iterator[None]:
+    """Run with at least `EVAL_RECURSION_LIMIT`; the last evaluation to end restores the limit."""
+    global _active, _saved_limit
+    with _limit_lock:
+        if _active == 0:
+            _saved_limit = sys.getrecursionlimit()
+            if _saved_limit < EVAL_RECURSION_LIMIT:
+                sys.setrecursionlimit(EVAL_RECURSION_LIMIT)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _active -= 1
+            if _active == 0 and sys.getrecursionlimit() == EVAL_RECURSION_LIMIT:
+                sys.setrecursionlimit(_saved_limit)
