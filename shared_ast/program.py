@@ -84,3 +84,7 @@ class Program:
 
     def datastore(self, name: str, version: int) -> Datastore | None:
         return self.datastores.get((name, version))
+
+    def datastore_variables(self) -> dict[str, Datastore]:
+        """The variables every handler and function sees: `Name_vN` for each datastore version."""
+        return {f"{name}_v{version}": ds for (name, version), ds in self.datastores.items()}

@@ -141,6 +141,14 @@ class TFn(Type):
 
 
 @attrs.frozen
+class TDatastore(Type):
+    """The type of a datastore variable (`Users_v0`), whose rows have type `schema`."""
+
+    KIND: ClassVar[str] = "t_datastore"
+    schema: Type
+
+
+@attrs.frozen
 class TVar(Type):
     """A type variable of a library signature, named `a`, `b`, ..."""
 
@@ -166,6 +174,7 @@ TYPE_KINDS: tuple[type[Type], ...] = (
     TRecord,
     TUser,
     TFn,
+    TDatastore,
     TVar,
 )
 
@@ -221,6 +230,8 @@ def show_type(t: Type, user_names: dict[tuple[int, int], str] | None = None) -> 
         case TFn(params, ret):
             ps = ", ".join(show_type(p, user_names) for p in params)
             return f"({ps}) -> {show_type(ret, user_names)}"
+        case TDatastore(schema):
+            return f"Datastore<{show_type(schema, user_names)}>"
         case TVar(name):
             return name
     return "?"

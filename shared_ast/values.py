@@ -137,6 +137,18 @@ class Response:
 
 
 @attrs.frozen
+class DatastoreRef:
+    """The value of a datastore variable: which datastore (`Users_v0`) a DB call reads or writes."""
+
+    name: str
+    version: int
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.name}_v{self.version}"
+
+
+@attrs.frozen
 class Incomplete:
     """The value of a hole, and of anything that needed one."""
 
@@ -233,6 +245,8 @@ def type_name_of(v: Any) -> str:
         return "UUID"
     if isinstance(v, Response):
         return "Response"
+    if isinstance(v, DatastoreRef):
+        return "Datastore"
     if isinstance(v, Incomplete):
         return "Incomplete"
     if isinstance(v, ErrorValue):
@@ -281,6 +295,8 @@ def _show(v: Any) -> str:
         return str(v)
     if isinstance(v, Response):
         return f"Response {v.status} {_show(v.body)}"
+    if isinstance(v, DatastoreRef):
+        return v.qualified
     if isinstance(v, Incomplete):
         return "<incomplete>"
     if isinstance(v, ErrorValue):

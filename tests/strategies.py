@@ -94,6 +94,7 @@ def types() -> st.SearchStrategy[ty.Type]:
                 ).map(tuple),
             ),
             st.builds(ty.TUser, st.integers(1, 3), st.integers(0, 2)),
+            st.builds(ty.TDatastore, inner),
         ),
         max_leaves=6,
     )
@@ -300,6 +301,7 @@ def values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
         st.builds(v.Incomplete, st.one_of(st.none(), st.integers(1, 100))),
         st.builds(v.ErrorValue, texts, st.one_of(st.none(), st.integers(1, 100))),
         st.just(v.NOTHING),
+        st.builds(v.DatastoreRef, st.sampled_from(["Users", "Notes"]), st.integers(0, 2)),
     )
 
     def extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

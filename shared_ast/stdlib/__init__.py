@@ -8,13 +8,15 @@ as `fn.impl(ctx, *args)`. The contract between them is in `registry`.
 
 One module per Gloam module: `bool_fns`, `int_fns`, `float_fns`,
 `string_fns`, `list_fns` and `list_lambda_fns`, `dict_fns`, `option_fns`,
-`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`. Each module's
+`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`, and `db_fns`
+(`DB` and `Emit`, which reach the runtime through `host`). Each module's
 docstring records the semantic choices it made (rounding, orders, encodings).
 """
 
 from shared_ast.stdlib import (
     bool_fns,
     date_fns,
+    db_fns,
     dict_fns,
     float_fns,
     http_fns,
@@ -51,6 +53,7 @@ MODULES = (
     http_fns,
     uuid_fns,
     date_fns,
+    db_fns,
 )
 
 __all__ = [
