@@ -1,0 +1,174 @@
+"""Workers and crons: handlers that run without an HTTP request.
+
+Workers: `Emit::emit_v0(value, queue)` stores an event durably; the worker
+loop claims due events and runs every worker handler of that queue with the
+event bound as `event`. A run that ends incomplete, in an error or on the
+error rail is retried with exponential backoff; after `MAX_ATTEMPTS` the
+event goes to the dead-letter list, which the editor can show. Events claimed
+by a process that died are put back on start (at-least-once delivery).
+
+Crons: each cron handler runs when its interval has passed since its last
+run, unless paused. Every worker and cron run is stored as a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from runtime.host import CanvasHost
+from runtime.services import RuntimeServices, impure_to_json
+from runtime.store import QueuedEvent
+from shared_ast import wire
+from shared_ast.eval_context import Budget, ImpureLog
+from shared_ast.evaluator import run_toplevel
+from shared_ast.toplevels import CronSpec, Handler
+from shared_ast.values import is_special, show
+
+log = logging.getLogger("gloam.background")
+
+MAX_ATTEMPTS = 5
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def backoff_seconds(attempts: int, base: float = 1.0) -> float:
+    return float(min(base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS))
+
+
+def run_traced(
+    services: RuntimeServices,
+    canvas: str,
+    handler: Handler,
+    inputs: dict[str, Any],
+    description: str,
+) -> Any:
+    """Run a handler outside HTTP and store the run as a trace; returns its value."""
+    state = services.live.get(canvas)
+    if state is None:
+        raise LookupError(canvas)
+    started = time.perf_counter()
+    impure = ImpureLog()
+    trace_id = uuid.uuid4().hex
+    try:
+        value = run_toplevel(
+            handler,
+            inputs,
+            state.program,
+            budget=Budget(),
+            impure=impure,
+            host=CanvasHost(services, canvas, state.program),
+        )
+    except Exception as e:
+        log.exception("crash while running %s (trace %s)", description, trace_id)
+        value = None
+        failure: str | None = f"Gloam crashed: {e}"
+    else:
+        failure = describe_failure(value)
+    services.record_trace(
+        canvas=canvas,
+        tlid=handler.tlid,
+        description=description,
+        trace_id=trace_id,
+        input_json=json.dumps(
+            {k: wire.encode_value(v) for k, v in inputs.items()}, allow_nan=False
+        ),
+        output_json=json.dumps(
+            {"value": wire.encode_value(value), "failure": failure}, allow_nan=False
+        ),
+        impure_json=impure_to_json(impure),
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+    if failure is not None:
+        raise RunFailed(failure)
+    return value
+
+
+class RunFailed(Exception):
+    pass
+
+
+def describe_failure(value: Any) -> str | None:
+    return f"ended with {show(value)}" if is_special(value) else None
+
+
+async def worker_loop(services: RuntimeServices) -> None:
+    store = services.store
+    await asyncio.to_thread(store.requeue_running)
+    while True:
+        events = await asyncio.to_thread(store.claim_events, time.time(), 20)
+        for event in events:
+            await asyncio.to_thread(_settle, services, event, _run_event(services, event))
+        if not events:
+            await asyncio.sleep(services.config.worker_poll_seconds)
+
+
+def _run_event(services: RuntimeServices, event: QueuedEvent) -> str | None:
+    """Run every worker of the event's queue; the failure to record, or None."""
+    state = services.live.get(event.canvas)
+    workers = state.workers.get(event.queue, ()) if state else ()
+    if not workers:
+        return f"no worker handles queue {event.queue!r} on canvas {event.canvas!r} yet"
+    try:
+        payload = wire.decode_value(json.loads(event.payload_json))
+    except (ValueError, wire.WireError) as e:
+        return f"the stored event does not decode: {e}"
+    failures = []
+    for handler in workers:
+        try:
+            run_traced(services, event.canvas, handler, {"event": payload}, f"WORKER {event.queue}")
+        except (RunFailed, LookupError) as e:
+            failures.append(str(e))
+    return "; ".join(failures) or None
+
+
+def _settle(services: RuntimeServices, event: QueuedEvent, failure: str | None) -> None:
+    if failure is None:
+        services.store.finish_event(event.event_id)
+        return
+    attempts = event.attempts + 1
+    dead = attempts >= MAX_ATTEMPTS
+    delay = backoff_seconds(attempts, services.config.worker_backoff_seconds)
+    services.store.retry_event(event.event_id, failure, time.time() + delay, dead)
+    if dead:
+        log.warning(
+            "event %s on %s/%s is dead after %s attempts: %s",
+            event.event_id,
+            event.canvas,
+            event.queue,
+            attempts,
+            failure,
+        )
+
+
+async def cron_loop(services: RuntimeServices) -> None:
+    while True:
+        now = time.time()
+        for state in services.live.states():
+            for handler in state.crons:
+                assert isinstance(handler.spec, CronSpec)
+                last_run, paused = await asyncio.to_thread(
+                    services.store.cron_state, state.name, handler.tlid
+                )
+                if paused or (
+                    last_run is not None and now - last_run < handler.spec.interval_seconds
+                ):
+                    continue
+                await asyncio.to_thread(
+                    services.store.set_cron_state, state.name, handler.tlid, now, False
+                )
+                try:
+                    run_traced(services, state.name, handler, {}, f"CRON {handler.spec.name}")
+                except (RunFailed, LookupError) as e:
+                    log.warning("cron %s on %s: %s", handler.spec.name, state.name, e)
+        await asyncio.sleep(services.config.cron_poll_seconds)
+
+
+def start_background(services: RuntimeServices) -> list[asyncio.Task[None]]:
+    return [
+        asyncio.create_task(worker_loop(services), name="gloam-workers"),
+        asyncio.create_task(cron_loop(services), name="gloam-crons"),
+    ]

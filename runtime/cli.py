@@ -1,0 +1,278 @@
+"""The `gloam` command line.
+
+    gloam eval FILE.json [--live]   evaluate an expression document, print its value
+    gloam check FILE.json           type-check an expression document, print the marks
+    gloam demo                      evaluate the example programs in assets/examples
+    gloam runtime start|stop|status|logs|serve   the runtime daemon
+    gloam canvas export NAME | import FILE       move a canvas in and out
+
+Documents are the wire format of `docs/protocol.md`: `{"schema": 1, "expr": {...}}`.
+A file that does not decode gets a message naming the bad field and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared_ast.nodes import Expr
+
+if TYPE_CHECKING:
+    from runtime.config import RuntimeConfig
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "examples"
+
+
+class BadInput(Exception):
+    """A file the user named cannot be read or decoded; the message says why."""
+
+
+def _read_expr(path: str) -> Expr:
+    from shared_ast import wire
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: cannot read it ({e})") from None
+    try:
+        expr = wire.loads_document(text, "expr")
+    except wire.WireError as e:
+        raise BadInput(
+            f"{path}: not a Gloam expression document: {e}\n"
+            'An expression document looks like {"schema": 1, "expr": {"kind": "int", "id": 1, '
+            '"value": 3}}; see docs/protocol.md.'
+        ) from None
+    assert isinstance(expr, Expr)
+    return expr
+
+
+def cmd_eval(path: str, live: bool) -> int:
+    from shared_ast import wire
+    from shared_ast.evaluator import LiveValues, evaluate
+
+    expr = _read_expr(path)
+    recorded = LiveValues() if live else None
+    value = evaluate(expr, live=recorded)
+    doc: dict[str, object] = {"schema": wire.SCHEMA_VERSION, "value": wire.encode_value(value)}
+    if recorded is not None:
+        doc["live"] = wire.encode_live_values(recorded)
+    print(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+    return EXIT_OK
+
+
+def cmd_check(path: str) -> int:
+    from shared_ast.checker import check_expr
+    from shared_ast.type_ast import show_type
+
+    expr = _read_expr(path)
+    infos = check_expr(expr)
+    root = infos.get(expr.id)
+    print(f"type: {show_type(root.type) if root else '?'}")
+    marks = [(node_id, m) for node_id, info in infos.items() for m in info.marks]
+    for node_id, m in marks:
+        print(f"node {node_id}: {m.kind}: {m.message}")
+    print(f"{len(marks)} problem(s)")
+    return EXIT_OK
+
+
+def cmd_demo() -> int:
+    from shared_ast import values
+    from shared_ast.evaluator import evaluate
+
+    examples = sorted(EXAMPLES_DIR.glob("*.json"))
+    print("Gloam: the language core. Each example is an expression document in the wire format")
+    print("(docs/protocol.md), evaluated by the reference evaluator.\n")
+    for path in examples:
+        print(f"$ gloam eval {path.relative_to(EXAMPLES_DIR.parent.parent)}")
+        expr = _read_expr(str(path))
+        print("  →", values.show(evaluate(expr)))
+    print(
+        "\nThe runtime daemon and the editor are not built yet: `make run` will start them"
+        " once they are. Try `gloam eval FILE.json --live` on your own documents."
+    )
+    return EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> RuntimeConfig:
+    from runtime.config import RuntimeConfig, default_data_dir
+
+    return RuntimeConfig(
+        data_dir=Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(),
+        host=args.host,
+        port=args.port,
+        editor_host=args.editor_host,
+        editor_port=args.editor_port,
+        demo=not args.no_demo,
+        worker_backoff_seconds=args.worker_backoff,
+    )
+
+
+def _serve_args(args: argparse.Namespace) -> list[str]:
+    out = [
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--editor-host",
+        args.editor_host,
+        "--editor-port",
+        str(args.editor_port),
+    ]
+    if args.data_dir:
+        out += ["--data-dir", str(Path(args.data_dir).expanduser().resolve())]
+    if args.no_demo:
+        out.append("--no-demo")
+    out += ["--worker-backoff", str(args.worker_backoff)]
+    return out
+
+
+def cmd_runtime(args: argparse.Namespace) -> int:
+    from runtime import daemon
+
+    config = _config(args)
+    match args.action:
+        case "serve":
+            import asyncio
+            import logging
+
+            from runtime.app import serve
+
+            logging.basicConfig(
+                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
+            try:
+                asyncio.run(serve(config))
+            except OSError as e:
+                print(
+                    f"gloam: cannot listen: {e}. Is another runtime using the port? "
+                    "Pick others with --port and --editor-port.",
+                    file=sys.stderr,
+                )
+                return 1
+            return EXIT_OK
+        case "start":
+            ok, message = daemon.start(config, _serve_args(args))
+            print(message, file=sys.stdout if ok else sys.stderr)
+            return EXIT_OK if ok else 1
+        case "stop":
+            ok, message = daemon.stop(config)
+            print(message, file=sys.stdout if ok else sys.stderr)
+            return EXIT_OK if ok else 1
+        case "status":
+            info = daemon.status(config)
+            if args.json:
+                print(json.dumps(info, indent=2))
+            elif info["running"]:
+                print(
+                    f"running, pid {info['pid']}, traffic port {info['http_port']}, editor port "
+                    f"{info['editor_port']}, up {info['uptime_seconds']} s, data in "
+                    f"{info['data_dir']}, canvases: {', '.join(info['canvases']) or 'none'}"
+                )
+            else:
+                print(f"not running (data folder {info['data_dir']})")
+            return EXIT_OK if info["running"] else 3
+        case "logs":
+            if args.follow:
+                try:
+                    daemon.follow(config.log_path)
+                except KeyboardInterrupt:
+                    return EXIT_OK
+            print(daemon.tail(config.log_path, 200))
+            return EXIT_OK
+    return EXIT_BAD_INPUT
+
+
+def cmd_canvas(args: argparse.Namespace) -> int:
+    from runtime import transfer
+
+    config = _config(args)
+    try:
+        if args.action == "export":
+            print(transfer.export_canvas(config, args.name, with_rows=args.rows))
+            return EXIT_OK
+        try:
+            path = Path(args.file)
+            text = path.read_text(encoding="utf-8") if args.file != "-" else sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise BadInput(f"{args.file}: cannot read it ({e})") from None
+        print(transfer.import_canvas(config, text, rename=args.name))
+    except transfer.TransferError as e:
+        raise BadInput(str(e)) from None
+    return EXIT_OK
+
+
+def _add_runtime_options(p: argparse.ArgumentParser) -> None:
+    from runtime.config import DEFAULT_EDITOR_PORT, DEFAULT_HOST, DEFAULT_PORT
+
+    p.add_argument(
+        "--data-dir", help="data folder (default: the user data folder, or $GLOAM_DATA_DIR)"
+    )
+    p.add_argument("--host", default=DEFAULT_HOST, help="address for user traffic")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port for user traffic")
+    p.add_argument("--editor-host", default=DEFAULT_HOST, help="address for the editor API")
+    p.add_argument(
+        "--editor-port", type=int, default=DEFAULT_EDITOR_PORT, help="port for the editor API"
+    )
+    p.add_argument("--no-demo", action="store_true", help="do not create the demo canvas")
+    p.add_argument("--worker-backoff", type=float, default=1.0, metavar="SECONDS",
+                   help="first retry delay of a failed worker run; doubles each attempt")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gloam", description="Gloam: deployless programming.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_eval = sub.add_parser("eval", help="evaluate an expression document and print its value")
+    p_eval.add_argument("file", help='a JSON document {"schema": 1, "expr": ...}')
+    p_eval.add_argument("--live", action="store_true", help="also print every node's live value")
+    p_check = sub.add_parser("check", help="type-check an expression document")
+    p_check.add_argument("file")
+    sub.add_parser("demo", help="evaluate the bundled example programs")
+    p_rt = sub.add_parser("runtime", help="the runtime daemon")
+    p_rt.add_argument("action", choices=["start", "stop", "status", "logs", "serve"])
+    p_rt.add_argument("--json", action="store_true", help="status as a JSON object")
+    p_rt.add_argument("-f", "--follow", action="store_true", help="logs: keep printing")
+    _add_runtime_options(p_rt)
+    p_cv = sub.add_parser("canvas", help="export or import a canvas")
+    p_cv.add_argument("action", choices=["export", "import"])
+    p_cv.add_argument("target", help="export: the canvas name; import: a file (or - for stdin)")
+    p_cv.add_argument("--rows", action="store_true", help="export: include datastore rows")
+    p_cv.add_argument("--as", dest="rename", help="import: under this canvas name")
+    _add_runtime_options(p_cv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        match args.command:
+            case "eval":
+                return cmd_eval(args.file, args.live)
+            case "check":
+                return cmd_check(args.file)
+            case "demo":
+                return cmd_demo()
+            case "runtime":
+                return cmd_runtime(args)
+            case "canvas":
+                if args.action == "export":
+                    args.name = args.target
+                else:
+                    args.file, args.name = args.target, args.rename
+                return cmd_canvas(args)
+    except BadInput as e:
+        print(f"gloam: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

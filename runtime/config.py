@@ -1,0 +1,86 @@
+"""Where the runtime keeps its state and how it listens.
+
+The data folder defaults to the platform's user data folder (platformdirs),
+and `--data-dir` or `GLOAM_DATA_DIR` move it. It holds the SQLite file, the
+pid file, the log and `runtime.json` (the ports and the demo token a running
+daemon announced), so every command finds a running daemon from the folder
+alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import attrs
+import platformdirs
+
+DB_FILE = "gloam.sqlite3"
+PID_FILE = "runtime.pid"
+LOG_FILE = "runtime.log"
+STATE_FILE = "runtime.json"
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8470
+DEFAULT_EDITOR_PORT = 8471
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("GLOAM_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("gloam", appauthor=False))
+
+
+@attrs.frozen
+class RuntimeConfig:
+    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    editor_host: str = DEFAULT_HOST
+    editor_port: int = DEFAULT_EDITOR_PORT
+    #: Create the `demo` canvas in a fresh data folder.
+    demo: bool = True
+    #: Traces kept per handler: the last N, and none older than this.
+    trace_keep_last: int = 100
+    trace_keep_seconds: float = 7 * 24 * 3600
+    #: Largest editor message accepted, in bytes.
+    max_message_bytes: int = 4 * 1024 * 1024
+    #: Largest HTTP request body accepted, in bytes.
+    max_body_bytes: int = 8 * 1024 * 1024
+    #: How often workers look for due events, in seconds.
+    worker_poll_seconds: float = 0.05
+    cron_poll_seconds: float = 1.0
+    #: A failed worker run is retried after base * 2^(attempts - 1) seconds (capped at 5 minutes).
+    worker_backoff_seconds: float = 1.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE
+
+    @property
+    def pid_path(self) -> Path:
+        return self.data_dir / PID_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / LOG_FILE
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / STATE_FILE
+
+
+def write_state(config: RuntimeConfig, state: dict[str, object]) -> None:
+    tmp = config.state_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(config.state_path)
+
+
+def read_state(data_dir: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((data_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

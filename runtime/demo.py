@@ -1,0 +1,77 @@
+"""The demo canvas a fresh data folder starts with (`--no-demo` skips it).
+
+Built with the same builder the tests use and stored through the same deploy
+records as any editor's ops, so what `make run` serves is ordinary Gloam code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from runtime.deploy import encode_toplevel_text
+from runtime.sqlite_store import SQLiteStore
+from runtime.tokens import create_canvas
+from shared_ast import build as b
+from shared_ast import wire
+from shared_ast.ops import CreateToplevel
+from shared_ast.toplevels import Toplevel
+from shared_ast.type_ast import INT, STRING, TRecord, TRecordField
+
+DEMO_CANVAS = "demo"
+
+DOUBLE_SQUARE = b.function(
+    "square", [("x", INT)], INT, b.infix("*", b.var("x"), b.var("x")),
+    description="x times x", pos=(40, 520),
+)
+
+
+def demo_toplevels() -> list[Toplevel]:
+    note_type = TRecord((TRecordField("text", STRING), TRecordField("at", STRING)))
+    request_text = b.field(b.field(b.var("request"), "body"), "text")
+    return [
+        b.http("GET", "/hello",
+               b.call("Http::response_v0", "Hello from Gloam!\n", 200), pos=(40, 40)),
+        b.http("GET", "/sum/:a/:b",
+               b.infix("+",
+                       b.call("Int::parse_v0", b.var("a"), rail=True),
+                       b.call("Int::parse_v0", b.var("b"), rail=True)),
+               pos=(40, 200)),
+        b.http("GET", "/square/:n",
+               b.let("n", b.call("Int::parse_v0", b.var("n"), rail=True),
+                     b.record(n=b.var("n"), square=b.user_call(DOUBLE_SQUARE, b.var("n")))),
+               pos=(40, 360)),
+        b.http("POST", "/notes",
+               b.let("note",
+                     b.record(text=request_text,
+                              at=b.call("Date::toString_v0", b.call("Date::now_v0"))),
+                     b.let("key", b.call("Uuid::toString_v0", b.call("Uuid::generate_v0")),
+                           b.pipe(b.call("DB::set_v1", b.var("note"), b.var("key"),
+                                         b.var("Notes_v0")),
+                                  b.call("Emit::emit_v0", b.target(), "notes")))),
+               pos=(400, 40)),
+        b.http("GET", "/notes", b.call("DB::getAll_v3", b.var("Notes_v0")), pos=(400, 260)),
+        b.worker("notes",
+                 b.call("DB::set_v1",
+                        b.record(text=b.field(b.var("event"), "text"), at="seen by the worker"),
+                        "last-note", b.var("NoteLog_v0")),
+                 pos=(760, 40)),
+        b.http("GET", "/last-note",
+               b.call("DB::get_v2", "last-note", b.var("NoteLog_v0"), rail=True),
+               pos=(760, 200)),
+        b.datastore("Notes", note_type, pos=(760, 360)),
+        b.datastore("NoteLog", note_type, pos=(760, 480)),
+        DOUBLE_SQUARE,
+    ]
+
+
+def install_demo(store: SQLiteStore, data_dir: Path) -> None:
+    create_canvas(store, data_dir, DEMO_CANVAS)
+    toplevels = demo_toplevels()
+    ops = [CreateToplevel(t) for t in toplevels]
+    store.commit_ops(
+        DEMO_CANVAS,
+        "gloam-demo",
+        json.dumps(wire.encode_ops(ops), allow_nan=False),
+        {t.tlid: encode_toplevel_text(t) for t in toplevels},
+    )

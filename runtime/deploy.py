@@ -1,0 +1,106 @@
+"""The deploy path: validate → apply → commit → swap → ack → broadcast.
+
+A deploy is a database write. A batch of ops from one editor message is
+validated and applied, all or nothing, to the cached toplevels of its canvas;
+the op log entry and the changed snapshots are committed in one durable
+transaction; only then is the new `CanvasState` swapped in. The caller acks
+and broadcasts after `deploy` returns.
+
+Deploys to one canvas are serialized by a per-canvas lock, so two editors'
+batches get consecutive sequence numbers and never interleave; requests never
+take the lock, and other canvases deploy in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from runtime.live import CanvasState, LiveTable
+from runtime.sqlite_store import SQLiteStore
+from runtime.store import StoreError
+from shared_ast import wire
+from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.ops import Op
+
+
+class DeployError(Exception):
+    """A batch was refused; nothing changed. `op_index` names the op at fault, when one is."""
+
+    def __init__(self, message: str, op_index: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.op_index = op_index
+
+
+@attrs.frozen
+class Deployed:
+    seq: int
+    ops: tuple[Op, ...]
+    ops_json: str
+    author: str
+
+
+def encode_toplevel_text(tl: object) -> str:
+    return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
+
+
+class Deployer:
+    def __init__(self, store: SQLiteStore, live: LiveTable) -> None:
+        self.store = store
+        self.live = live
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, canvas: str) -> asyncio.Lock:
+        """The lock every deploy to `canvas` holds; hold it to see a canvas between deploys."""
+        lock = self._locks.get(canvas)
+        if lock is None:
+            lock = self._locks[canvas] = asyncio.Lock()
+        return lock
+
+    async def deploy(
+        self,
+        canvas: str,
+        ops: Sequence[Op],
+        author: str,
+        on_deployed: Callable[[Deployed], None] | None = None,
+    ) -> Deployed:
+        """Deploy a batch; `on_deployed` runs under the canvas lock, after the swap,
+        so acks and broadcasts it queues come out in sequence order."""
+        if not ops:
+            raise DeployError("the batch holds no ops; send at least one")
+        async with self.lock(canvas):
+            state = self.live.get(canvas)
+            if state is None:
+                raise DeployError(f"there is no canvas named {canvas!r}")
+            new_state, changed, ops_json = self.prepare(state, ops)
+            try:
+                future = self.store.submit_ops(canvas, author, ops_json, changed)
+                seq = await asyncio.wrap_future(future)
+            except StoreError as e:
+                raise DeployError(str(e)) from None
+            self.live.swap(attrs.evolve(new_state, seq=seq))
+            done = Deployed(seq, tuple(ops), ops_json, author)
+            if on_deployed is not None:
+                on_deployed(done)
+            return done
+
+    @staticmethod
+    def prepare(
+        state: CanvasState, ops: Sequence[Op]
+    ) -> tuple[CanvasState, dict[int, str | None], str]:
+        """Everything a deploy computes before touching the store; raises DeployError."""
+        try:
+            toplevels = apply_to_canvas(ops, state.toplevels)
+        except OpError as e:
+            raise DeployError(str(e), getattr(e, "op_index", None)) from None
+        touched = {op.target_tlid for op in ops}
+        changed = {
+            tlid: (encode_toplevel_text(toplevels[tlid]) if tlid in toplevels else None)
+            for tlid in touched
+        }
+        ops_json = json.dumps(wire.encode_ops(list(ops)), separators=(",", ":"), allow_nan=False)
+        return state.next(state.seq, toplevels, touched), changed, ops_json

@@ -1,0 +1,392 @@
+"""The editor API: one websocket per editor session, on its own port.
+
+`GET /api/canvas/{name}/ws` with the canvas's token (`Authorization: Bearer
+TOKEN`, or `?token=` where a header cannot be set). A wrong or missing token,
+or a canvas that does not exist, gets 401 and nothing else; tokens are
+compared as SHA-256 digests in constant time.
+
+Every message is a JSON object with `"schema"` and `"type"`; `docs/protocol.md`
+documents each with an example. A malformed or invalid message gets an
+`error` reply naming what was wrong; the connection and the server stay up and
+the store is unchanged.
+
+Ordering: each connection has one outbox drained by one sender task. Acks and
+broadcasts are put in the outboxes while the canvas's deploy lock is held, so
+every editor sees batches in sequence order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from runtime.deploy import Deployed, Deployer, DeployError
+from runtime.host import CanvasHost
+from runtime.live import Route, load_canvas, split_path
+from runtime.services import RuntimeServices
+from runtime.tokens import hash_token, read_admin_token, token_matches
+from shared_ast import wire
+from shared_ast.eval_context import Budget, ImpureLog, LiveValues
+from shared_ast.evaluator import run_toplevel
+from shared_ast.toplevels import CronSpec, Handler, HttpSpec, ReplSpec, UserFunction
+
+log = logging.getLogger("gloam.editor_api")
+
+WS_PATH = "/api/canvas/{name}/ws"
+
+#: What an editor may send; each is documented in docs/protocol.md.
+MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_dead_letters", "run", "set_cron_paused",
+                 "ping")
+
+
+class ProtocolError(Exception):
+    """A message the server cannot act on; the text is sent back as an error reply."""
+
+
+class Session:
+    """One connected editor."""
+
+    def __init__(self, ws: web.WebSocketResponse, canvas: str, author: str) -> None:
+        self.ws = ws
+        self.canvas = canvas
+        self.author = author
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    def send(self, message: dict[str, Any]) -> None:
+        message.setdefault("schema", wire.SCHEMA_VERSION)
+        self.outbox.put_nowait(message)
+
+    async def pump(self) -> None:
+        while True:
+            message = await self.outbox.get()
+            if message is None or self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(json.dumps(message, allow_nan=False, ensure_ascii=False))
+            except (ConnectionError, RuntimeError):
+                return
+
+
+class EditorApi:
+    def __init__(self, services: RuntimeServices, deployer: Deployer) -> None:
+        self.services = services
+        self.deployer = deployer
+        self.sessions: dict[str, set[Session]] = {}
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=self.services.config.max_message_bytes)
+        app.router.add_get(WS_PATH, self.connect)
+        app.router.add_get("/api/health", self.health)
+        app.router.add_post("/api/admin/canvas/{name}/reload", self.reload)
+        return app
+
+    async def reload(self, request: web.Request) -> web.Response:
+        """Load a canvas afresh from the store (after an import) and tell its editors."""
+        auth = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        admin = read_admin_token(self.services.config.data_dir)
+        if not admin or not token_matches(auth, [hash_token(admin)]):
+            raise web.HTTPUnauthorized(text="401: the admin token is required\n")
+        canvas = request.match_info["name"]
+        if canvas not in {c.name for c in self.services.store.canvases()}:
+            raise web.HTTPNotFound(text=f"no canvas named {canvas!r}\n")
+        async with self.deployer.lock(canvas):
+            before = self.services.live.get(canvas)
+            state = load_canvas(self.services.store, canvas)
+            self.services.live.swap(state)
+            if before is not None:
+                for b in self.services.store.ops_since(canvas, before.seq):
+                    for session in self.sessions.get(canvas, ()):
+                        session.send({"type": "broadcast", "seq": b.seq, "author": b.author,
+                                      "ops": json.loads(b.ops_json)})
+        return web.json_response({"canvas": canvas, "seq": state.seq})
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "canvases": self.services.live.names()})
+
+    # -------------------------------------------------------------- auth
+
+    def authorized(self, request: web.Request, canvas: str) -> bool:
+        token = ""
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer ") :].strip()
+        token = token or request.query.get("token", "")
+        if not token or self.services.live.get(canvas) is None:
+            return False
+        return token_matches(token, self.services.store.token_hashes(canvas))
+
+    # --------------------------------------------------------- connection
+
+    async def connect(self, request: web.Request) -> web.StreamResponse:
+        canvas = request.match_info["name"]
+        if not self.authorized(request, canvas):
+            raise web.HTTPUnauthorized(text="401: a valid token for this canvas is required\n")
+        config = self.services.config
+        ws = web.WebSocketResponse(max_msg_size=config.max_message_bytes * 4, heartbeat=30)
+        await ws.prepare(request)
+        session = Session(ws, canvas, request.query.get("author", "editor"))
+        pump = asyncio.create_task(session.pump())
+        try:
+            await self.greet(session, request.query.get("since"))
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self.receive(session, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    session.send(
+                        {
+                            "type": "error",
+                            "id": None,
+                            "message": "binary messages are not understood; send JSON text",
+                        }
+                    )
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.sessions.get(canvas, set()).discard(session)
+            session.outbox.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        return ws
+
+    async def greet(self, session: Session, since: str | None) -> None:
+        canvas = session.canvas
+        async with self.deployer.lock(canvas):
+            state = self.services.live.get(canvas)
+            assert state is not None
+            self.sessions.setdefault(canvas, set()).add(session)
+            last = int(since) if since is not None and since.isdigit() else None
+            if last is not None and last <= state.seq:
+                batches = self.services.store.ops_since(canvas, last)
+                session.send(
+                    {"type": "hello", "canvas": canvas, "seq": state.seq, "resumed_from": last}
+                )
+                for b in batches:
+                    session.send(
+                        {
+                            "type": "broadcast",
+                            "seq": b.seq,
+                            "author": b.author,
+                            "ops": json.loads(b.ops_json),
+                        }
+                    )
+            else:
+                session.send(
+                    {
+                        "type": "hello",
+                        "canvas": canvas,
+                        "seq": state.seq,
+                        "toplevels": [wire.encode_toplevel(t) for t in state.toplevels.values()],
+                    }
+                )
+
+    # ----------------------------------------------------------- messages
+
+    async def receive(self, session: Session, text: str) -> None:
+        msg_id: Any = None
+        try:
+            if len(text.encode()) > self.services.config.max_message_bytes:
+                raise ProtocolError(
+                    f"the message is larger than {self.services.config.max_message_bytes} bytes; "
+                    "send fewer ops per batch"
+                )
+            try:
+                msg = json.loads(text)
+            except ValueError as e:
+                raise ProtocolError(f"the message is not JSON: {e}") from None
+            if not isinstance(msg, dict):
+                raise ProtocolError('a message is a JSON object with a "type"')
+            msg_id = msg.get("id")
+            if msg.get("schema") != wire.SCHEMA_VERSION:
+                raise ProtocolError(
+                    f"unsupported schema {msg.get('schema')!r}; this runtime speaks schema "
+                    f"{wire.SCHEMA_VERSION}"
+                )
+            kind = msg.get("type")
+            match kind:
+                case "ops":
+                    await self.on_ops(session, msg)
+                case "get_traces":
+                    self.on_traces(session, msg)
+                case "get_404s":
+                    self.on_404s(session, msg)
+                case "run":
+                    self.on_run(session, msg)
+                case "get_dead_letters":
+                    self.on_dead_letters(session, msg)
+                case "set_cron_paused":
+                    self.on_cron_paused(session, msg)
+                case "ping":
+                    session.send({"type": "pong", "id": msg_id})
+                case _:
+                    known = ", ".join(MESSAGE_TYPES)
+                    raise ProtocolError(f"unknown message type {kind!r}; expected one of: {known}")
+        except ProtocolError as e:
+            session.send({"type": "error", "id": msg_id, "message": str(e)})
+        except DeployError as e:
+            session.send(
+                {
+                    "type": "error",
+                    "id": msg_id,
+                    "op_index": e.op_index,
+                    "message": e.message + " Nothing was changed.",
+                }
+            )
+        except Exception as e:
+            log.exception("editor message failed")
+            session.send(
+                {
+                    "type": "error",
+                    "id": msg_id,
+                    "message": f"the runtime failed on this message ({e}); nothing was "
+                    "changed. This is a bug in Gloam; it is in the log.",
+                }
+            )
+
+    async def on_ops(self, session: Session, msg: dict[str, Any]) -> None:
+        try:
+            ops = wire.decode_ops(msg.get("ops"))
+        except wire.WireError as e:
+            raise ProtocolError(f"the ops do not decode: {e}") from None
+
+        def announce(done: Deployed) -> None:
+            session.send({"type": "ack", "id": msg.get("id"), "seq": done.seq})
+            payload = json.loads(done.ops_json)
+            for other in self.sessions.get(session.canvas, ()):
+                if other is not session:
+                    other.send(
+                        {
+                            "type": "broadcast",
+                            "seq": done.seq,
+                            "author": done.author,
+                            "ops": payload,
+                        }
+                    )
+
+        await self.deployer.deploy(session.canvas, ops, session.author, on_deployed=announce)
+
+    def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
+        tlid = msg.get("tlid")
+        if not isinstance(tlid, int) or isinstance(tlid, bool):
+            raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer)')
+        limit = msg.get("limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ProtocolError('"limit" is an integer from 1 to 1000')
+        traces = self.services.store.traces(session.canvas, tlid, limit)
+        session.send(
+            {
+                "type": "traces",
+                "id": msg.get("id"),
+                "tlid": tlid,
+                "traces": [_trace_json(t) for t in traces],
+            }
+        )
+
+    def on_dead_letters(self, session: Session, msg: dict[str, Any]) -> None:
+        events = self.services.store.dead_letters(session.canvas)
+        session.send({
+            "type": "dead_letters", "id": msg.get("id"),
+            "events": [
+                {"event_id": e.event_id, "queue": e.queue, "attempts": e.attempts,
+                 "last_error": e.last_error, "event": json.loads(e.payload_json)}
+                for e in events
+            ],
+        })
+
+    def on_cron_paused(self, session: Session, msg: dict[str, Any]) -> None:
+        state = self.services.live.get(session.canvas)
+        assert state is not None
+        tlid, paused = msg.get("tlid"), msg.get("paused")
+        cron = state.toplevels.get(tlid) if isinstance(tlid, int) else None
+        if not (isinstance(cron, Handler) and isinstance(cron.spec, CronSpec)):
+            raise ProtocolError(f"set_cron_paused needs the tlid of a cron; {tlid!r} is none")
+        if not isinstance(paused, bool):
+            raise ProtocolError("\"paused\" is true or false")
+        last_run, _ = self.services.store.cron_state(session.canvas, cron.tlid)
+        self.services.store.set_cron_state(session.canvas, cron.tlid, last_run, paused)
+        session.send({"type": "cron_paused", "id": msg.get("id"), "tlid": tlid, "paused": paused})
+
+    def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
+        traces = self.services.store.traces(session.canvas, None, 1000)
+        grouped: dict[str, dict[str, Any]] = {}
+        for t in traces:
+            entry = grouped.setdefault(
+                t.description,
+                {
+                    "description": t.description,
+                    "count": 0,
+                    "last_at": t.at,
+                    "trace_id": t.trace_id,
+                },
+            )
+            entry["count"] += 1
+        session.send({"type": "404s", "id": msg.get("id"), "requests": list(grouped.values())})
+
+    def on_run(self, session: Session, msg: dict[str, Any]) -> None:
+        state = self.services.live.get(session.canvas)
+        assert state is not None
+        tlid = msg.get("tlid")
+        tl = state.toplevels.get(tlid) if isinstance(tlid, int) else None
+        if not isinstance(tl, Handler | UserFunction):
+            raise ProtocolError(
+                f"run needs the tlid of a handler, REPL or function; {tlid!r} is none"
+            )
+        inputs = self.run_inputs(session.canvas, tl, msg)
+        live = LiveValues()
+        value = run_toplevel(
+            tl, inputs, state.program, live=live, budget=Budget(), impure=ImpureLog(),
+            host=CanvasHost(self.services, session.canvas, state.program),
+        )
+        session.send(
+            {
+                "type": "result",
+                "id": msg.get("id"),
+                "tlid": tlid,
+                "value": wire.encode_value(value),
+                "live": wire.encode_live_values(live),
+            }
+        )
+
+    def run_inputs(
+        self, canvas: str, tl: Handler | UserFunction, msg: dict[str, Any]
+    ) -> dict[str, Any]:
+        trace_id = msg.get("trace_id")
+        if trace_id is not None:
+            for t in self.services.store.traces(canvas, tl.tlid, 1000):
+                if t.trace_id == trace_id:
+                    request = wire.decode_value(json.loads(t.input_json))
+                    params: dict[str, Any] = {"request": request}
+                    if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec):
+                        route = Route(tl.spec.method, split_path(tl.spec.route), tl)
+                        params.update(route.match(split_path(t.description.split(" ", 1)[1])) or {})
+                    return params
+            raise ProtocolError(f"no trace {trace_id!r} for toplevel {tl.tlid}")
+        raw = msg.get("inputs", {})
+        if not isinstance(raw, dict):
+            raise ProtocolError('"inputs" is an object from name to a value in the wire format')
+        try:
+            inputs = {k: wire.decode_value(v) for k, v in raw.items()}
+        except wire.WireError as e:
+            raise ProtocolError(f"an input does not decode: {e}") from None
+        if (
+            isinstance(tl, Handler)
+            and not isinstance(tl.spec, ReplSpec)
+            and "request" not in inputs
+        ):
+            inputs.setdefault("request", None)
+        return inputs
+
+
+def _trace_json(t: Any) -> dict[str, Any]:
+    return {
+        "trace_id": t.trace_id,
+        "at": t.at,
+        "description": t.description,
+        "duration_ms": t.duration_ms,
+        "input": json.loads(t.input_json),
+        "output": json.loads(t.output_json),
+    }

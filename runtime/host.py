@@ -1,0 +1,82 @@
+"""The runtime's `Host`: datastores and worker queues for code running on a canvas.
+
+Library functions reach it as `ctx.host` (see `shared_ast.stdlib.host`). Rows
+are checked deeply against the datastore's schema before they are written,
+and stored in the wire format, so any later version of Gloam can read them.
+A datastore is addressed as `Name_vN`, the name code uses for it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runtime.services import RuntimeServices
+from runtime.store import StoreError
+from shared_ast import wire
+from shared_ast.program import Program
+from shared_ast.stdlib.registry import LibError
+from shared_ast.toplevels import Datastore
+from shared_ast.value_types import value_fits
+from shared_ast.values import DatastoreRef
+
+
+def datastore_key(ds: DatastoreRef | Datastore) -> str:
+    return f"{ds.name}_v{ds.version}"
+
+
+class CanvasHost:
+    def __init__(self, services: RuntimeServices, canvas: str, program: Program) -> None:
+        self.services = services
+        self.canvas = canvas
+        self.program = program
+
+    def _datastore(self, ds: DatastoreRef) -> Datastore:
+        found = self.program.datastore(ds.name, ds.version)
+        if found is None:
+            raise LibError(f"there is no datastore {datastore_key(ds)} on this canvas")
+        return found
+
+    def ds_set(self, ds: DatastoreRef, key: str, value: Any) -> None:
+        store_ds = self._datastore(ds)
+        misfit = value_fits(value, store_ds.schema, self.program, deep=True)
+        if misfit is not None:
+            raise LibError(f"{datastore_key(ds)} refuses this value: {misfit}")
+        try:
+            text = json.dumps(wire.encode_value(value), allow_nan=False)
+        except ValueError as e:
+            raise LibError(f"{datastore_key(ds)} cannot store this value: {e}") from None
+        try:
+            self.services.store.ds_set(self.canvas, datastore_key(ds), key, text)
+        except StoreError as e:
+            raise LibError(str(e)) from None
+
+    def ds_get(self, ds: DatastoreRef, key: str) -> Any | None:
+        self._datastore(ds)
+        text = self.services.store.ds_get(self.canvas, datastore_key(ds), key)
+        return None if text is None else wire.decode_value(json.loads(text))
+
+    def ds_items(self, ds: DatastoreRef) -> list[tuple[str, Any]]:
+        self._datastore(ds)
+        return [
+            (k, wire.decode_value(json.loads(text)))
+            for k, text in self.services.store.ds_items(self.canvas, datastore_key(ds))
+        ]
+
+    def ds_delete(self, ds: DatastoreRef, key: str) -> None:
+        self._datastore(ds)
+        try:
+            self.services.store.ds_delete(self.canvas, datastore_key(ds), key)
+        except StoreError as e:
+            raise LibError(str(e)) from None
+
+    def ds_count(self, ds: DatastoreRef) -> int:
+        self._datastore(ds)
+        return self.services.store.ds_count(self.canvas, datastore_key(ds))
+
+    def emit(self, queue: str, value: Any) -> None:
+        try:
+            text = json.dumps(wire.encode_value(value), allow_nan=False)
+            self.services.store.enqueue(self.canvas, queue, text)
+        except (ValueError, StoreError) as e:
+            raise LibError(f"could not queue the event for {queue!r}: {e}") from None

@@ -1,0 +1,85 @@
+"""Schema of the runtime's SQLite file, as sqlite-utils migrations.
+
+Each change to the store's own schema is a new function appended here, never
+an edit to an old one: a data file written by any earlier Gloam opens and is
+brought forward in order, and `_sqlite_migrations` records what ran.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("gloam")
+
+
+@MIGRATIONS()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE canvases (
+            name TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            seq INTEGER NOT NULL
+        );
+        CREATE TABLE tokens (
+            canvas TEXT NOT NULL REFERENCES canvases(name),
+            token_hash TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (canvas, token_hash)
+        );
+        CREATE TABLE toplevels (
+            canvas TEXT NOT NULL REFERENCES canvases(name),
+            tlid INTEGER NOT NULL,
+            json TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (canvas, tlid)
+        );
+        CREATE TABLE oplog (
+            canvas TEXT NOT NULL REFERENCES canvases(name),
+            seq INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            at REAL NOT NULL,
+            ops_json TEXT NOT NULL,
+            PRIMARY KEY (canvas, seq)
+        );
+        CREATE TABLE traces (
+            trace_id TEXT PRIMARY KEY,
+            canvas TEXT NOT NULL,
+            tlid INTEGER,
+            description TEXT NOT NULL,
+            at REAL NOT NULL,
+            duration_ms REAL NOT NULL,
+            input_json TEXT NOT NULL,
+            output_json TEXT NOT NULL,
+            impure_json TEXT NOT NULL
+        );
+        CREATE INDEX traces_by_handler ON traces (canvas, tlid, at);
+        CREATE TABLE datastore_rows (
+            canvas TEXT NOT NULL,
+            datastore TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value_json TEXT NOT NULL,
+            PRIMARY KEY (canvas, datastore, key)
+        );
+        CREATE TABLE events (
+            event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            canvas TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            last_error TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX events_due ON events (status, next_at);
+        CREATE TABLE cron_state (
+            canvas TEXT NOT NULL,
+            tlid INTEGER NOT NULL,
+            last_run REAL,
+            paused INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (canvas, tlid)
+        );
+        """
+    )

@@ -1,0 +1,106 @@
+"""From a handler's value to an HTTP answer.
+
+- a `Response` (from `Http::response_v0` and friends) is sent as it says: a
+  String body as text, anything else as JSON;
+- incomplete code → 500 saying which handler is incomplete;
+- an error → 500 naming the error and the node that raised it;
+- the error rail → 404 for `Nothing`, 500 for `Error e` (with `e`);
+- any other value → 200 with the value as JSON.
+
+Error answers are JSON objects `{"error": ..., "hint": ...}`: what happened
+and what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from shared_ast.stdlib.json_fns import to_json
+from shared_ast.values import ErrorRail, ErrorValue, Incomplete, Response, show
+
+JSON = "application/json"
+TEXT = "text/plain"
+
+
+@attrs.frozen
+class HttpAnswer:
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        """What a trace keeps of the answer."""
+        return {
+            "status": self.status,
+            "content_type": self.content_type,
+            "headers": [list(h) for h in self.headers],
+            "body": self.body.decode("utf-8", errors="replace")[:65536],
+        }
+
+
+def error_answer(status: int, error: str, hint: str) -> HttpAnswer:
+    body = json.dumps({"error": error, "hint": hint}, ensure_ascii=False).encode()
+    return HttpAnswer(status, body)
+
+
+def _json_body(value: Any, label: str) -> HttpAnswer:
+    try:
+        return HttpAnswer(200, to_json(value).encode())
+    except Exception as e:
+        return error_answer(
+            500,
+            f"{label} returned a value that cannot be sent as JSON: {e}",
+            "Return a record, list, string or number, or build a response with Http::response_v0.",
+        )
+
+
+def answer_for(value: Any, label: str) -> HttpAnswer:
+    match value:
+        case Response(status=status, body=body, headers=headers):
+            content_type = TEXT if isinstance(body, str) else JSON
+            extra = []
+            for k, v in headers:
+                if k.lower() == "content-type":
+                    content_type = v
+                else:
+                    extra.append((k, v))
+            if isinstance(body, str):
+                data = body.encode()
+            elif isinstance(body, bytes):
+                data = body
+            else:
+                inner = _json_body(body, label)
+                if inner.status != 200:
+                    return inner
+                data = inner.body
+            return HttpAnswer(status, data, content_type, tuple(extra))
+        case Incomplete(node_id=node_id):
+            return error_answer(
+                500,
+                f"{label} is incomplete" + (f" (at node {node_id})" if node_id else "") + ".",
+                "Fill in the holes marked in the editor; the handler answers once it is complete.",
+            )
+        case ErrorValue(message=message, node_id=node_id):
+            return error_answer(
+                500,
+                f"{label} failed: {message}" + (f" (at node {node_id})" if node_id else ""),
+                "The node is marked in the editor; pick this request's trace to see the values.",
+            )
+        case ErrorRail(value=variant):
+            if variant.name == "Nothing":
+                return error_answer(
+                    404,
+                    f"{label} found nothing: a call on the error rail returned Nothing.",
+                    "This is the error rail's answer for a missing value.",
+                )
+            detail = show(variant.args[0]) if variant.args else ""
+            return error_answer(
+                500,
+                f"{label} stopped on the error rail: Error {detail}",
+                "A call on the error rail returned an Error; its message is above.",
+            )
+    return _json_body(value, label)

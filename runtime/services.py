@@ -1,0 +1,87 @@
+"""What the runtime's parts share: config, store, live table, and trace recording.
+
+Traces are written off the request path: `record_trace` queues the write on
+the store's writer thread and returns at once; the writer batches queued
+traces into one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import attrs
+
+from runtime.config import RuntimeConfig
+from runtime.live import LiveTable
+from runtime.sqlite_store import SQLiteStore
+from runtime.store import StoreError, TraceRecord
+from shared_ast import wire
+from shared_ast.eval_context import ImpureCall, ImpureLog
+
+log = logging.getLogger("gloam.services")
+
+
+@attrs.define
+class RuntimeServices:
+    config: RuntimeConfig
+    store: SQLiteStore
+    live: LiveTable
+    started_at: float = attrs.field(factory=time.time)
+
+    def record_trace(
+        self,
+        *,
+        canvas: str,
+        tlid: int | None,
+        description: str,
+        trace_id: str,
+        input_json: str,
+        output_json: str,
+        impure_json: str,
+        duration_ms: float,
+    ) -> None:
+        trace = TraceRecord(
+            trace_id=trace_id,
+            canvas=canvas,
+            tlid=tlid,
+            description=description,
+            at=time.time(),
+            duration_ms=duration_ms,
+            input_json=input_json,
+            output_json=output_json,
+            impure_json=impure_json,
+        )
+        try:
+            fut = self.store.submit_trace(
+                trace, self.config.trace_keep_last, self.config.trace_keep_seconds
+            )
+        except StoreError as e:
+            log.warning("trace %s not stored: %s", trace_id, e)
+            return
+        fut.add_done_callback(_log_trace_failure)
+
+
+def impure_to_json(log_: ImpureLog | None) -> str:
+    """The impure calls of a run, as a trace keeps them (to replay the run later)."""
+    calls = log_.calls if log_ is not None else []
+    return json.dumps(
+        [{"fn": c.name, "args": [wire.encode_value(a) for a in c.args],
+          "result": wire.encode_value(c.result)} for c in calls],
+        allow_nan=False,
+    )
+
+
+def impure_from_json(text: str) -> list[ImpureCall]:
+    return [
+        ImpureCall(c["fn"], tuple(wire.decode_value(a) for a in c["args"]),
+                   wire.decode_value(c["result"]))
+        for c in json.loads(text)
+    ]
+
+
+def _log_trace_failure(fut: object) -> None:
+    exc = fut.exception()  # type: ignore[attr-defined]
+    if exc is not None:
+        log.warning("a trace was not stored: %s", exc)

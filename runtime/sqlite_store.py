@@ -1,0 +1,470 @@
+"""The embedded SQLite backend of `Store`: one file, WAL, one writer thread.
+
+Why a writer thread: SQLite allows one writer at a time, and a deploy must not
+queue behind a lock held by some other task. Every write is a job on one queue,
+run by one thread on one connection, in order; callers wait on a future (sync
+callers block on it, async callers await it via `asyncio.wrap_future`). Reads
+run on per-thread connections and never wait for the writer, thanks to WAL.
+
+Durability: an op batch is committed with `synchronous=FULL`, so once
+`commit_ops` returns the batch survives `kill -9` and power loss. Traces are
+not acks; they are batched into one transaction with `synchronous=NORMAL`,
+which keeps per-request cost low at the price of the last few traces on a
+power cut.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from runtime.migrations import MIGRATIONS
+from runtime.store import (
+    CanvasInfo,
+    CanvasSnapshot,
+    OpBatch,
+    QueuedEvent,
+    StoreError,
+    TraceRecord,
+    UnknownCanvas,
+)
+
+T = TypeVar("T")
+
+_STOP = object()
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    db = sqlite_utils.Database(conn)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+def _explain(e: sqlite3.Error) -> StoreError:
+    text = str(e)
+    if "full" in text:
+        return StoreError(
+            f"the disk holding the Gloam data folder is full ({text}); nothing was changed. "
+            "Free some space and try again."
+        )
+    if "readonly" in text or "unable to open" in text:
+        return StoreError(
+            f"the Gloam data file cannot be written ({text}); nothing was changed. "
+            "Check the data folder's permissions."
+        )
+    return StoreError(f"the store could not save this ({text}); nothing was changed.")
+
+
+class SQLiteStore:
+    """`Store` over one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._jobs: queue.Queue[Any] = queue.Queue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(ready,), name="gloam-store-writer", daemon=True
+        )
+        self._writer.start()
+        ready.result()  # re-raises a migration failure here, in the caller
+
+    # ------------------------------------------------------------ plumbing
+
+    def _write_loop(self, ready: concurrent.futures.Future[None]) -> None:
+        try:
+            db = _connect(self.path)
+            MIGRATIONS.apply(db)
+        except Exception as e:
+            ready.set_exception(e)
+            return
+        ready.set_result(None)
+        conn = db.conn
+        while True:
+            job = self._jobs.get()
+            if job is _STOP:
+                break
+            batch = [job]
+            # Drain what is already queued so trace writes share one transaction.
+            while True:
+                try:
+                    nxt = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    self._jobs.put(_STOP)
+                    break
+                batch.append(nxt)
+            self._run_batch(db, conn, batch)
+        conn.close()
+
+    def _run_batch(
+        self, db: sqlite_utils.Database, conn: sqlite3.Connection, batch: list[Any]
+    ) -> None:
+        light = [j for j in batch if not j[2]]
+        durable = [j for j in batch if j[2]]
+        if light:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._run_in_tx(db, conn, light)
+        for job in durable:
+            conn.execute("PRAGMA synchronous=FULL")
+            self._run_in_tx(db, conn, [job])
+
+    @staticmethod
+    def _run_in_tx(db: sqlite_utils.Database, conn: sqlite3.Connection, jobs: list[Any]) -> None:
+        results: list[Any] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, _fut, _durable in jobs:
+                results.append(fn(db))
+            conn.execute("COMMIT")
+        except Exception as e:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if len(jobs) > 1:
+                # One bad job must not sink the others: retry them one by one.
+                for job in jobs:
+                    SQLiteStore._run_in_tx(db, conn, [job])
+                return
+            err = _explain(e) if isinstance(e, sqlite3.Error) else e
+            jobs[0][1].set_exception(err)
+            return
+        for (_fn, fut, _durable), result in zip(jobs, results, strict=True):
+            fut.set_result(result)
+
+    def submit(
+        self, fn: Callable[[sqlite_utils.Database], T], *, durable: bool = True
+    ) -> concurrent.futures.Future[T]:
+        """Queue a write; the future resolves once it is committed."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put((fn, fut, durable))
+        return fut
+
+    def _write(self, fn: Callable[[sqlite_utils.Database], T], *, durable: bool = True) -> T:
+        return self.submit(fn, durable=durable).result()
+
+    def _read(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = _connect(self.path)
+            db.conn.execute("PRAGMA query_only=ON")
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db.conn)
+        return db
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(_STOP)
+        self._writer.join(timeout=30)
+        with self._readers_lock:
+            for conn in self._readers:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._readers.clear()
+
+    # ------------------------------------------------------------ canvases
+
+    def create_canvas(self, name: str, token_hash: str) -> CanvasInfo:
+        now = time.time()
+
+        def job(db: sqlite_utils.Database) -> CanvasInfo:
+            db.execute("INSERT INTO canvases (name, created_at, seq) VALUES (?, ?, 0)", [name, now])
+            db.execute(
+                "INSERT INTO tokens (canvas, token_hash, created_at) VALUES (?, ?, ?)",
+                [name, token_hash, now],
+            )
+            return CanvasInfo(name, now, 0)
+
+        return self._write(job)
+
+    def canvases(self) -> list[CanvasInfo]:
+        rows = self._read().execute("SELECT name, created_at, seq FROM canvases ORDER BY name")
+        return [CanvasInfo(r[0], r[1], r[2]) for r in rows.fetchall()]
+
+    def _require_canvas(self, db: sqlite_utils.Database, canvas: str) -> int:
+        row = db.execute("SELECT seq FROM canvases WHERE name = ?", [canvas]).fetchone()
+        if row is None:
+            raise UnknownCanvas(f"there is no canvas named {canvas!r}")
+        return int(row[0])
+
+    def token_hashes(self, canvas: str) -> list[str]:
+        rows = self._read().execute("SELECT token_hash FROM tokens WHERE canvas = ?", [canvas])
+        return [r[0] for r in rows.fetchall()]
+
+    def add_token(self, canvas: str, token_hash: str) -> None:
+        def job(db: sqlite_utils.Database) -> None:
+            self._require_canvas(db, canvas)
+            db.execute(
+                "INSERT OR IGNORE INTO tokens (canvas, token_hash, created_at) VALUES (?, ?, ?)",
+                [canvas, token_hash, time.time()],
+            )
+
+        self._write(job)
+
+    def snapshot(self, canvas: str) -> CanvasSnapshot:
+        db = self._read()
+        # One read transaction, so the sequence number and the rows agree.
+        db.conn.execute("BEGIN")
+        try:
+            seq = self._require_canvas(db, canvas)
+            rows = db.execute(
+                "SELECT tlid, json FROM toplevels WHERE canvas = ? ORDER BY tlid", [canvas]
+            ).fetchall()
+        finally:
+            db.conn.execute("COMMIT")
+        return CanvasSnapshot(canvas, seq, {int(r[0]): r[1] for r in rows})
+
+    # ------------------------------------------------------------- deploys
+
+    def commit_ops(
+        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None]
+    ) -> int:
+        return self.submit_ops(canvas, author, ops_json, changed).result()
+
+    def submit_ops(
+        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None]
+    ) -> concurrent.futures.Future[int]:
+        now = time.time()
+
+        def job(db: sqlite_utils.Database) -> int:
+            seq = self._require_canvas(db, canvas) + 1
+            db.execute(
+                "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (?, ?, ?, ?, ?)",
+                [canvas, seq, author, now, ops_json],
+            )
+            for tlid, text in changed.items():
+                if text is None:
+                    db.execute(
+                        "DELETE FROM toplevels WHERE canvas = ? AND tlid = ?", [canvas, tlid]
+                    )
+                else:
+                    db.execute(
+                        "INSERT INTO toplevels (canvas, tlid, json, seq) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (canvas, tlid) DO UPDATE SET json = excluded.json, "
+                        "seq = excluded.seq",
+                        [canvas, tlid, text, seq],
+                    )
+            db.execute("UPDATE canvases SET seq = ? WHERE name = ?", [seq, canvas])
+            return seq
+
+        return self.submit(job, durable=True)
+
+    def ops_since(self, canvas: str, seq: int) -> list[OpBatch]:
+        rows = self._read().execute(
+            "SELECT seq, author, at, ops_json FROM oplog WHERE canvas = ? AND seq > ? ORDER BY seq",
+            [canvas, seq],
+        )
+        return [OpBatch(r[0], r[1], r[2], r[3]) for r in rows.fetchall()]
+
+    # -------------------------------------------------------------- traces
+
+    def add_trace(self, trace: TraceRecord, keep_last: int, keep_seconds: float) -> None:
+        self.submit_trace(trace, keep_last, keep_seconds)
+
+    def submit_trace(
+        self, trace: TraceRecord, keep_last: int, keep_seconds: float
+    ) -> concurrent.futures.Future[None]:
+        def job(db: sqlite_utils.Database) -> None:
+            db.execute(
+                "INSERT INTO traces (trace_id, canvas, tlid, description, at, duration_ms, "
+                "input_json, output_json, impure_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    trace.trace_id,
+                    trace.canvas,
+                    trace.tlid,
+                    trace.description,
+                    trace.at,
+                    trace.duration_ms,
+                    trace.input_json,
+                    trace.output_json,
+                    trace.impure_json,
+                ],
+            )
+            db.execute(
+                "DELETE FROM traces WHERE canvas = ? AND tlid IS ? AND at < ?",
+                [trace.canvas, trace.tlid, trace.at - keep_seconds],
+            )
+            db.execute(
+                "DELETE FROM traces WHERE rowid IN (SELECT rowid FROM traces "
+                "WHERE canvas = ? AND tlid IS ? ORDER BY at DESC LIMIT -1 OFFSET ?)",
+                [trace.canvas, trace.tlid, keep_last],
+            )
+
+        return self.submit(job, durable=False)
+
+    def traces(self, canvas: str, tlid: int | None, limit: int = 100) -> list[TraceRecord]:
+        rows = self._read().execute(
+            "SELECT trace_id, canvas, tlid, description, at, duration_ms, input_json, "
+            "output_json, impure_json FROM traces WHERE canvas = ? AND tlid IS ? "
+            "ORDER BY at DESC LIMIT ?",
+            [canvas, tlid, limit],
+        )
+        return [TraceRecord(*r) for r in rows.fetchall()]
+
+    def last_traffic(self, canvas: str) -> dict[int, float]:
+        rows = self._read().execute(
+            "SELECT tlid, MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL GROUP BY tlid",
+            [canvas],
+        )
+        return {int(r[0]): float(r[1]) for r in rows.fetchall()}
+
+    # ---------------------------------------------------------- datastores
+
+    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str) -> None:
+        self._write(
+            lambda db: (
+                db.execute(
+                    "INSERT INTO datastore_rows (canvas, datastore, key, value_json) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (canvas, datastore, key) "
+                    "DO UPDATE SET value_json = excluded.value_json",
+                    [canvas, datastore, key, value_json],
+                ).rowcount
+            )
+        )
+
+    def ds_get(self, canvas: str, datastore: str, key: str) -> str | None:
+        row = (
+            self._read()
+            .execute(
+                "SELECT value_json FROM datastore_rows "
+                "WHERE canvas = ? AND datastore = ? AND key = ?",
+                [canvas, datastore, key],
+            )
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, str]]:
+        rows = self._read().execute(
+            "SELECT key, value_json FROM datastore_rows WHERE canvas = ? AND datastore = ? "
+            "ORDER BY key",
+            [canvas, datastore],
+        )
+        return [(r[0], r[1]) for r in rows.fetchall()]
+
+    def ds_delete(self, canvas: str, datastore: str, key: str) -> None:
+        self._write(
+            lambda db: (
+                db.execute(
+                    "DELETE FROM datastore_rows WHERE canvas = ? AND datastore = ? AND key = ?",
+                    [canvas, datastore, key],
+                ).rowcount
+            )
+        )
+
+    def ds_count(self, canvas: str, datastore: str) -> int:
+        row = (
+            self._read()
+            .execute(
+                "SELECT COUNT(*) FROM datastore_rows WHERE canvas = ? AND datastore = ?",
+                [canvas, datastore],
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    # ------------------------------------------------------------- workers
+
+    def enqueue(self, canvas: str, queue_name: str, payload_json: str) -> int:
+        now = time.time()
+        return self._write(
+            lambda db: int(
+                db.execute(
+                    "INSERT INTO events (canvas, queue, payload_json, attempts, next_at, status, "
+                    "created_at) VALUES (?, ?, ?, 0, ?, 'ready', ?)",
+                    [canvas, queue_name, payload_json, now, now],
+                ).lastrowid
+                or 0
+            )
+        )
+
+    def claim_events(self, now: float, limit: int) -> list[QueuedEvent]:
+        def job(db: sqlite_utils.Database) -> list[QueuedEvent]:
+            rows = db.execute(
+                "SELECT event_id, canvas, queue, payload_json, attempts, last_error FROM events "
+                "WHERE status = 'ready' AND next_at <= ? ORDER BY next_at LIMIT ?",
+                [now, limit],
+            ).fetchall()
+            for r in rows:
+                db.execute("UPDATE events SET status = 'running' WHERE event_id = ?", [r[0]])
+            return [QueuedEvent(*r) for r in rows]
+
+        return self._write(job)
+
+    def finish_event(self, event_id: int) -> None:
+        self._write(
+            lambda db: db.execute("DELETE FROM events WHERE event_id = ?", [event_id]).rowcount
+        )
+
+    def retry_event(self, event_id: int, error: str, next_at: float, dead: bool) -> None:
+        self._write(
+            lambda db: (
+                db.execute(
+                    "UPDATE events SET attempts = attempts + 1, last_error = ?, next_at = ?, "
+                    "status = ? WHERE event_id = ?",
+                    [error, next_at, "dead" if dead else "ready", event_id],
+                ).rowcount
+            )
+        )
+
+    def requeue_running(self) -> None:
+        """Events claimed by a process that died are ready again (at-least-once delivery)."""
+        self._write(
+            lambda db: (
+                db.execute("UPDATE events SET status = 'ready' WHERE status = 'running'").rowcount
+            )
+        )
+
+    def dead_letters(self, canvas: str) -> list[QueuedEvent]:
+        rows = self._read().execute(
+            "SELECT event_id, canvas, queue, payload_json, attempts, last_error FROM events "
+            "WHERE canvas = ? AND status = 'dead' ORDER BY event_id",
+            [canvas],
+        )
+        return [QueuedEvent(*r) for r in rows.fetchall()]
+
+    # --------------------------------------------------------------- crons
+
+    def cron_state(self, canvas: str, tlid: int) -> tuple[float | None, bool]:
+        row = (
+            self._read()
+            .execute(
+                "SELECT last_run, paused FROM cron_state WHERE canvas = ? AND tlid = ?",
+                [canvas, tlid],
+            )
+            .fetchone()
+        )
+        return (None, False) if row is None else (row[0], bool(row[1]))
+
+    def set_cron_state(self, canvas: str, tlid: int, last_run: float | None, paused: bool) -> None:
+        self._write(
+            lambda db: (
+                db.execute(
+                    "INSERT INTO cron_state (canvas, tlid, last_run, paused) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (canvas, tlid) DO UPDATE SET last_run = excluded.last_run, "
+                    "paused = excluded.paused",
+                    [canvas, tlid, last_run, int(paused)],
+                ).rowcount
+            )
+        )

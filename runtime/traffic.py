@@ -1,0 +1,204 @@
+"""Serving user traffic: HTTP request → canvas → handler → value → response.
+
+A request reaches a canvas by Host name (`NAME.localhost:PORT`) or by a
+`/c/NAME/` path prefix. It takes the canvas's current `CanvasState` once, at
+the start, and runs on that snapshot to the end, whatever deploys happen
+meanwhile. The handler's value becomes the response (see `runtime.responses`),
+and every request, matched or not, is stored as a trace.
+
+User code runs inside the evaluator's step and depth budget; anything that
+still goes wrong inside it is caught here, logged with the trace id and
+answered 500: a crash in user code never stops the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from runtime.host import CanvasHost
+from runtime.live import LiveTable
+from runtime.responses import HttpAnswer, answer_for, error_answer
+from runtime.services import RuntimeServices, impure_to_json
+from shared_ast import wire
+from shared_ast.eval_context import Budget, ImpureLog
+from shared_ast.evaluator import run_toplevel
+from shared_ast.program import Program
+from shared_ast.stdlib.json_fns import from_json
+from shared_ast.toplevels import Handler, HttpSpec
+from shared_ast.values import FrozenDict
+
+log = logging.getLogger("gloam.traffic")
+
+CANVAS_PREFIX = "/c/"
+
+
+def resolve_canvas(request: web.Request) -> tuple[str | None, str]:
+    """(canvas name, path inside the canvas) from the Host header or a /c/NAME/ prefix."""
+    path = request.path
+    if path.startswith(CANVAS_PREFIX):
+        rest = path[len(CANVAS_PREFIX) :]
+        name, _, inner = rest.partition("/")
+        return (name or None), "/" + inner
+    host = (request.host or "").rsplit(":", 1)[0].lower()
+    if host.endswith(".localhost"):
+        return host[: -len(".localhost")].split(".")[-1] or None, path
+    return None, path
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+async def request_value(request: web.Request, max_body: int) -> tuple[FrozenDict, str | None]:
+    """The request as the handler sees it, or a reason it cannot be read (→ 400)."""
+    data = await request.read()
+    body: Any = None
+    problem = None
+    if len(data) > max_body:
+        return FrozenDict(), f"the request body is larger than {max_body} bytes"
+    if data:
+        if request.content_type == "application/json" or request.content_type.endswith("+json"):
+            try:
+                body = from_json(_text(data))
+            except Exception as e:
+                problem = f"the request body is not valid JSON: {e}"
+        else:
+            body = _text(data)
+    value = FrozenDict(
+        method=request.method,
+        path=request.path,
+        body=body,
+        query=FrozenDict(dict(request.query.items())),
+        headers=FrozenDict({k.lower(): v for k, v in request.headers.items()}),
+    )
+    return value, problem
+
+
+class TrafficServer:
+    def __init__(self, live: LiveTable, services: RuntimeServices) -> None:
+        self.live = live
+        self.services = services
+        self.config = services.config
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=self.config.max_body_bytes + 1024)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        trace_id = uuid.uuid4().hex
+        canvas, path = resolve_canvas(request)
+        if canvas is None:
+            return _send(
+                error_answer(
+                    404,
+                    "This address names no canvas.",
+                    f"Reach a canvas as http://NAME.localhost:{self.config.port}/... or "
+                    f"http://{self.config.host}:{self.config.port}/c/NAME/...; canvases here: "
+                    + (", ".join(self.live.names()) or "none"),
+                ),
+                trace_id,
+            )
+        state = self.live.get(canvas)  # taken once: this request runs on this snapshot
+        if state is None:
+            return _send(
+                error_answer(
+                    404,
+                    f"There is no canvas named {canvas!r}.",
+                    "Canvases here: " + (", ".join(self.live.names()) or "none"),
+                ),
+                trace_id,
+            )
+        req_value, problem = await request_value(request, self.config.max_body_bytes)
+        if problem is not None:
+            return _send(error_answer(400, problem, "Send a valid body."), trace_id)
+        found = state.routes.match(request.method, path)
+        description = f"{request.method} {path}"
+        if found is None:
+            answer = error_answer(
+                404,
+                f"No handler for {description} on canvas {canvas!r}.",
+                "The request is listed among this canvas's 404s in the editor: "
+                "create a handler from it there.",
+            )
+            self._trace(canvas, None, description, req_value, answer, None, started, trace_id)
+            return _send(answer, trace_id)
+        handler, params = found
+        answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id)
+        self._trace(canvas, handler, description, req_value, answer, impure, started, trace_id)
+        return _send(answer, trace_id, head=request.method == "HEAD")
+
+    def run(
+        self,
+        canvas: str,
+        program: Program,
+        handler: Handler,
+        req_value: FrozenDict,
+        params: dict[str, str],
+        trace_id: str,
+    ) -> tuple[HttpAnswer, ImpureLog | None]:
+        impure = ImpureLog()
+        label = _label(handler)
+        try:
+            value = run_toplevel(
+                handler,
+                {"request": req_value, **params},
+                program,
+                budget=Budget(),
+                impure=impure,
+                host=CanvasHost(self.services, canvas, program),
+            )
+            return answer_for(value, label), impure
+        except Exception:
+            log.exception("crash while running %s (trace %s)", label, trace_id)
+            return error_answer(
+                500,
+                f"Gloam crashed while running {label}.",
+                f"This is a bug in Gloam, not in your code; it is logged with trace id {trace_id}.",
+            ), impure
+
+    def _trace(
+        self,
+        canvas: str,
+        handler: Handler | None,
+        description: str,
+        req_value: FrozenDict,
+        answer: HttpAnswer,
+        impure: ImpureLog | None,
+        started: float,
+        trace_id: str,
+    ) -> None:
+        self.services.record_trace(
+            canvas=canvas,
+            tlid=handler.tlid if handler else None,
+            description=description,
+            trace_id=trace_id,
+            input_json=json.dumps(wire.encode_value(req_value), allow_nan=False),
+            output_json=json.dumps(answer.summary(), allow_nan=False),
+            impure_json=impure_to_json(impure),
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+
+def _label(handler: Handler) -> str:
+    if isinstance(handler.spec, HttpSpec):
+        return f"the handler for {handler.spec.method} {handler.spec.route}"
+    return f"handler {handler.tlid}"
+
+
+def _send(answer: HttpAnswer, trace_id: str, head: bool = False) -> web.Response:
+    headers = dict(answer.headers)
+    headers["X-Gloam-Trace"] = trace_id
+    return web.Response(
+        status=answer.status,
+        body=b"" if head else answer.body,
+        headers=headers,
+        content_type=answer.content_type,
+    )

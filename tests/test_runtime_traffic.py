@@ -1,0 +1,139 @@
+"""User traffic against a real runtime: routing, canvases, answers for every kind of result."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from runtime_harness import EditorSession, RuntimeProcess, http_request, run, running
+
+from shared_ast import build as b
+from shared_ast.ids import new_id
+from shared_ast.nodes import UserFnRef
+from shared_ast.ops import CreateToplevel
+from shared_ast.type_ast import UNKNOWN
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory: pytest.TempPathFactory) -> RuntimeProcess:
+    with running(tmp_path_factory.mktemp("traffic") / "data") as proc:
+        spin_id = new_id()
+        # A function that calls itself forever: the budget must stop it.
+        spin = b.function("spin", [], UNKNOWN, b.user_call(UserFnRef(spin_id, 0)), fn_id=spin_id)
+        handlers = [
+            spin,
+            b.http("GET", "/incomplete", b.infix("+", 1, b.hole())),
+            b.http("GET", "/fails", b.call("Int::divide_v0", 1, 0)),
+            b.http("GET", "/rail/:key", b.call("Dict::get_v2", b.call("Dict::empty_v0"),
+                                               b.var("key"), rail=True)),
+            b.http("GET", "/rail-error",
+                   b.call("Result::andThen_v1", b.err("bad input"),
+                          b.lam(["x"], b.ok(b.var("x"))), rail=True)),
+            b.http("POST", "/echo", b.record(got=b.field(b.var("request"), "body"))),
+            b.http("GET", "/users/:id", b.record(id=b.var("id"))),
+            b.http("GET", "/users/me", "it's me"),
+            b.http("GET", "/query", b.field(b.field(b.var("request"), "query"), "q")),
+            b.http("GET", "/loop", b.user_call(spin)),
+            b.http("GET", "/teapot", b.call("Http::response_v0", "short and stout", 418)),
+        ]
+
+        async def deploy() -> None:
+            async with aiohttp.ClientSession() as http:
+                ed = await EditorSession.open(http, proc)
+                ack = await ed.deploy([CreateToplevel(h) for h in handlers])
+                assert ack["type"] == "ack", ack
+                await ed.ws.close()
+
+        run(deploy())
+        yield proc
+
+
+def test_the_demo_answers_by_host_name_and_by_path_prefix(rt: RuntimeProcess) -> None:
+    by_path = http_request("GET", f"{rt.http}/c/demo/hello")
+    by_host = http_request("GET", f"{rt.http}/hello", headers={"Host": "demo.localhost"})
+    assert by_path == by_host == (200, "Hello from Gloam!\n")
+
+
+def test_the_demo_sum_handler(rt: RuntimeProcess) -> None:
+    assert rt.get("/sum/3/4") == (200, 7)
+    status, body = rt.get("/sum/3/four")
+    assert status == 500 and "Error" in body["error"]
+
+
+def test_a_missing_route_is_a_clear_404(rt: RuntimeProcess) -> None:
+    status, body = rt.get("/nowhere")
+    assert status == 404
+    assert "No handler for GET /nowhere" in body["error"] and "404s" in body["hint"]
+
+
+def test_an_unknown_canvas_is_named(rt: RuntimeProcess) -> None:
+    status, body = rt.get("/hello", canvas="nope")
+    assert status == 404 and "nope" in body["error"] and "demo" in body["hint"]
+    status, body = http_request("GET", f"{rt.http}/hello")
+    assert status == 404 and "names no canvas" in body["error"]
+
+
+def test_incomplete_code_is_a_500_naming_the_handler(rt: RuntimeProcess) -> None:
+    status, body = rt.get("/incomplete")
+    assert status == 500 and "GET /incomplete is incomplete" in body["error"]
+
+
+def test_an_error_is_a_500_naming_the_error(rt: RuntimeProcess) -> None:
+    status, body = rt.get("/fails")
+    assert status == 500 and "zero" in body["error"].lower()
+
+
+def test_the_error_rail(rt: RuntimeProcess) -> None:
+    assert rt.get("/rail/x")[0] == 404
+    status, body = rt.get("/rail-error")
+    assert status == 500 and "bad input" in body["error"]
+
+
+def test_request_body_query_and_params_reach_the_handler(rt: RuntimeProcess) -> None:
+    assert rt.request("POST", "/echo", body={"a": [1, 2]}) == (200, {"got": {"a": [1, 2]}})
+    assert rt.get("/users/42") == (200, {"id": "42"})
+    assert rt.get("/users/me") == (200, "it's me")
+    assert rt.get("/query?q=hi") == (200, "hi")
+
+
+def test_invalid_json_body_is_a_400(rt: RuntimeProcess) -> None:
+    status, body = rt.request("POST", "/echo", body=b"{broken",
+                              headers={"Content-Type": "application/json"})
+    assert status == 400 and "not valid JSON" in body["error"]
+
+
+def test_a_response_with_a_status(rt: RuntimeProcess) -> None:
+    assert rt.get("/teapot") == (418, "short and stout")
+
+
+def test_runaway_code_answers_and_the_server_lives_on(rt: RuntimeProcess) -> None:
+    status, body = rt.get("/loop")
+    assert status == 500
+    assert rt.get("/hello") == (200, "Hello from Gloam!\n")
+    del body
+
+
+def test_every_request_is_traced_and_404s_are_listed(rt: RuntimeProcess) -> None:
+    rt.get("/users/7")
+    rt.get("/not-here-either")
+
+    async def scenario() -> tuple[dict, dict]:
+        async with aiohttp.ClientSession() as http:
+            ed = await EditorSession.open(http, rt)
+            tlid = next(t["tlid"] for t in ed.hello["toplevels"]
+                        if t["kind"] == "handler" and t["spec"].get("route") == "/users/:id")
+            traces = await ed.reply({"type": "get_traces", "tlid": tlid})
+            missing = await ed.reply({"type": "get_404s"})
+            await ed.ws.close()
+            return traces, missing
+
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        traces, missing = run(scenario())
+        if traces["traces"] and missing["requests"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert any(t["description"] == "GET /users/7" for t in traces["traces"])
+    assert traces["traces"][0]["output"]["status"] == 200
+    assert any(r["description"] == "GET /not-here-either" for r in missing["requests"])
