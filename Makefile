@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(PY) -m runtime.cli demo
+	$(PY) -m runtime.cli up
 
 test: install
 	$(PY) -m pytest -q

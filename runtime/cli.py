@@ -3,6 +3,7 @@
     gloam eval FILE.json [--live]   evaluate an expression document, print its value
     gloam check FILE.json           type-check an expression document, print the marks
     gloam demo                      evaluate the example programs in assets/examples
+    gloam up                        start the runtime if needed (what `make run` does)
     gloam runtime start|stop|status|logs|serve   the runtime daemon
     gloam canvas export NAME | import FILE       move a canvas in and out
 
@@ -94,10 +95,9 @@ def cmd_demo() -> int:
     for path in examples:
         print(f"$ gloam eval {path.relative_to(EXAMPLES_DIR.parent.parent)}")
         expr = _read_expr(str(path))
-        print("  →", values.show(evaluate(expr)))
+        print("  ->", values.show(evaluate(expr)))
     print(
-        "\nThe runtime daemon and the editor are not built yet: `make run` will start them"
-        " once they are. Try `gloam eval FILE.json --live` on your own documents."
+        "\nTry `gloam eval FILE.json --live` on your own documents; `make run` starts the runtime."
     )
     return EXIT_OK
 
@@ -133,6 +133,31 @@ def _serve_args(args: argparse.Namespace) -> list[str]:
         out.append("--no-demo")
     out += ["--worker-backoff", str(args.worker_backoff)]
     return out
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """`make run`: start the runtime (or find it running), then the editor if there is a display."""
+    import os
+
+    from runtime import daemon
+    from runtime.config import read_state
+
+    config = _config(args)
+    pid = daemon.running_pid(config)
+    if pid is None:
+        ok, message = daemon.start(config, _serve_args(args))
+        print(message, file=sys.stdout if ok else sys.stderr)
+        if not ok:
+            return 1
+    else:
+        print(daemon.describe(config, read_state(config.data_dir) or {}, pid))
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("\nNo display here, so no editor window: the runtime keeps running in the background."
+              "\nStop it with `.venv/bin/gloam runtime stop`.")
+    else:
+        print("\nThe structure editor is not built yet (it is the next issue); the runtime keeps "
+              "running.\nStop it with `.venv/bin/gloam runtime stop`.")
+    return EXIT_OK
 
 
 def cmd_runtime(args: argparse.Namespace) -> int:
@@ -236,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser("check", help="type-check an expression document")
     p_check.add_argument("file")
     sub.add_parser("demo", help="evaluate the bundled example programs")
+    p_up = sub.add_parser("up", help="start the runtime if needed and print where to reach it")
+    _add_runtime_options(p_up)
     p_rt = sub.add_parser("runtime", help="the runtime daemon")
     p_rt.add_argument("action", choices=["start", "stop", "status", "logs", "serve"])
     p_rt.add_argument("--json", action="store_true", help="status as a JSON object")
@@ -260,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_check(args.file)
             case "demo":
                 return cmd_demo()
+            case "up":
+                return cmd_up(args)
             case "runtime":
                 return cmd_runtime(args)
             case "canvas":

@@ -409,14 +409,17 @@ def _near_miss(draw: st.DrawFn, tl: t.Toplevel | None) -> o.Op:
     return attrs.evolve(op, **{field.name: value})
 
 
+_JUNK = st.one_of(
+    *_WELL_TYPED_JUNK.values(),
+    *(_ill_typed(k) for k in o.OP_KINDS),
+    _wild,
+    st.builds(o.Op),
+)
+
+
 def junk_ops(tl: t.Toplevel | None = None) -> st.SearchStrategy[Any]:
     """Arbitrary ops (and a few things that are not ops at all); near misses when `tl` is given."""
-    options: list[st.SearchStrategy[Any]] = [
-        *_WELL_TYPED_JUNK.values(),
-        *(_ill_typed(k) for k in o.OP_KINDS),
-        _wild,
-        st.builds(o.Op),
-    ]
-    if tl is not None:
-        options.extend([_near_miss(tl)] * 4)
-    return st.one_of(options)
+    if tl is None:
+        return _JUNK
+    near = _near_miss(tl)
+    return st.one_of(_JUNK, near, near)

@@ -94,14 +94,15 @@ def test_junk_ops_are_refused_cleanly_and_never_crash(data: st.DataObject) -> No
         assert reason is None
         # Whatever was accepted must be undoable.
         assert apply(invert(op), after) == tl
+    # A batch finds the toplevel by the op's own tlid, so it may judge differently.
     canvas = {tl.tlid: tl} if tl is not None else {}
     try:
-        apply_to_canvas([op], canvas)
+        result = apply_to_canvas([op], canvas)
     except OpError as refusal:
-        assert refusal.op_index == 0
-        assert refusal.reason == reason
+        assert refusal.op_index == 0 and refusal.reason
     else:
-        assert reason is None
+        tlid = op.target_tlid
+        assert result.get(tlid) == apply(op, canvas.get(tlid))
 
 
 @pytest.mark.parametrize("kind", o.OP_KINDS, ids=lambda k: k.KIND)

@@ -30,6 +30,38 @@ DOCUMENTS = "Documents and schema versions"
 ERRORS = "Errors"
 MESSAGES = "Messages between editor and runtime"
 
+def decode_message(raw: Any) -> Any:
+    """An editor↔runtime message: its envelope, and every payload in it, must decode."""
+    from runtime.editor_api import MESSAGE_TYPES
+
+    replies = {"hello", "ack", "error", "broadcast", "traces", "404s", "result",
+               "dead_letters", "cron_paused", "pong"}
+    if not isinstance(raw, dict) or raw.get("schema") != wire.SCHEMA_VERSION:
+        raise ValueError("a message is an object with \"schema\": 1")
+    kind = raw.get("type")
+    if kind not in set(MESSAGE_TYPES) | replies:
+        raise ValueError(f"unknown message type {kind!r}")
+    if "ops" in raw:
+        wire.decode_ops(raw["ops"])
+    for tl in raw.get("toplevels", []):
+        wire.decode_toplevel(tl)
+    if "value" in raw:
+        wire.decode_value(raw["value"])
+    if "live" in raw:
+        wire.decode_live_values(raw["live"])
+    for event in raw.get("events", []):
+        wire.decode_value(event["event"])
+    for trace in raw.get("traces", []):
+        wire.decode_value(trace["input"])
+    return raw
+
+
+def decode_export(raw: Any) -> Any:
+    from runtime.transfer import parse_export
+
+    return parse_export(json.dumps(raw))
+
+
 #: Section → the decoder for its ```json examples.
 DECODERS: dict[str, Callable[[Any], Any]] = {
     "Expressions": wire.decode_expr,
@@ -43,6 +75,8 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "Ops": wire.decode_op,
     "Values": wire.decode_value,
     "Live values": wire.decode_live_values,
+    MESSAGES: decode_message,
+    "Exports": decode_export,
 }
 #: Section → the kinds it must document, one `### \`kind\`` heading each.
 FAMILIES: dict[str, list[str]] = {

@@ -14,6 +14,7 @@ from runtime_harness import ROOT, http_request
 def gloam(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "runtime.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        check=False,
         timeout=120,
     )
 

@@ -131,7 +131,7 @@ def test_every_request_is_traced_and_404s_are_listed(rt: RuntimeProcess) -> None
     deadline = time.monotonic() + 10
     while True:
         traces, missing = run(scenario())
-        if traces["traces"] and missing["requests"] or time.monotonic() > deadline:
+        if (traces["traces"] and missing["requests"]) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert any(t["description"] == "GET /users/7" for t in traces["traces"])
