@@ -1,0 +1,79 @@
+"""The SQLite store by itself: durability, trace retention, errors that say what to do."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from runtime.sqlite_store import SQLiteStore, _explain
+from runtime.store import StoreError, TraceRecord, UnknownCanvas
+
+
+def trace(i: int, tlid: int | None, at: float) -> TraceRecord:
+    return TraceRecord(f"t{i}", "c", tlid, "GET /x", at, 0.1, "{}", "{}", "[]")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = SQLiteStore(tmp_path / "g.sqlite3")
+    s.create_canvas("c", "hash")
+    yield s
+    s.close()
+
+
+def test_commits_number_batches_and_survive_reopening(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "g.sqlite3")
+    s.create_canvas("c", "hash")
+    assert s.commit_ops("c", "me", "[1]", {7: '{"a": 1}'}) == 1
+    assert s.commit_ops("c", "me", "[2]", {7: None, 8: '{"b": 2}'}) == 2
+    s.close()
+    again = SQLiteStore(tmp_path / "g.sqlite3")
+    snap = again.snapshot("c")
+    assert snap.seq == 2 and snap.toplevels == {8: '{"b": 2}'}
+    assert [b.ops_json for b in again.ops_since("c", 0)] == ["[1]", "[2]"]
+    assert [b.seq for b in again.ops_since("c", 1)] == [2]
+    with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_a_commit_to_a_missing_canvas_changes_nothing(store: SQLiteStore) -> None:
+    with pytest.raises(UnknownCanvas):
+        store.commit_ops("nope", "me", "[]", {1: "{}"})
+    assert store.ops_since("c", 0) == []
+
+
+def test_traces_keep_the_last_n_per_handler(store: SQLiteStore) -> None:
+    now = time.time()
+    for i in range(12):
+        store.submit_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600).result()
+    store.submit_trace(trace(99, None, now), keep_last=10, keep_seconds=3600).result()
+    kept = store.traces("c", 5, limit=100)
+    assert [t.trace_id for t in kept] == [f"t{i}" for i in range(11, 1, -1)]
+    assert [t.trace_id for t in store.traces("c", None)] == ["t99"]
+
+
+def test_traces_older_than_the_window_go(store: SQLiteStore) -> None:
+    now = time.time()
+    store.submit_trace(trace(1, 5, now - 7200), keep_last=100, keep_seconds=3600).result()
+    store.submit_trace(trace(2, 5, now), keep_last=100, keep_seconds=3600).result()
+    assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
+
+
+def test_store_errors_say_what_to_do() -> None:
+    full = _explain(sqlite3.OperationalError("database or disk is full"))
+    assert "full" in str(full) and "nothing was changed" in str(full) and "Free" in str(full)
+    readonly = _explain(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert "permissions" in str(readonly)
+
+
+def test_a_failed_write_does_not_sink_the_writer(store: SQLiteStore) -> None:
+    def boom(db: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(StoreError, match="disk"):
+        store.submit(boom).result()
+    assert store.commit_ops("c", "me", "[]", {}) == 1
