@@ -138,18 +138,12 @@ def _float_key(x: float) -> tuple[bool, float]:
     return (math.isnan(x), 0.0 if math.isnan(x) else x)
 
 
+_SORTABLE = frozenset({"Int", "Float", "String", "Char"})
+
+
 def _sort_kind(v: Any) -> str | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return "Int"
-    if isinstance(v, float):
-        return "Float"
-    if isinstance(v, str):
-        return "String"
-    if isinstance(v, Char):
-        return "Char"
-    return None
+    kind = type_name_of(v)
+    return kind if kind in _SORTABLE else None
 
 
 def sort_key_for(values: tuple[Any, ...] | list[Any], what: str) -> Callable[[Any], Any]:
