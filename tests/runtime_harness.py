@@ -24,7 +24,8 @@ from typing import Any
 import aiohttp
 
 from shared_ast import wire
-from shared_ast.ops import Op
+from shared_ast.ops import CreateToplevel, Op
+from shared_ast.toplevels import Toplevel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,3 +183,17 @@ class EditorSession:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def create_toplevels(rt: RuntimeProcess, toplevels: Sequence[Toplevel]) -> int:
+    """Deploy toplevels as one batch, as an editor would; returns the new sequence number."""
+
+    async def deploy() -> int:
+        async with aiohttp.ClientSession() as http:
+            ed = await EditorSession.open(http, rt)
+            ack = await ed.deploy([CreateToplevel(t) for t in toplevels])
+            assert ack["type"] == "ack", ack
+            await ed.ws.close()
+            return int(ack["seq"])
+
+    return int(run(deploy()))

@@ -8,10 +8,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from runtime_harness import EditorSession, RuntimeProcess, run, running
+from runtime_harness import EditorSession, RuntimeProcess, create_toplevels, run, running
 
 from shared_ast import build as b
-from shared_ast.ops import CreateToplevel
 from shared_ast.type_ast import INT, STRING, TRecord, TRecordField
 
 
@@ -59,14 +58,7 @@ def rt(tmp_path_factory: pytest.TempPathFactory) -> RuntimeProcess:
             b.http("GET", "/ticks", b.call("DB::get_v2", "n", b.var("Ticks_v0"), rail=True)),
         ]
 
-        async def deploy() -> None:
-            async with aiohttp.ClientSession() as http:
-                ed = await EditorSession.open(http, proc)
-                ack = await ed.deploy([CreateToplevel(t) for t in toplevels])
-                assert ack["type"] == "ack", ack
-                await ed.ws.close()
-
-        run(deploy())
+        create_toplevels(proc, toplevels)
         yield proc
 
 

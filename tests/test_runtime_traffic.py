@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from runtime_harness import EditorSession, RuntimeProcess, http_request, run, running
+from runtime_harness import (
+    EditorSession,
+    RuntimeProcess,
+    create_toplevels,
+    http_request,
+    run,
+    running,
+)
 
 from shared_ast import build as b
 from shared_ast.ids import new_id
 from shared_ast.nodes import UserFnRef
-from shared_ast.ops import CreateToplevel
 from shared_ast.type_ast import UNKNOWN
 
 
@@ -36,14 +42,7 @@ def rt(tmp_path_factory: pytest.TempPathFactory) -> RuntimeProcess:
             b.http("GET", "/teapot", b.call("Http::response_v0", "short and stout", 418)),
         ]
 
-        async def deploy() -> None:
-            async with aiohttp.ClientSession() as http:
-                ed = await EditorSession.open(http, proc)
-                ack = await ed.deploy([CreateToplevel(h) for h in handlers])
-                assert ack["type"] == "ack", ack
-                await ed.ws.close()
-
-        run(deploy())
+        create_toplevels(proc, handlers)
         yield proc
 
 
