@@ -83,3 +83,27 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+#: Traces live in a file of their own (see `runtime.sqlite_store`), with their own migrations.
+TRACE_MIGRATIONS = Migrations("gloam-traces")
+
+
+@TRACE_MIGRATIONS()
+def t001_traces(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS traces (
+            trace_id TEXT PRIMARY KEY,
+            canvas TEXT NOT NULL,
+            tlid INTEGER,
+            description TEXT NOT NULL,
+            at REAL NOT NULL,
+            duration_ms REAL NOT NULL,
+            input_json TEXT NOT NULL,
+            output_json TEXT NOT NULL,
+            impure_json TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS traces_by_handler ON traces (canvas, tlid, at);
+        """
+    )

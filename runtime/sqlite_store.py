@@ -8,7 +8,9 @@ run on per-thread connections and never wait for the writer, thanks to WAL.
 
 Durability: an op batch is committed with `synchronous=FULL`, so once
 `commit_ops` returns the batch survives `kill -9` and power loss. Traces are
-not acks; they are batched into one transaction with `synchronous=NORMAL`,
+not acks; they go to a file of their own (`NAME-traces.sqlite3`), batched into
+one transaction with `synchronous=NORMAL`, so a deploy's fsync never flushes
+trace pages,
 which keeps per-request cost low at the price of the last few traces on a
 power cut.
 """
@@ -27,7 +29,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from runtime.migrations import MIGRATIONS
+from runtime.migrations import MIGRATIONS, TRACE_MIGRATIONS
 from runtime.store import (
     CanvasInfo,
     CanvasSnapshot,
@@ -41,6 +43,7 @@ from runtime.store import (
 T = TypeVar("T")
 
 _STOP = object()
+MAX_BATCH = 256
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -87,10 +90,18 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ plumbing
 
+    @property
+    def traces_path(self) -> Path:
+        return self.path.with_name(f"{self.path.stem}-traces{self.path.suffix}")
+
     def _write_loop(self, ready: concurrent.futures.Future[None]) -> None:
         try:
             db = _connect(self.path)
             MIGRATIONS.apply(db)
+            tdb = _connect(self.traces_path)
+            # Traces are not acks: losing the last few to a power cut is acceptable.
+            tdb.conn.execute("PRAGMA synchronous=NORMAL")
+            TRACE_MIGRATIONS.apply(tdb)
         except Exception as e:
             ready.set_exception(e)
             return
@@ -101,8 +112,9 @@ class SQLiteStore:
             if job is _STOP:
                 break
             batch = [job]
-            # Drain what is already queued so trace writes share one transaction.
-            while True:
+            # Drain what is already queued so trace writes share one transaction; bounded,
+            # so a deploy queued behind a flood of traces waits for one batch at most.
+            while len(batch) < MAX_BATCH:
                 try:
                     nxt = self._jobs.get_nowait()
                 except queue.Empty:
@@ -111,20 +123,20 @@ class SQLiteStore:
                     self._jobs.put(_STOP)
                     break
                 batch.append(nxt)
-            self._run_batch(db, conn, batch)
+            self._run_batch(db, tdb, batch)
         conn.close()
+        tdb.conn.close()
 
     def _run_batch(
-        self, db: sqlite_utils.Database, conn: sqlite3.Connection, batch: list[Any]
+        self, db: sqlite_utils.Database, tdb: sqlite_utils.Database, batch: list[Any]
     ) -> None:
+        # Durable writes go to the main file, traces to their own: a deploy's fsync then
+        # never has to flush a backlog of trace pages, and never waits behind them.
+        for job in (j for j in batch if j[2]):
+            self._run_in_tx(db, db.conn, [job])
         light = [j for j in batch if not j[2]]
-        durable = [j for j in batch if j[2]]
         if light:
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._run_in_tx(db, conn, light)
-        for job in durable:
-            conn.execute("PRAGMA synchronous=FULL")
-            self._run_in_tx(db, conn, [job])
+            self._run_in_tx(tdb, tdb.conn, light)
 
     @staticmethod
     def _run_in_tx(db: sqlite_utils.Database, conn: sqlite3.Connection, jobs: list[Any]) -> None:
@@ -161,12 +173,13 @@ class SQLiteStore:
     def _write(self, fn: Callable[[sqlite_utils.Database], T], *, durable: bool = True) -> T:
         return self.submit(fn, durable=durable).result()
 
-    def _read(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
+    def _read(self, traces: bool = False) -> sqlite_utils.Database:
+        attr = "tdb" if traces else "db"
+        db = getattr(self._local, attr, None)
         if db is None:
-            db = _connect(self.path)
+            db = _connect(self.traces_path if traces else self.path)
             db.conn.execute("PRAGMA query_only=ON")
-            self._local.db = db
+            setattr(self._local, attr, db)
             with self._readers_lock:
                 self._readers.append(db.conn)
         return db
@@ -314,7 +327,7 @@ class SQLiteStore:
         return self.submit(job, durable=False)
 
     def traces(self, canvas: str, tlid: int | None, limit: int = 100) -> list[TraceRecord]:
-        rows = self._read().execute(
+        rows = self._read(traces=True).execute(
             "SELECT trace_id, canvas, tlid, description, at, duration_ms, input_json, "
             "output_json, impure_json FROM traces WHERE canvas = ? AND tlid IS ? "
             "ORDER BY at DESC LIMIT ?",
@@ -323,7 +336,7 @@ class SQLiteStore:
         return [TraceRecord(*r) for r in rows.fetchall()]
 
     def last_traffic(self, canvas: str) -> dict[int, float]:
-        rows = self._read().execute(
+        rows = self._read(traces=True).execute(
             "SELECT tlid, MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL GROUP BY tlid",
             [canvas],
         )

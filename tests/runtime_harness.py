@@ -157,7 +157,7 @@ class EditorSession:
         session.hello = await session.receive()
         return session
 
-    async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def receive(self, timeout: float = 30.0) -> dict[str, Any]:
         msg = await self.ws.receive(timeout=timeout)
         assert msg.type == aiohttp.WSMsgType.TEXT, msg
         data: dict[str, Any] = json.loads(msg.data)
