@@ -43,18 +43,6 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ops_json TEXT NOT NULL,
             PRIMARY KEY (canvas, seq)
         );
-        CREATE TABLE traces (
-            trace_id TEXT PRIMARY KEY,
-            canvas TEXT NOT NULL,
-            tlid INTEGER,
-            description TEXT NOT NULL,
-            at REAL NOT NULL,
-            duration_ms REAL NOT NULL,
-            input_json TEXT NOT NULL,
-            output_json TEXT NOT NULL,
-            impure_json TEXT NOT NULL
-        );
-        CREATE INDEX traces_by_handler ON traces (canvas, tlid, at);
         CREATE TABLE datastore_rows (
             canvas TEXT NOT NULL,
             datastore TEXT NOT NULL,
@@ -93,7 +81,7 @@ TRACE_MIGRATIONS = Migrations("gloam-traces")
 def t001_traces(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
-        CREATE TABLE IF NOT EXISTS traces (
+        CREATE TABLE traces (
             trace_id TEXT PRIMARY KEY,
             canvas TEXT NOT NULL,
             tlid INTEGER,
@@ -104,6 +92,6 @@ def t001_traces(db: sqlite_utils.Database) -> None:
             output_json TEXT NOT NULL,
             impure_json TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS traces_by_handler ON traces (canvas, tlid, at);
+        CREATE INDEX traces_by_handler ON traces (canvas, tlid, at);
         """
     )

@@ -16,7 +16,6 @@ the AST.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 import attrs
@@ -125,10 +124,3 @@ class Store(Protocol):
     ) -> None: ...
 
     def close(self) -> None: ...
-
-
-def commit_batches(
-    store: Store, canvas: str, batches: Sequence[tuple[str, str, dict[int, str | None]]]
-) -> list[int]:
-    """Commit several (author, ops, changed) batches in order; used by canvas import."""
-    return [store.commit_ops(canvas, author, ops, changed) for author, ops, changed in batches]
