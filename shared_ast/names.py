@@ -109,6 +109,12 @@ def identifier_problem(name: object) -> str | None:
             "not starting with a digit")
 
 
+def binder_problem(name: object) -> str | None:
+    """A name a let, a lambda or a record field gives; "" is blank: still being typed, it binds
+    nothing (and a record field with a blank name is left out of the record)."""
+    return None if name == "" else identifier_problem(name)
+
+
 def upper_name_problem(name: object) -> str | None:
     if isinstance(name, str) and _UPPER_NAME.fullmatch(name):
         return None
@@ -138,12 +144,12 @@ def typed_text_problem(text: object) -> str | None:
 
 #: Node class → (the attribute holding its name-like text, the rule for it).
 NAMED_NODES: dict[type[Node], tuple[str, NameRule]] = {
-    ELet: ("name", identifier_problem),
+    ELet: ("name", binder_problem),
     EVariable: ("name", identifier_problem),
-    LambdaParam: ("name", identifier_problem),
+    LambdaParam: ("name", binder_problem),
     Param: ("name", identifier_problem),
     PVariable: ("name", identifier_problem),
-    RecordField: ("name", identifier_problem),
+    RecordField: ("name", binder_problem),
     TypeField: ("name", identifier_problem),
     EField: ("field", identifier_problem),
     EFlag: ("name", flag_name_problem),

@@ -1,0 +1,327 @@
+"""The controller: the one place where the editor's state changes.
+
+Widgets send it command names and typed text; it runs them on the model
+(`editor.model`), sends the ops the model emits through the session
+(`editor.client`), applies other editors' ops as they arrive, and tells the
+widgets to repaint. It knows no widget: the views listen to its signals.
+
+Signals:
+    changed(): the state changed; views re-read `state`.
+    message(str): a line for the status bar (a refusal says why and what to do).
+    completions_changed(object): the list of `Completion`s for the caret's partial or hole
+        (empty when there is nothing to complete).
+    traces_changed(object): the selected handler's traces (list of dicts, newest first).
+    live_changed(): live values of the selected trace arrived.
+    not_found_changed(object): requests that hit no route (list of dicts).
+    run_result(str): the shown result of the play button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+from PySide6.QtCore import QObject, Signal
+
+from editor.model import actions, canvas_actions, completion, motion, refactor_commands, typing
+from editor.model.state import EditorState, Outcome
+from shared_ast import wire
+from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.checker import NodeInfo, check_toplevel
+from shared_ast.nodes import EHole, EPartial
+from shared_ast.ops import Op
+from shared_ast.program import Program
+from shared_ast.toplevels import Handler, Pos, Toplevel, UserFunction
+from shared_ast.values import show
+
+#: Commands the window handles itself (not model commands); the keymap may name them.
+UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces")
+
+
+class EditorController(QObject):
+    changed = Signal()
+    message = Signal(str)
+    completions_changed = Signal(object)
+    traces_changed = Signal(object)
+    live_changed = Signal()
+    not_found_changed = Signal(object)
+    run_result = Signal(str)
+
+    def __init__(self, session: Any = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.state = EditorState()
+        self.completions: list[completion.Completion] = []
+        self.completion_index = 0
+        self.infos: dict[int, dict[int, NodeInfo]] = {}
+        self.traces: dict[int, list[dict[str, Any]]] = {}
+        self.selected_trace: dict[int, str] = {}
+        self.live: dict[int, dict[int, tuple[Any, bool]]] = {}
+        self.not_found: list[dict[str, Any]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        if session is not None:
+            session.loaded.connect(self.on_loaded)
+            session.remote_ops.connect(self.on_remote_ops)
+            session.rejected.connect(self.on_rejected)
+            session.acked.connect(self.on_acked)
+
+    # ------------------------------------------------------------ model
+
+    def load(self, toplevels: list[Toplevel]) -> None:
+        self.on_loaded(toplevels)
+
+    def run(self, name: str, argument: str | None = None) -> Outcome:
+        """Run a command by name (from a key, the palette or a button)."""
+        if name == "complete":
+            self.refresh_completions(force=True)
+            return Outcome(self.state)
+        if name in refactor_commands.REFACTORINGS:
+            return self.apply(refactor_commands.run(self.state, name, argument))
+        return self.apply(actions.perform(self.state, name, argument))
+
+    def type_text(self, text: str) -> Outcome:
+        return self.apply(typing.insert_text(self.state, text))
+
+    def click(self, tlid: int, line: int, column: int) -> Outcome:
+        return self.apply(motion.place(self.state, tlid, line, column))
+
+    def focus(self, tlid: int) -> Outcome:
+        if self.state.caret is not None and self.state.caret.tlid == tlid:
+            return Outcome(self.state)
+        out = self.apply(motion.focus(self.state, tlid))
+        self.request_traces(tlid)
+        return out
+
+    def create(self, kind: str, pos: Pos | None = None, **kw: str) -> Outcome:
+        pos = pos or self.free_position()
+        return self.apply(canvas_actions.create_toplevel(self.state, kind, pos, **kw))
+
+    def create_from_404(self, description: str) -> Outcome:
+        return self.apply(canvas_actions.handler_for_404(self.state, description,
+                                                         self.free_position()))
+
+    def delete(self, tlid: int) -> Outcome:
+        return self.apply(canvas_actions.delete_toplevel(self.state, tlid))
+
+    def move(self, tlid: int, pos: Pos) -> Outcome:
+        return self.apply(canvas_actions.move_toplevel(self.state, tlid, pos))
+
+    def set_spec(self, tlid: int, spec: Any) -> Outcome:
+        return self.apply(canvas_actions.set_spec(self.state, tlid, spec))
+
+    def rename_toplevel(self, tlid: int, name: str) -> Outcome:
+        return self.apply(canvas_actions.rename_toplevel(self.state, tlid, name))
+
+    def choose_completion(self, index: int | None = None) -> Outcome:
+        if not self.completions or self.state.caret is None:
+            return Outcome(self.state)
+        chosen = self.completions[self.completion_index if index is None else index]
+        out = typing.commit_completion(self.state, self.state.caret.node_id, chosen)
+        if out.refused:
+            h_node = self.state.node(self.state.caret.node_id)
+            del h_node
+        return self.apply(out)
+
+    def free_position(self) -> Pos:
+        ys = [tl.pos.y for tl in self.state.canvas.values()]
+        return Pos(40, (max(ys) + 200) if ys else 40)
+
+    def apply(self, out: Outcome) -> Outcome:
+        before = self.state
+        self.state = out.state
+        if out.ops and self.session is not None:
+            self.session.send_ops(list(out.ops))
+        if out.message:
+            self.message.emit(out.message)
+        if before.canvas is not self.state.canvas:
+            self._recheck()
+        self.refresh_completions()
+        self.changed.emit()
+        return out
+
+    def _recheck(self) -> None:
+        program = Program.from_toplevels(self.state.canvas.values())
+        infos: dict[int, dict[int, NodeInfo]] = {}
+        for tlid, tl in self.state.canvas.items():
+            if isinstance(tl, (Handler, UserFunction)):
+                infos[tlid] = check_toplevel(tl, program)
+        self.infos = infos
+
+    def marks(self, tlid: int) -> dict[int, NodeInfo]:
+        return {i: info for i, info in self.infos.get(tlid, {}).items() if info.marks}
+
+    def info_at_caret(self) -> NodeInfo | None:
+        caret = self.state.caret
+        if caret is None:
+            return None
+        return self.infos.get(caret.tlid, {}).get(caret.node_id)
+
+    # ------------------------------------------------------- completions
+
+    def refresh_completions(self, force: bool = False) -> None:
+        found: list[completion.Completion] = []
+        caret = self.state.caret
+        tl = self.state.toplevel
+        node = self.state.node(caret.node_id) if caret is not None else None
+        if tl is not None and (isinstance(node, EPartial) or (force and isinstance(node, EHole))):
+            query = node.text if isinstance(node, EPartial) else ""
+            program = Program.from_toplevels(self.state.canvas.values())
+            try:
+                found = completion.completions(program, tl, node.id, query,
+                                               self.infos.get(tl.tlid), limit=40,
+                                               canvas=list(self.state.canvas.values()))
+            except ValueError as e:
+                self.message.emit(str(e))
+        if found != self.completions:
+            self.completions = found
+            self.completion_index = 0
+            self.completions_changed.emit(found)
+
+    def move_completion(self, delta: int) -> None:
+        if self.completions:
+            self.completion_index = (self.completion_index + delta) % len(self.completions)
+            self.completions_changed.emit(self.completions)
+
+    def dismiss_completions(self) -> None:
+        if self.completions:
+            self.completions = []
+            self.completions_changed.emit([])
+
+    # ----------------------------------------------------------- session
+
+    def on_loaded(self, toplevels: list[Toplevel]) -> None:
+        canvas: dict[int, Toplevel] = {tl.tlid: tl for tl in toplevels}
+        # Our edits the runtime has not acked yet are still ours: keep showing them.
+        for batch in getattr(self.session, "pending_batches", ()):
+            with contextlib.suppress(OpError):
+                canvas = apply_to_canvas(batch.ops, canvas)
+        self.state = self.state.with_canvas(canvas)
+        self._recheck()
+        self.changed.emit()
+
+    def on_remote_ops(self, ops: list[Op], author: str) -> None:
+        try:
+            canvas = apply_to_canvas(ops, self.state.canvas)
+        except OpError as e:
+            self.message.emit(f"An edit by {author} clashed with yours ({e}); "
+                              "reloading the canvas.")
+            if self.session is not None:
+                self.session.resync()
+            return
+        self.state = self.state.with_canvas(canvas)
+        self._recheck()
+        self.refresh_completions()
+        self.changed.emit()
+
+    def on_rejected(self, _number: int, message: str, _op_index: object) -> None:
+        self.message.emit(f"The runtime refused an edit: {message} Reloading the canvas.")
+        if self.session is not None:
+            self.session.resync()
+
+    def on_acked(self, _number: int, _seq: int) -> None:
+        pass
+
+    # ----------------------------------------------------- live values
+
+    def _spawn(self, coro: Any) -> None:
+        try:
+            task = asyncio.ensure_future(coro)
+        except RuntimeError:
+            coro.close()
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def request_traces(self, tlid: int) -> None:
+        tl = self.state.canvas.get(tlid)
+        if self.session is None or not isinstance(tl, Handler):
+            return
+        self._spawn(self._fetch_traces(tlid))
+
+    async def _fetch_traces(self, tlid: int) -> None:
+        try:
+            reply = await self.session.request({"type": "get_traces", "tlid": tlid, "limit": 50})
+        except Exception as e:
+            self.message.emit(f"Traces unavailable: {e}")
+            return
+        self.traces[tlid] = list(reply.get("traces", []))
+        self.traces_changed.emit(self.traces[tlid])
+        if self.traces[tlid] and tlid not in self.selected_trace:
+            self.select_trace(tlid, self.traces[tlid][0]["trace_id"])
+
+    def select_trace(self, tlid: int, trace_id: str) -> None:
+        self.selected_trace[tlid] = trace_id
+        if self.session is not None:
+            self._spawn(self._run({"type": "run", "tlid": tlid, "trace_id": trace_id}, tlid,
+                                  show_result=False))
+
+    def run_toplevel(self) -> None:
+        """The play button: run the caret's REPL, function or handler on the runtime."""
+        tl = self.state.toplevel
+        if tl is None or self.session is None:
+            self.message.emit("Put the caret in a REPL or function to run it.")
+            return
+        message: dict[str, Any] = {"type": "run", "tlid": tl.tlid, "inputs": {}}
+        trace = self.selected_trace.get(tl.tlid)
+        if isinstance(tl, Handler) and trace is not None:
+            message = {"type": "run", "tlid": tl.tlid, "trace_id": trace}
+        self._spawn(self._run(message, tl.tlid, show_result=True))
+
+    async def _run(self, message: dict[str, Any], tlid: int, *, show_result: bool) -> None:
+        try:
+            reply = await self.session.request(message)
+        except Exception as e:
+            self.message.emit(f"Run failed: {e}")
+            if show_result:
+                self.run_result.emit(f"error: {e}")
+            return
+        try:
+            live = wire.decode_live_values(reply.get("live", {}))
+            value = wire.decode_value(reply.get("value"))
+        except wire.WireError as e:
+            self.message.emit(f"The runtime sent a result this editor cannot read: {e}")
+            return
+        self.live[tlid] = _live_table(live)
+        self.live_changed.emit()
+        if show_result:
+            self.run_result.emit(show(value))
+
+    def live_at_caret(self) -> tuple[str, bool] | None:
+        caret = self.state.caret
+        if caret is None:
+            return None
+        entry = self.live.get(caret.tlid, {}).get(caret.node_id)
+        if entry is None:
+            return None
+        value, taken = entry
+        text = show(value)
+        return (text if len(text) < 80 else text[:79] + "…"), taken
+
+    def refresh_404s(self) -> None:
+        if self.session is not None:
+            self._spawn(self._fetch_404s())
+
+    async def _fetch_404s(self) -> None:
+        try:
+            reply = await self.session.request({"type": "get_404s"})
+        except Exception as e:
+            self.message.emit(f"404s unavailable: {e}")
+            return
+        self.not_found = list(reply.get("requests", []))
+        self.not_found_changed.emit(self.not_found)
+
+
+def _live_table(live: Any) -> dict[int, tuple[Any, bool]]:
+    out: dict[int, tuple[Any, bool]] = {}
+    items = live.items() if isinstance(live, Mapping) else []
+    for node_id, entry in items:
+        value = getattr(entry, "value", entry[0] if isinstance(entry, tuple) else entry)
+        taken = getattr(entry, "taken", entry[1] if isinstance(entry, tuple) else True)
+        out[int(node_id)] = (value, bool(taken))
+    return out
+
+
+__all__ = ["UI_COMMANDS", "EditorController", "attrs"]

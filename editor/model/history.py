@@ -1,0 +1,67 @@
+"""Undo and redo, per toplevel, as batches of ops.
+
+Undoing a batch sends its inverse (each op inverted, in reverse order) as a new
+batch, so the runtime and every other editor see an ordinary edit. A batch
+that no longer applies, because someone changed the code since, is refused
+with the reason instead of clobbering their edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from shared_ast.apply import invert
+from shared_ast.ops import Op
+
+#: How many batches each toplevel remembers.
+DEPTH = 500
+
+
+@attrs.frozen
+class History:
+    undo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
+    redo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
+
+    def _get(self, which: str, tlid: int) -> tuple[tuple[Op, ...], ...]:
+        return dict(getattr(self, which)).get(tlid, ())
+
+    def _put(self, which: str, tlid: int, stack: tuple[tuple[Op, ...], ...]) -> History:
+        table = dict(getattr(self, which))
+        table[tlid] = stack[-DEPTH:]
+        return attrs.evolve(self, **{which: tuple(table.items())})
+
+    def record(self, tlid: int, ops: Sequence[Op]) -> History:
+        """A new edit: push it and forget what could be redone."""
+        h = self._put("undo_stacks", tlid, (*self._get("undo_stacks", tlid), tuple(ops)))
+        return h._put("redo_stacks", tlid, ())
+
+    def can_undo(self, tlid: int) -> bool:
+        return bool(self._get("undo_stacks", tlid))
+
+    def can_redo(self, tlid: int) -> bool:
+        return bool(self._get("redo_stacks", tlid))
+
+    def undo(self, tlid: int) -> tuple[History, tuple[Op, ...]] | None:
+        """The history after undoing, and the ops that undo the newest batch."""
+        stack = self._get("undo_stacks", tlid)
+        if not stack:
+            return None
+        batch = stack[-1]
+        h = self._put("undo_stacks", tlid, stack[:-1])
+        h = h._put("redo_stacks", tlid, (*self._get("redo_stacks", tlid), batch))
+        return h, inverse(batch)
+
+    def redo(self, tlid: int) -> tuple[History, tuple[Op, ...]] | None:
+        stack = self._get("redo_stacks", tlid)
+        if not stack:
+            return None
+        batch = stack[-1]
+        h = self._put("redo_stacks", tlid, stack[:-1])
+        h = h._put("undo_stacks", tlid, (*self._get("undo_stacks", tlid), batch))
+        return h, batch
+
+
+def inverse(batch: Sequence[Op]) -> tuple[Op, ...]:
+    return tuple(invert(op) for op in reversed(batch))

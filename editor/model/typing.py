@@ -1,0 +1,518 @@
+"""Typing: a character at the caret, turned into an edit of the tree.
+
+Typing feels like text where it can. In a hole a digit starts an int, `"` a
+string, `[` a list, `{` a record, `\\` a lambda, and a letter a partial (text
+being typed, completed from what is in scope). Inside a literal or a name the
+character edits it. After a complete expression an operator character starts
+a right-partial; when the operator is finished (the next character cannot
+extend it) it becomes an infix node, placed in the tree by precedence, so
+`1 + 2 * 3` typed left to right gives `1 + (2 * 3)` and `1 * 2 + 3` gives
+`(1 * 2) + 3`. A closing character that is already there is stepped over.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from editor.model import edits
+from editor.model.edits import CLOSING_CHARS, IDENTIFIER_CHARS, OPERATOR_CHARS, Here
+from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
+from editor.projection import Caret, fn_names
+from shared_ast import traverse
+from shared_ast.ids import new_id
+from shared_ast.names import binder_problem, flag_name_problem, identifier_problem
+from shared_ast.nodes import (
+    EBool,
+    ECall,
+    EConstructor,
+    EField,
+    EFlag,
+    EFloat,
+    EHole,
+    EInfix,
+    EInt,
+    ELambda,
+    ELet,
+    EList,
+    ENull,
+    EPartial,
+    EPipe,
+    ERecord,
+    ERightPartial,
+    EString,
+    EVariable,
+    Expr,
+    LambdaParam,
+    Node,
+    PConstructor,
+    PHole,
+    PInt,
+    PString,
+    PVariable,
+    PWildcard,
+    RecordField,
+)
+from shared_ast.operators import OPERATORS
+from shared_ast.ops import InsertElement
+from shared_ast.toplevels import Toplevel
+
+INT_TEXT = re.compile(r"-?\d+")
+FLOAT_TEXT = re.compile(r"-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?")
+PIPE = "|>"
+
+
+def insert_text(state: EditorState, text: str) -> Outcome:
+    """Type `text` one character at a time; the ops of every character, in order."""
+    ops: list = []
+    out = Outcome(state)
+    for ch in text:
+        out = insert_char(out.state, ch)
+        ops.extend(out.ops)
+        if out.refused:
+            return attrs.evolve(out, ops=tuple(ops))
+    return attrs.evolve(out, ops=tuple(ops))
+
+
+def insert_char(state: EditorState, ch: str) -> Outcome:
+    h = edits.here(state)
+    if isinstance(h, str):
+        return refuse(state, h)
+    if state.selection is not None and state.selection != h.tl.tlid:
+        from editor.model.deleting import delete_selection
+
+        cleared = delete_selection(state)
+        if cleared.refused:
+            return cleared
+        after = insert_char(cleared.state, ch)
+        return attrs.evolve(after, ops=cleared.ops + after.ops)
+    return _type(h, ch)
+
+
+def _type(h: Here, ch: str) -> Outcome:
+    node, token = h.node, h.placed.token
+    # A closing character that is already right after the caret is stepped over.
+    if ch in CLOSING_CHARS and not (isinstance(node, EString) and token.role == "string"):
+        stepped = _step_over(h, ch)
+        if stepped is not None:
+            return stepped
+    match node:
+        case EHole():
+            return _start_expr(h, node, ch)
+        case PHole():
+            return _start_pattern(h, node, ch)
+        case EPartial() if token.role == "partial":
+            return _type_in_partial(h, node, ch)
+        case ERightPartial() if token.role == "partial":
+            return _type_in_right_partial(h, node, ch)
+        case EString() if token.role == "string":
+            text = node.value
+            k = min(h.k, len(text))
+            if ch == '"' and k == len(text):
+                # The closing quote is already there: step over it.
+                after = Caret(h.tl.tlid, node.id, h.placed.own_offset + len(h.placed.token.text) + 1)
+                return Outcome(attrs.evolve(h.state, caret=after))
+            new = attrs.evolve(node, value=text[:k] + ch + text[k:])
+            return _replace_then(h, node, new, Caret(h.tl.tlid, node.id, h.placed.own_offset + k + 1))
+        case _:
+            pass
+    if token.editable and token.role != "space" and (
+            token.blank or not h.at_token_end or _extends_at_end(node, ch)):
+        return _edit_inside(h, ch)
+    return _type_between(h, ch)
+
+
+def _extends_at_end(node: Node, ch: str) -> bool:
+    """Whether `ch` typed right after a literal or name continues it (else it follows it)."""
+    if isinstance(node, (EInt, EFloat)):
+        return ch.isdigit() or ch == "." or (isinstance(node, EFloat) and ch in "eE")
+    return bool(IDENTIFIER_CHARS.fullmatch(ch))
+
+
+# ------------------------------------------------------------- holes
+
+
+def _start_expr(h: Here, hole: EHole, ch: str) -> Outcome:
+    tlid = h.tl.tlid
+    if ch.isdigit():
+        return _replace_then(h, hole, EInt(hole.id, int(ch)), Caret(tlid, hole.id, 1))
+    if ch == '"':
+        return _replace_then(h, hole, EString(hole.id, ""), Caret(tlid, hole.id, 1))
+    if ch == "[":
+        return _replace_then(h, hole, EList(hole.id, ()), Caret(tlid, hole.id, 1))
+    if ch == "{":
+        return _replace_then(h, hole, ERecord(hole.id, ()), Caret(tlid, hole.id, 1))
+    if ch == "\\":
+        param = LambdaParam(new_id(), "")
+        new = ELambda(hole.id, (param,), EHole(new_id()))
+        return _replace_then(h, hole, new, Caret(tlid, param.id, 0))
+    if IDENTIFIER_CHARS.fullmatch(ch) or ch == "-":
+        partial = EPartial(new_id(), ch, hole)
+        return _replace_then(h, hole, partial, Caret(tlid, partial.id, 1))
+    if ch in " (":
+        return Outcome(h.state)
+    if ch in OPERATOR_CHARS:
+        return refuse(h.state, f"{ch!r} needs an expression on its left: type the left side "
+                               "first, then the operator")
+    return refuse(h.state, f"{ch!r} cannot start an expression: type a digit, a letter, "
+                           '", [, {, or \\ for a lambda')
+
+
+def _start_pattern(h: Here, hole: PHole, ch: str) -> Outcome:
+    tlid = h.tl.tlid
+    new: Node
+    if ch.isdigit():
+        new = PInt(hole.id, int(ch))
+    elif ch == '"':
+        return _replace_then(h, hole, PString(hole.id, ""), Caret(tlid, hole.id, 1))
+    elif ch == "_":
+        new = PWildcard(hole.id)
+    elif ch.isalpha() and ch.isupper():
+        new = PConstructor(hole.id, ch)
+    elif ch.isalpha():
+        new = PVariable(hole.id, ch)
+    elif ch == " ":
+        return Outcome(h.state)
+    else:
+        return refuse(h.state, f"{ch!r} cannot start a pattern: type a digit, a name, "
+                               "a Constructor, \" or _")
+    return _replace_then(h, hole, new, Caret(tlid, hole.id, 1))
+
+
+# ---------------------------------------------------------- partials
+
+
+def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
+    text, k = partial.text, min(h.k, len(partial.text))
+    extends = IDENTIFIER_CHARS.fullmatch(ch) or ch == ":" or (
+        ch == "." and not _resolves_as_value(h, text[:k])) or (
+        ch == "-" and text[:k] == "")
+    if extends:
+        new_text = text[:k] + ch + text[k:]
+        op = set_name(h.tl, partial, "text", new_text)
+        return commit(h.state, [op], Caret(h.tl.tlid, partial.id, h.placed.own_offset + k + 1))
+    done = commit_partial(h.state, partial.id)
+    if done.refused:
+        return done
+    if ch == " ":
+        return done
+    follow = insert_char(done.state, ch)
+    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
+
+
+def _resolves_as_value(h: Here, text: str) -> bool:
+    """`text` names a variable in scope (so `.` after it is a field access)."""
+    from editor.model.scope import variables_in_scope
+
+    return text in variables_in_scope(h.program(), h.tl, h.node.id)
+
+
+def commit_partial(state: EditorState, partial_id: int) -> Outcome:
+    """Turn a partial into what its text names exactly: a literal, variable, keyword, function."""
+    tl = state.toplevel
+    if tl is None:
+        return refuse(state, "No code is selected.")
+    partial = traverse.find(tl, partial_id)
+    if not isinstance(partial, EPartial):
+        return refuse(state, "There is no partial here to complete.")
+    text = partial.text
+    built: Expr | None = None
+    caret_node: int | None = None
+    if INT_TEXT.fullmatch(text):
+        built = EInt(new_id(), int(text))
+    elif FLOAT_TEXT.fullmatch(text):
+        built = EFloat(new_id(), float(text))
+    else:
+        from editor.model import completion
+
+        program = edits.Here.program(_fake_here(state, tl))
+        matches = [c for c in completion.completions(program, tl, partial.id, text, limit=500)
+                   if c.label == text]
+        if not matches:
+            return refuse(state, f"Nothing is called {text!r} here: pick from the list "
+                                 "(Up/Down, then Enter) or keep typing.")
+        built, caret_node = completion.build(matches[0])
+    return finish_with(state, tl, partial, built, caret_node)
+
+
+def commit_completion(state: EditorState, partial_id: int, chosen: object) -> Outcome:
+    """Replace the partial (or hole) `partial_id` by the completion the user picked."""
+    from editor.model import completion
+
+    tl = state.toplevel
+    if tl is None:
+        return refuse(state, "No code is selected.")
+    target = traverse.find(tl, partial_id)
+    if not isinstance(target, (EPartial, EHole)):
+        return refuse(state, "The completion no longer applies: the code changed under it.")
+    built, caret_node = completion.build(chosen)  # type: ignore[arg-type]
+    return finish_with(state, tl, target, built, caret_node)
+
+
+def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
+                caret_node: int | None) -> Outcome:
+    op = replace(tl, old.id, built)
+    new_tl = traverse.replace(tl, old.id, built)
+    names = fn_names(state.canvas.values())
+    assert isinstance(new_tl, Toplevel)
+    target = traverse.find(new_tl, caret_node) if caret_node is not None else None
+    if target is not None and caret_node != built.id and isinstance(target, (EHole, PHole)):
+        caret = edits.caret_in(new_tl, caret_node, names)
+    elif isinstance(built, (ELet, ELambda, EFlag)):
+        caret = edits.caret_in(new_tl, built.id, names)
+    else:
+        caret = edits.caret_in(new_tl, built.id, names)
+    return commit(state, [op], caret)
+
+
+def _fake_here(state: EditorState, tl: Toplevel) -> Here:
+    # Only `program()` is used: it needs the state.
+    return Here(state, tl, None, None, 0, tl)  # type: ignore[arg-type]
+
+
+def _type_in_right_partial(h: Here, rp: ERightPartial, ch: str) -> Outcome:
+    text = rp.text
+    extends = (ch in OPERATOR_CHARS and not text.startswith(".")) or (
+        text.startswith(".") and IDENTIFIER_CHARS.fullmatch(ch)) or (
+        ch == "." and text in ("+", "-", "*", "<", ">", "<=", ">="))
+    if extends:
+        k = min(h.k, len(text))
+        op = set_name(h.tl, rp, "text", text[:k] + ch + text[k:])
+        return commit(h.state, [op], Caret(h.tl.tlid, rp.id, h.placed.own_offset + k + 1))
+    done = commit_right_partial(h.state, rp.id)
+    if done.refused or ch == " ":
+        return done
+    follow = insert_char(done.state, ch)
+    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
+
+
+def _rotates(outer: str, new: str) -> bool:
+    """Whether `new` typed after the right operand of `outer` takes `outer` as its left side."""
+    a, b = OPERATORS.get(outer), OPERATORS.get(new)
+    if a is None or b is None:
+        return False
+    if a.precedence != b.precedence:
+        return a.precedence > b.precedence
+    return not b.right_assoc
+
+
+def commit_right_partial(state: EditorState, rp_id: int) -> Outcome:
+    """Turn a finished operator into an infix (by precedence), a pipe or a field access."""
+    tl = state.toplevel
+    if tl is None:
+        return refuse(state, "No code is selected.")
+    rp = traverse.find(tl, rp_id)
+    if not isinstance(rp, ERightPartial):
+        return refuse(state, "There is no operator being typed here.")
+    text, names = rp.text, fn_names(state.canvas.values())
+    if text == PIPE:
+        if isinstance(rp.left, EPipe):
+            hole = EHole(new_id())
+            built: Expr = attrs.evolve(rp.left, steps=(*rp.left.steps, hole))
+        else:
+            hole = EHole(new_id())
+            built = EPipe(new_id(), rp.left, (hole,))
+        return _replace_with_caret(state, tl, rp, built, hole.id, names)
+    if text.startswith("."):
+        name = text[1:]
+        problem = identifier_problem(name)
+        if problem is not None:
+            return refuse(state, f"After '.', type the field's name: {problem}")
+        built = EField(new_id(), rp.left, name)
+        op = replace(tl, rp.id, built)
+        new_tl = traverse.replace(tl, rp.id, built)
+        assert isinstance(new_tl, Toplevel)
+        return commit(state, [op], edits.caret_end(new_tl, built.id, names))
+    if text not in OPERATORS:
+        return refuse(state, f"{text!r} is not an operator; the operators are "
+                             f"{' '.join(OPERATORS)} and |> (pipe). Fix it, or delete it.")
+    # Climb over enclosing infixes that bind at least as tightly, from their right side.
+    path = traverse.path_to(tl, rp.id) or []
+    target: Node = rp
+    for parent in reversed(path[:-1]):
+        if isinstance(parent, EInfix) and parent.right is target and _rotates(parent.op, text):
+            target = parent
+            continue
+        break
+    left = rp.left if target is rp else traverse.replace(target, rp.id, rp.left)
+    assert isinstance(left, Expr)
+    hole = EHole(new_id())
+    built = EInfix(new_id(), text, left, hole)
+    return _replace_with_caret(state, tl, target, built, hole.id, names)
+
+
+def _replace_with_caret(state: EditorState, tl: Toplevel, old: Node, built: Node, caret_id: int,
+                        names: dict[int, str]) -> Outcome:
+    op = replace(tl, old.id, built)
+    new_tl = traverse.replace(tl, old.id, built)
+    assert isinstance(new_tl, Toplevel)
+    return commit(state, [op], edits.caret_in(new_tl, caret_id, names))
+
+
+def _replace_then(h: Here, old: Node, new: Node, caret: Caret) -> Outcome:
+    return commit(h.state, [replace(h.tl, old.id, new)], caret)
+
+
+# -------------------------------------------------- inside a token
+
+
+def _edit_inside(h: Here, ch: str) -> Outcome:
+    node, token = h.node, h.placed.token
+    text, k = h.token_text, min(h.k, len(h.token_text))
+    new_text = text[:k] + ch + text[k:]
+    caret = Caret(h.tl.tlid, node.id, h.placed.own_offset + k + 1)
+    match node:
+        case EInt() | EFloat():
+            if INT_TEXT.fullmatch(new_text):
+                return _replace_then(h, node, EInt(node.id, int(new_text)), caret)
+            if FLOAT_TEXT.fullmatch(new_text) and not new_text.endswith("."):
+                return _replace_then(h, node, EFloat(node.id, float(new_text)), caret)
+            return _to_partial(h, node, new_text, k + 1)
+        case EVariable() | EBool() | ENull() | ECall() | EConstructor():
+            if token.role == "space":
+                return _type_between(h, ch)
+            return _to_partial(h, node, new_text, k + 1)
+        case ELet() | LambdaParam() | RecordField() if token.slot == "name":
+            if not IDENTIFIER_CHARS.fullmatch(ch):
+                return _after_name(h, ch)
+            problem = binder_problem(new_text)
+            if problem is not None:
+                return refuse(h.state, problem)
+            return commit(h.state, [set_name(h.tl, node, "name", new_text)], caret)
+        case EField() if token.slot == "field":
+            if not IDENTIFIER_CHARS.fullmatch(ch):
+                return _type_between(h, ch)
+            return commit(h.state, [set_name(h.tl, node, "field", new_text)], caret)
+        case EFlag() if token.slot == "name":
+            if ch == " " and h.at_token_end:
+                return Outcome(h.state)
+            problem = flag_name_problem(new_text)
+            if problem is not None:
+                return refuse(h.state, problem)
+            return commit(h.state, [set_name(h.tl, node, "name", new_text)], caret)
+        case PVariable() | PConstructor():
+            if not IDENTIFIER_CHARS.fullmatch(ch):
+                return _type_between(h, ch)
+            return commit(h.state, [set_name(h.tl, node, "name", new_text)], caret)
+        case PInt():
+            if ch.isdigit():
+                return _replace_then(h, node, PInt(node.id, int(new_text)), caret)
+            return _type_between(h, ch)
+        case PString() if token.role == "string":
+            return _replace_then(h, node, PString(node.id, node.value[:k] + ch + node.value[k:]),
+                                 caret)
+        case _:
+            return _type_between(h, ch)
+
+
+def _to_partial(h: Here, node: Node, text: str, offset: int) -> Outcome:
+    assert isinstance(node, Expr)
+    if not text or not all(IDENTIFIER_CHARS.fullmatch(c) or c in ":.-" for c in text):
+        return refuse(h.state, f"{text!r} is not something you can type here")
+    partial = EPartial(new_id(), text, node)
+    return _replace_then(h, node, partial, Caret(h.tl.tlid, partial.id, offset))
+
+
+def _after_name(h: Here, ch: str) -> Outcome:
+    """Punctuation right after a binder's name moves on, as the layout suggests."""
+    node = h.node
+    names = fn_names(h.state.canvas.values())
+    if isinstance(node, ELet) and ch == "=":
+        return Outcome(attrs.evolve(h.state, caret=edits.caret_in(h.tl, node.rhs.id, names)))
+    if isinstance(node, RecordField) and ch == ":":
+        return Outcome(attrs.evolve(h.state, caret=edits.caret_in(h.tl, node.value.id, names)))
+    if isinstance(node, LambdaParam) and ch == ",":
+        return _insert_after(h, node, LambdaParam(new_id(), ""))
+    if ch == " ":
+        return Outcome(h.state)
+    return refuse(h.state, f"{ch!r} cannot be part of a name: use letters, digits and _")
+
+
+def _insert_after(h: Here, element: Node, new: Node) -> Outcome:
+    parent = traverse.parent_of(h.tl, element.id)
+    assert parent is not None
+    for field in traverse.LIST_FIELDS.get(type(parent), ()):
+        items = traverse.list_field(parent, field)
+        for i, item in enumerate(items):
+            if item.id == element.id:
+                op = InsertElement(h.tl.tlid, parent.id if isinstance(parent, Node) else h.tl.tlid,
+                                   field, i + 1, new)
+                canvas_tl = traverse.with_list_field(parent, field, (*items[:i + 1], new,
+                                                                    *items[i + 1:]))
+                new_tl = canvas_tl if isinstance(canvas_tl, Toplevel) else traverse.replace(
+                    h.tl, parent.id, canvas_tl)  # type: ignore[arg-type]
+                assert isinstance(new_tl, Toplevel)
+                names = fn_names(h.state.canvas.values())
+                return commit(h.state, [op], edits.caret_in(new_tl, new.id, names))
+    return refuse(h.state, "Nothing to add to here.")
+
+
+# ------------------------------------------------- between tokens
+
+
+def _type_between(h: Here, ch: str) -> Outcome:
+    ended = edits.expression_ending_at(h)
+    node = h.node
+    tlid = h.tl.tlid
+    # Inside an empty list or record: start its first element.
+    if isinstance(node, EList) and not node.items and h.placed.token.text == "[" and h.at_token_end:
+        hole = EHole(new_id())
+        started = commit(h.state, [InsertElement(tlid, node.id, "items", 0, hole)],
+                         Caret(tlid, hole.id, 0))
+        if ch == " ":
+            return started
+        follow = insert_char(started.state, ch)
+        return attrs.evolve(follow, ops=started.ops + follow.ops)
+    if isinstance(node, ERecord) and not node.fields and h.placed.token.text == "{" and h.at_token_end:
+        if not IDENTIFIER_CHARS.fullmatch(ch) or ch.isdigit():
+            return refuse(h.state, "Type a field name to start the record's first field.")
+        f = RecordField(new_id(), ch, EHole(new_id()))
+        return commit(h.state, [InsertElement(tlid, node.id, "fields", 0, f)],
+                      Caret(tlid, f.id, 1))
+    if ended is not None:
+        if ch in OPERATOR_CHARS or ch == ".":
+            rp = ERightPartial(new_id(), ch, ended)
+            return _replace_then(h, ended, rp, Caret(tlid, rp.id, 2))
+        if ch == ",":
+            return _comma_after(h, ended)
+        if ch == " ":
+            return Outcome(h.state)
+    if ch == " ":
+        return Outcome(h.state)
+    return refuse(h.state, f"{ch!r} cannot go here: type into a hole (Tab goes to the next), "
+                           "or after an expression type an operator")
+
+
+def _comma_after(h: Here, ended: Node) -> Outcome:
+    """`,` after a list item or a record field's value adds the next one."""
+    path = traverse.path_to(h.tl, ended.id) or []
+    child: Node = ended
+    for parent in reversed(path[:-1]):
+        if isinstance(parent, EList):
+            return _insert_after(h, child, EHole(new_id()))
+        if isinstance(parent, RecordField):
+            return _insert_after(h, parent, RecordField(new_id(), "", EHole(new_id())))
+        if isinstance(parent, ELambda):
+            break
+        if not isinstance(parent, Node):
+            break
+        child = parent
+    return refuse(h.state, "',' separates list items and record fields; this is neither.")
+
+
+def _step_over(h: Here, ch: str) -> Outcome | None:
+    row = h.proj.by_line[h.line]
+    col = h.column
+    for p in row:
+        if p.column <= col < p.end and p.token.text[col - p.column:].lstrip().startswith(ch):
+            # Only when what is between the caret and the character is blank.
+            before = p.token.text[col - p.column:]
+            if before.lstrip() and before.lstrip()[0] == ch and p.token.role in ("punct",):
+                end_col = p.column + len(p.token.text) - len(before.lstrip()) + 1
+                after = h.proj.caret_at(h.line, end_col)
+                return Outcome(attrs.evolve(h.state, caret=after))
+        if p.column == col and p.token.role == "punct" and p.token.text.lstrip().startswith(ch):
+            end_col = p.column + len(p.token.text) - len(p.token.text.lstrip()) + 1
+            return Outcome(attrs.evolve(h.state, caret=h.proj.caret_at(h.line, end_col)))
+    return None

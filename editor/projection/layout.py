@@ -1,0 +1,370 @@
+"""Layout: a toplevel's code as lines of tokens, parentheses computed from the tree.
+
+Blocks (`let`, `if`, `match`, pipes, flags) take several lines and indent what
+they contain; everything else is laid out inline. An inline construct whose
+child is a block keeps going after the child's last line, so any tree has a
+layout. Parentheses are never stored: `needs_parens` decides from operator
+precedence and position, and the parentheses it adds belong to the child they
+enclose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from editor.projection.tokens import BLANK_NAME_TEXT, HOLE_TEXT, Line, Token
+from shared_ast.nodes import (
+    EBool,
+    ECall,
+    EConstructor,
+    EField,
+    EFlag,
+    EFloat,
+    EHole,
+    EIf,
+    EInfix,
+    EInt,
+    ELambda,
+    ELet,
+    EList,
+    EMatch,
+    ENull,
+    EPartial,
+    EPipe,
+    EPipeTarget,
+    ERecord,
+    ERightPartial,
+    EString,
+    EVariable,
+    Expr,
+    LibFnRef,
+    Node,
+    Pattern,
+    PBool,
+    PConstructor,
+    PFloat,
+    PHole,
+    PInt,
+    PNull,
+    PString,
+    PVariable,
+    PWildcard,
+    UserFnRef,
+)
+from shared_ast.operators import OPERATORS
+from shared_ast.toplevels import Handler, Toplevel, UserFunction
+
+INDENT = 2
+BLOCKS = (ELet, EIf, EMatch, EPipe, EFlag)
+#: Tightest binding: application (a call's arguments) sits above every infix.
+_APPLICATION = 100
+
+
+def show_float(value: float) -> str:
+    text = repr(value)
+    return text if any(c in text for c in ".einf") else text + ".0"
+
+
+def show_string(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+class _Out:
+    """Collects tokens into lines; `newline` starts a line at the current indent."""
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.indent = 0
+        self._current: list[Token] = []
+        self._current_indent = 0
+
+    def emit(self, token: Token) -> None:
+        self._current.append(token)
+
+    def newline(self) -> None:
+        self.lines.append(Line(self._current_indent, tuple(self._current)))
+        self._current = []
+        self._current_indent = self.indent
+
+    @contextmanager
+    def indented(self) -> Iterator[None]:
+        self.indent += INDENT
+        try:
+            yield
+        finally:
+            self.indent -= INDENT
+
+    def finish(self) -> list[Line]:
+        if self._current or not self.lines:
+            self.newline()
+        return self.lines
+
+
+class Layout:
+    """Lays out one expression tree; `fn_names` names user functions by family id."""
+
+    def __init__(self, fn_names: dict[int, str] | None = None) -> None:
+        self.out = _Out()
+        self.fn_names = fn_names or {}
+
+    # ------------------------------------------------------------ tokens
+
+    def tok(self, node: Node, text: str, role: str, **kw: object) -> None:
+        self.out.emit(Token(text, node.id, role, **kw))  # type: ignore[arg-type]
+
+    def space(self, node: Node) -> None:
+        self.tok(node, " ", "space")
+
+    def name(self, node: Node, name: str, role: str = "binder", slot: str = "name") -> None:
+        if name:
+            self.tok(node, name, role, editable=True, slot=slot)
+        else:
+            self.tok(node, BLANK_NAME_TEXT, "placeholder", editable=True, blank=True, slot=slot)
+
+    # ------------------------------------------------------------ dispatch
+
+    def expr(self, e: Expr, parens: bool = False) -> None:
+        if parens:
+            self.tok(e, "(", "punct")
+        self._expr(e)
+        if parens:
+            self.tok(e, ")", "punct")
+
+    def _expr(self, e: Expr) -> None:
+        match e:
+            case EHole():
+                self.tok(e, HOLE_TEXT, "hole", blank=True)
+            case EInt():
+                self.tok(e, str(e.value), "int", editable=True)
+            case EFloat():
+                self.tok(e, show_float(e.value), "float", editable=True)
+            case EString():
+                self.tok(e, '"', "punct")
+                if e.value:
+                    self.tok(e, show_string(e.value), "string", editable=True)
+                else:
+                    self.tok(e, "", "string", editable=True)
+                self.tok(e, '"', "punct")
+            case EBool():
+                self.tok(e, "true" if e.value else "false", "bool", editable=True)
+            case ENull():
+                self.tok(e, "null", "null", editable=True)
+            case EVariable():
+                self.tok(e, e.name, "variable", editable=True, slot="name")
+            case EList():
+                self.tok(e, "[", "punct")
+                for i, item in enumerate(e.items):
+                    if i:
+                        self.tok(e, ", ", "punct")
+                    self.expr(item)
+                self.tok(e, "]", "punct")
+            case ERecord():
+                self.tok(e, "{", "punct")
+                for i, f in enumerate(e.fields):
+                    self.tok(e, ", " if i else " ", "punct")
+                    self.name(f, f.name, "field")
+                    self.tok(f, ": ", "punct")
+                    self.expr(f.value)
+                self.tok(e, " }" if e.fields else "}", "punct")
+            case ELet():
+                self.tok(e, "let", "keyword")
+                self.space(e)
+                self.name(e, e.name)
+                self.tok(e, " = ", "op")
+                self.expr(e.rhs, parens=isinstance(e.rhs, ELet))
+                self.out.newline()
+                self.expr(e.body)
+            case EIf():
+                self.tok(e, "if", "keyword")
+                self.space(e)
+                self.expr(e.cond)
+                with self.out.indented():
+                    self.out.newline()
+                    self.expr(e.then)
+                self.out.newline()
+                self.tok(e, "else", "keyword")
+                with self.out.indented():
+                    self.out.newline()
+                    self.expr(e.else_)
+            case ELambda():
+                self.tok(e, "\\", "keyword")
+                for i, p in enumerate(e.params):
+                    if i:
+                        self.tok(e, ", ", "punct")
+                    self.name(p, p.name)
+                self.tok(e, " -> ", "op")
+                self.expr(e.body)
+            case ECall():
+                self.tok(e, self.fn_label(e), "fn", editable=True, slot="fn")
+                for a in e.args:
+                    self.space(e)
+                    self.expr(a, parens=needs_parens_as_arg(a))
+            case EConstructor():
+                self.tok(e, e.name, "constructor", editable=True, slot="name")
+                for a in e.args:
+                    self.space(e)
+                    self.expr(a, parens=needs_parens_as_arg(a))
+            case EInfix():
+                self.expr(e.left, parens=needs_parens_in_infix(e, e.left, left=True))
+                self.tok(e, f" {e.op} ", "op")
+                self.expr(e.right, parens=needs_parens_in_infix(e, e.right, left=False))
+            case EPipeTarget():
+                self.tok(e, "·", "punct")
+            case EPipe():
+                self.expr(e.head, parens=isinstance(e.head, BLOCKS))
+                with self.out.indented():
+                    for step in e.steps:
+                        self.out.newline()
+                        self.tok(e, "|> ", "op")
+                        self.expr(step, parens=isinstance(step, BLOCKS))
+            case EField():
+                self.expr(e.record, parens=needs_parens_as_arg(e.record))
+                self.tok(e, ".", "punct")
+                self.name(e, e.field, "field", slot="field")
+            case EMatch():
+                self.tok(e, "match", "keyword")
+                self.space(e)
+                self.expr(e.scrutinee)
+                with self.out.indented():
+                    for arm in e.arms:
+                        self.out.newline()
+                        self.pattern(arm.pattern)
+                        self.tok(arm, " -> ", "op")
+                        if isinstance(arm.body, BLOCKS):
+                            with self.out.indented():
+                                self.out.newline()
+                                self.expr(arm.body)
+                        else:
+                            self.expr(arm.body)
+            case EFlag():
+                self.tok(e, "flag", "flag")
+                self.space(e)
+                self.name(e, e.name, "flag")
+                self.tok(e, " when ", "flag")
+                self.expr(e.cond)
+                with self.out.indented():
+                    self.out.newline()
+                    self.tok(e, "old ", "flag")
+                    self.branch(e.old)
+                    self.out.newline()
+                    self.tok(e, "new ", "flag")
+                    self.branch(e.new)
+            case EPartial():
+                self.tok(e, e.text, "partial", editable=True, slot="text")
+                if not isinstance(e.old, EHole):
+                    self.tok(e, "  ", "space")
+                    self.ghost(e.old)
+            case ERightPartial():
+                self.expr(e.left, parens=isinstance(e.left, (*BLOCKS, EInfix)))
+                self.space(e)
+                self.tok(e, e.text, "partial", editable=True, slot="text")
+            case _:
+                self.tok(e, f"<{type(e).__name__}>", "punct")
+
+    def branch(self, e: Expr) -> None:
+        if isinstance(e, BLOCKS):
+            with self.out.indented():
+                self.out.newline()
+                self.expr(e)
+        else:
+            self.expr(e)
+
+    def ghost(self, e: Expr) -> None:
+        """The old expression a partial keeps, greyed: shown, not editable."""
+        sub = Layout(self.fn_names)
+        sub.expr(e)
+        lines = sub.out.finish()
+        text = " ".join(ln.text.strip() for ln in lines)
+        if len(text) > 40:
+            text = text[:39] + "…"
+        self.tok(e, text, "partial_old")
+
+    def fn_label(self, e: ECall) -> str:
+        match e.fn:
+            case LibFnRef():
+                base = f"{e.fn.module}::{e.fn.name}"
+                return base if e.fn.version == 0 else f"{base}_v{e.fn.version}"
+            case UserFnRef():
+                base = self.fn_names.get(e.fn.fn_id, f"fn{e.fn.fn_id}")
+                return base if e.fn.version == 0 else f"{base}_v{e.fn.version}"
+        return "?"
+
+    # ----------------------------------------------------------- patterns
+
+    def pattern(self, p: Pattern, parens: bool = False) -> None:
+        if parens:
+            self.tok(p, "(", "punct")
+        match p:
+            case PHole():
+                self.tok(p, HOLE_TEXT, "hole", blank=True)
+            case PVariable():
+                self.tok(p, p.name, "binder", editable=True, slot="name")
+            case PInt():
+                self.tok(p, str(p.value), "int", editable=True)
+            case PFloat():
+                self.tok(p, show_float(p.value), "float", editable=True)
+            case PString():
+                self.tok(p, '"', "punct")
+                self.tok(p, show_string(p.value), "string", editable=True)
+                self.tok(p, '"', "punct")
+            case PBool():
+                self.tok(p, "true" if p.value else "false", "bool", editable=True)
+            case PNull():
+                self.tok(p, "null", "null", editable=True)
+            case PWildcard():
+                self.tok(p, "_", "punct", editable=True)
+            case PConstructor():
+                self.tok(p, p.name, "constructor", editable=True, slot="name")
+                for a in p.args:
+                    self.space(p)
+                    self.pattern(a, parens=isinstance(a, PConstructor) and bool(a.args))
+            case _:
+                self.tok(p, f"<{type(p).__name__}>", "punct")
+        if parens:
+            self.tok(p, ")", "punct")
+
+
+def needs_parens_as_arg(e: Expr) -> bool:
+    """An argument of a call or constructor (or a field's record) needs parentheses."""
+    if isinstance(e, (ECall, EConstructor)):
+        return bool(e.args)
+    return isinstance(e, (EInfix, ELambda, ERightPartial, *BLOCKS))
+
+
+def needs_parens_in_infix(parent: EInfix, child: Expr, *, left: bool) -> bool:
+    if isinstance(child, (ELambda, ERightPartial, *BLOCKS)):
+        return True
+    if not isinstance(child, EInfix):
+        return False
+    outer = OPERATORS.get(parent.op)
+    inner = OPERATORS.get(child.op)
+    if outer is None or inner is None:
+        return True
+    if inner.precedence != outer.precedence:
+        return inner.precedence < outer.precedence
+    # Same precedence: the tree's shape must match the associativity to go bare.
+    return left == outer.right_assoc
+
+
+def fn_names(toplevels: Iterable[Toplevel]) -> dict[int, str]:
+    """User function names by family id, for showing calls."""
+    return {tl.fn_id: tl.name for tl in toplevels if isinstance(tl, UserFunction)}
+
+
+def layout_expr(e: Expr, names: dict[int, str] | None = None) -> list[Line]:
+    lay = Layout(names)
+    lay.expr(e)
+    return lay.out.finish()
+
+
+def body_of(tl: Toplevel) -> Expr | None:
+    """The expression a toplevel's code view edits, if it has one."""
+    if isinstance(tl, (Handler, UserFunction)):
+        return tl.body
+    return None
+
+
+def layout_toplevel(tl: Toplevel, names: dict[int, str] | None = None) -> list[Line]:
+    body = body_of(tl)
+    return [] if body is None else layout_expr(body, names)

@@ -1,0 +1,163 @@
+"""The side panels: the canvas's toplevels and 404s on the left, the inspector on the right.
+
+Signals of `Sidebar`:
+    toplevel_chosen(int): a toplevel clicked in the list.
+    create_from_404(str): "create handler" for a request line like "GET /path".
+    refresh_requested(): the 404 list's refresh button.
+Signals of `Inspector`:
+    trace_chosen(str): a trace picked in the list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.model.canvas_actions import toplevel_label
+from editor.widgets.theme import icon
+from shared_ast.checker import NodeInfo
+from shared_ast.toplevels import Toplevel
+from shared_ast.type_ast import show_type
+
+
+def _heading(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setProperty("heading", True)
+    return label
+
+
+class Sidebar(QFrame):
+    toplevel_chosen = Signal(object)
+    create_from_404 = Signal(str)
+    refresh_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Sidebar")
+        layout = QVBoxLayout(self)
+        layout.addWidget(_heading("Toplevels", self))
+        self.toplevels = QListWidget(self)
+        self.toplevels.itemClicked.connect(
+            lambda item: self.toplevel_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        layout.addWidget(self.toplevels, 3)
+        layout.addWidget(_heading("Requests with no handler (404s)", self))
+        self.not_found = QListWidget(self)
+        self.not_found.setObjectName("NotFoundList")
+        self.not_found.itemActivated.connect(self._create)
+        self.not_found.itemDoubleClicked.connect(self._create)
+        layout.addWidget(self.not_found, 2)
+        self.create_button = QPushButton(icon("add"), "Create handler", self)
+        self.create_button.clicked.connect(self._create_current)
+        refresh = QPushButton("Refresh", self)
+        refresh.clicked.connect(self.refresh_requested.emit)
+        layout.addWidget(self.create_button)
+        layout.addWidget(refresh)
+        self.setMinimumWidth(220)
+
+    def show_toplevels(self, toplevels: Sequence[Toplevel], current: int | None) -> None:
+        self.toplevels.clear()
+        for tl in sorted(toplevels, key=lambda t: (t.pos.y, t.pos.x)):
+            item = QListWidgetItem(toplevel_label(tl))
+            item.setData(Qt.ItemDataRole.UserRole, tl.tlid)
+            self.toplevels.addItem(item)
+            if tl.tlid == current:
+                self.toplevels.setCurrentItem(item)
+
+    def show_404s(self, requests: Sequence[dict[str, Any]]) -> None:
+        self.not_found.clear()
+        for r in requests:
+            item = QListWidgetItem(f"{r.get('description', '?')}   ({r.get('count', 1)} requests)")
+            item.setData(Qt.ItemDataRole.UserRole, r.get("description", ""))
+            item.setToolTip("Double-click (or Create handler) to make a handler for it")
+            self.not_found.addItem(item)
+
+    def _create(self, item: QListWidgetItem) -> None:
+        self.create_from_404.emit(item.data(Qt.ItemDataRole.UserRole))
+
+    def _create_current(self) -> None:
+        item = self.not_found.currentItem() or self.not_found.item(0)
+        if item is not None:
+            self._create(item)
+
+
+class Inspector(QFrame):
+    trace_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Inspector")
+        layout = QVBoxLayout(self)
+        layout.addWidget(_heading("At the caret", self))
+        self.type_label = QLabel(self)
+        self.type_label.setObjectName("CaretType")
+        self.type_label.setWordWrap(True)
+        self.type_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.type_label)
+        layout.addWidget(_heading("Live value", self))
+        self.live_label = QLabel(self)
+        self.live_label.setObjectName("LiveValue")
+        self.live_label.setWordWrap(True)
+        self.live_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.live_label)
+        layout.addWidget(_heading("Traces", self))
+        self.traces = QListWidget(self)
+        self.traces.setObjectName("TraceList")
+        self.traces.currentItemChanged.connect(self._chosen)
+        layout.addWidget(self.traces, 1)
+        layout.addWidget(_heading("Run result", self))
+        self.result = QLabel(self)
+        self.result.setObjectName("RunResult")
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.result)
+        self.setMinimumWidth(260)
+        self._filling = False
+
+    def show_info(self, info: NodeInfo | None, kind: str) -> None:
+        if info is None:
+            self.type_label.setText("—")
+            return
+        lines = [f"{kind}: {show_type(info.type)}"]
+        if show_type(info.expected) != "?":
+            lines.append(f"expected here: {show_type(info.expected)}")
+        for m in info.marks:
+            lines.append(f"⚠ {m.message}")
+            if m.expected is not None and m.found is not None:
+                lines.append(f"   expected {show_type(m.expected)}, found {show_type(m.found)}")
+        self.type_label.setText("\n".join(lines))
+
+    def show_live(self, live: tuple[str, bool] | None) -> None:
+        if live is None:
+            self.live_label.setText("(pick a trace, or run)")
+        else:
+            text, taken = live
+            self.live_label.setText(text if taken else f"{text}   (branch not taken)")
+
+    def show_traces(self, traces: Sequence[dict[str, Any]], selected: str | None) -> None:
+        self._filling = True
+        self.traces.clear()
+        for t in traces:
+            at = dt.datetime.fromtimestamp(float(t.get("at", 0))).strftime("%H:%M:%S")
+            status = t.get("output", {}).get("status", "")
+            item = QListWidgetItem(icon("trace"), f"{at}  {t.get('description', '')}  → {status}")
+            item.setData(Qt.ItemDataRole.UserRole, t.get("trace_id"))
+            self.traces.addItem(item)
+            if t.get("trace_id") == selected:
+                self.traces.setCurrentItem(item)
+        self._filling = False
+
+    def _chosen(self, item: QListWidgetItem | None) -> None:
+        if item is not None and not self._filling:
+            self.trace_chosen.emit(item.data(Qt.ItemDataRole.UserRole))

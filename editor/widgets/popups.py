@@ -1,0 +1,159 @@
+"""The completion popup and the command palette.
+
+The completion popup lists what the partial at the caret could become; it
+never takes focus, so typing goes on in the code view while it filters. The
+palette takes focus: a filter line above a list of commands; Enter runs the
+highlighted one, and a command that needs a name asks for it in the same line.
+
+Signals of `Palette`:
+    chosen(str, object): (command name, argument or None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.model.completion import Completion
+
+
+class CompletionPopup(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CompletionPopup")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.list = QListWidget(self)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.doc = QLabel(self)
+        self.doc.setWordWrap(True)
+        self.doc.setObjectName("CompletionDoc")
+        layout.addWidget(self.list)
+        layout.addWidget(self.doc)
+        self.resize(460, 240)
+        self.hide()
+
+    def show_completions(self, items: Sequence[Completion], index: int) -> None:
+        self.list.clear()
+        for c in items:
+            mark = "" if c.fits else "  (does not fit)"
+            text = f"{c.label}    {c.type_text}{mark}" if c.type_text else f"{c.label}{mark}"
+            item = QListWidgetItem(text)
+            item.setToolTip(c.doc)
+            if c.deprecated:
+                font = item.font()
+                font.setStrikeOut(True)
+                item.setFont(font)
+            self.list.addItem(item)
+        if items:
+            self.list.setCurrentRow(index)
+            self.doc.setText(items[index].doc)
+
+    def labels(self) -> list[str]:
+        return [self.list.item(i).text().split("    ")[0] for i in range(self.list.count())]
+
+
+class Palette(QFrame):
+    chosen = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Palette")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Type to filter commands; Enter runs; Esc closes")
+        self.list = QListWidget(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list)
+        self.commands: list[tuple[str, str, str | None]] = []
+        self.asking: tuple[str, str] | None = None
+        self.filter.textChanged.connect(self._refilter)
+        self.filter.installEventFilter(self)
+        self.list.itemActivated.connect(lambda _i: self._accept())
+        self.resize(420, 300)
+        self.hide()
+
+    def open(self, commands: Sequence[tuple[str, str, str | None]]) -> None:
+        """`commands`: (name, title, prompt for an argument or None)."""
+        self.commands = list(commands)
+        self.asking = None
+        self.filter.clear()
+        self.filter.setPlaceholderText("Type to filter commands; Enter runs; Esc closes")
+        self._refilter("")
+        parent = self.parentWidget()
+        if parent is not None:
+            self.move((parent.width() - self.width()) // 2, 60)
+        self.show()
+        self.raise_()
+        self.filter.setFocus()
+
+    def _refilter(self, text: str) -> None:
+        if self.asking is not None:
+            return
+        words = text.lower().split()
+        self.list.clear()
+        for name, title, _asks in self.commands:
+            hay = f"{title} {name}".lower()
+            if all(w in hay for w in words):
+                item = QListWidgetItem(title)
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                self.list.addItem(item)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._accept()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.close_palette()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.list.count():
+                step = 1 if key == Qt.Key.Key_Down else -1
+                self.list.setCurrentRow((self.list.currentRow() + step) % self.list.count())
+                return True
+        return super().eventFilter(watched, event)
+
+    def _accept(self) -> None:
+        if self.asking is not None:
+            name, _prompt = self.asking
+            argument = self.filter.text().strip()
+            self.close_palette()
+            self.chosen.emit(name, argument)
+            return
+        item = self.list.currentItem()
+        if item is None:
+            return
+        name = item.data(Qt.ItemDataRole.UserRole)
+        asks = next((a for n, _t, a in self.commands if n == name), None)
+        if asks is not None:
+            self.asking = (name, asks)
+            self.filter.clear()
+            self.filter.setPlaceholderText(f"{item.text()}: type {asks}, then Enter")
+            self.list.clear()
+            return
+        self.close_palette()
+        self.chosen.emit(name, None)
+
+    def close_palette(self) -> None:
+        self.hide()
+        self.asking = None
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.setFocus()

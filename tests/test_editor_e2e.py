@@ -1,0 +1,228 @@
+"""The editor end to end: real widgets, real key events, a real runtime on loopback.
+
+Each test starts a runtime process (tests/runtime_harness.py), opens the
+editor's main window on an asyncio loop that runs inside Qt's (qasync), types
+with `QTest.keyClicks` / `keyClick` into the code view, and checks what a real
+HTTP request to the runtime answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from editor.client.session import CanvasSession
+from editor.controller import EditorController
+from editor.widgets.main_window import MainWindow
+from shared_ast.toplevels import Handler, HttpSpec
+from tests.runtime_harness import ROOT, RuntimeProcess, http_request, running
+
+WAIT = 20.0
+
+
+def new_canvas(rt: RuntimeProcess, name: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "runtime.cli", "canvas", "new", name, "--data-dir",
+         str(rt.data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    return rt.token(name)
+
+
+class Editor:
+    """A main window on a session, with a qasync loop to let the session run."""
+
+    def __init__(self, loop: Any, rt: RuntimeProcess, canvas: str, token: str, author: str,
+                 queue_path: Path | None = None) -> None:
+        self.loop = loop
+        self.session = CanvasSession(rt.editor, canvas, token, author, queue_path=queue_path)
+        self.controller = EditorController(self.session)
+        self.window = MainWindow(self.controller, f"test {author}")
+        self.window.show()
+        self.session.start()
+
+    def wait(self, check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+        async def poll() -> None:
+            deadline = time.monotonic() + timeout
+            while not check():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"timed out waiting for {what}; status: "
+                                         f"{self.window.status.currentMessage()!r}, "
+                                         f"connection: {self.session.detail!r}")
+                await asyncio.sleep(0.02)
+        self.loop.run_until_complete(poll())
+
+    def settle(self) -> None:
+        self.wait(lambda: self.session.pending == 0, "every edit to be acked")
+
+    @property
+    def code(self) -> Any:
+        caret = self.controller.state.caret
+        assert caret is not None, "no toplevel has the caret"
+        return self.window.canvas.frames[caret.tlid].code
+
+    def keys(self, text: str) -> None:
+        QTest.keyClicks(self.code, text)
+
+    def key(self, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+            ) -> None:
+        QTest.keyClick(self.code, key, modifier)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.session.close())
+        self.window.close()
+        self.window.deleteLater()
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[Any]:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuntimeProcess]:
+    with running(tmp_path_factory.mktemp("e2e") / "data") as runtime:
+        yield runtime
+
+
+def get(rt: RuntimeProcess, canvas: str, path: str) -> tuple[int, Any]:
+    return http_request("GET", f"{rt.http}/c/{canvas}{path}")
+
+
+def type_sum_handler(ed: Editor) -> None:
+    """Create `GET /sum/:a/:b` and type its body, key by key."""
+    ed.window.new_actions["http"].trigger()
+    tlid = ed.controller.state.caret.tlid
+    route = ed.window.canvas.frames[tlid].fields["route"]
+    route.setFocus()
+    route.selectAll()
+    QTest.keyClicks(route, "/sum/:a/:b")
+    QTest.keyClick(route, Qt.Key.Key_Return)
+    ed.code.setFocus()
+    ed.keys("let")
+    ed.key(Qt.Key.Key_Return)          # completes the keyword: let ___ = ___
+    ed.keys("x")
+    ed.key(Qt.Key.Key_Tab)              # to the right-hand side
+    ed.keys("String::toInt")
+    ed.key(Qt.Key.Key_Return)          # the completion: a call on the error rail
+    ed.keys("a")
+    ed.key(Qt.Key.Key_Return)          # the variable a
+    ed.key(Qt.Key.Key_End)
+    ed.key(Qt.Key.Key_Return)          # a new let below
+    ed.keys("y")
+    ed.key(Qt.Key.Key_Tab)
+    ed.keys("String::toInt")
+    ed.key(Qt.Key.Key_Return)
+    ed.keys("b")
+    ed.key(Qt.Key.Key_Return)
+    ed.key(Qt.Key.Key_Tab)              # to the body
+    ed.keys("x + y * 1")
+
+
+def test_typing_a_sum_handler_serves_it_and_a_changed_literal_goes_live(
+        rt: RuntimeProcess, loop: Any) -> None:
+    token = new_canvas(rt, "typed")
+    ed = Editor(loop, rt, "typed", token, "alice")
+    try:
+        ed.wait(lambda: ed.session.state == "online", "the session to connect")
+        assert ed.controller.state.canvas == {}
+        assert get(rt, "typed", "/sum/3/4")[0] == 404
+        type_sum_handler(ed)
+        assert ed.controller.state.projection().text == (
+            "let x = String::toInt_v1 a\nlet y = String::toInt_v1 b\nx + y * 1")
+        ed.settle()
+        assert get(rt, "typed", "/sum/3/4") == (200, 7)
+        assert get(rt, "typed", "/sum/30/12") == (200, 42)
+        # Change the literal 1 into 10: backspace empties it to a hole, then type.
+        ed.key(Qt.Key.Key_Backspace)
+        ed.keys("10")
+        assert ed.controller.state.projection().text.endswith("x + y * 10")
+        ed.settle()
+        assert get(rt, "typed", "/sum/3/4") == (200, 43)
+        # The indicator says we are online and nothing is queued.
+        assert "online" in ed.window.indicator.text()
+    finally:
+        ed.close()
+
+
+def test_two_editors_on_one_canvas_see_each_others_edits(rt: RuntimeProcess, loop: Any) -> None:
+    token = new_canvas(rt, "pair")
+    alice = Editor(loop, rt, "pair", token, "alice")
+    bob = Editor(loop, rt, "pair", token, "bob")
+    try:
+        alice.wait(lambda: alice.session.state == "online", "alice to connect")
+        bob.wait(lambda: bob.session.state == "online", "bob to connect")
+        alice.window.new_actions["http"].trigger()
+        alice.code.setFocus()
+        alice.keys('"hi from alice"')
+        alice.settle()
+        bob.wait(lambda: len(bob.controller.state.canvas) == 1, "alice's handler at bob's")
+        (tl,) = bob.controller.state.canvas.values()
+        assert isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec)
+        frame = bob.window.canvas.frames[tl.tlid]
+        assert frame.code.projection is not None
+        assert frame.code.projection.text == '"hi from alice"'
+        # Bob edits the string alice typed; alice sees it.
+        bob.controller.focus(tl.tlid)
+        bob.code.setFocus()
+        bob.key(Qt.Key.Key_End)
+        bob.key(Qt.Key.Key_Left)     # inside the closing quote
+        bob.keys(", and bob")
+        bob.settle()
+        alice.wait(lambda: alice.controller.state.projection(tl.tlid).text
+                   == '"hi from alice, and bob"', "bob's edit at alice's")
+        status, body = get(rt, "pair", tl.spec.route)
+        assert (status, body) == (200, "hi from alice, and bob")
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_edits_typed_while_the_runtime_is_down_arrive_in_order(
+        tmp_path: Path, loop: Any) -> None:
+    with running(tmp_path / "data") as runtime:
+        token = new_canvas(runtime, "offline")
+        ed = Editor(loop, runtime, "offline", token, "carol", queue_path=tmp_path / "queue.json")
+        try:
+            ed.wait(lambda: ed.session.state == "online", "the session to connect")
+            ed.window.new_actions["http"].trigger()
+            ed.code.setFocus()
+            ed.keys("1")
+            ed.settle()
+            tlid = ed.controller.state.caret.tlid
+            route = ed.controller.state.canvas[tlid].spec.route
+            assert get(runtime, "offline", route) == (200, 1)
+            ports = ["--port", str(runtime.state["http_port"]), "--editor-port",
+                     str(runtime.state["editor_port"])]
+            runtime.kill9()
+            ed.wait(lambda: ed.session.state != "online", "the session to notice")
+            # Typed while the runtime is down: each key is its own queued batch.
+            ed.keys(" + 2 * 3")
+            assert ed.session.pending >= 3
+            assert "offline" in ed.window.indicator.text() or "connecting" in \
+                ed.window.indicator.text()
+            assert "queued" in ed.window.indicator.text()
+            assert ed.controller.state.projection().text == "1 + 2 * 3"
+            runtime.extra = [*runtime.extra, *ports]
+            runtime.start()
+            ed.wait(lambda: ed.session.state == "online", "the session to reconnect")
+            ed.settle()
+            assert get(runtime, "offline", route) == (200, 7)
+        finally:
+            ed.close()
