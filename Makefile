@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: install run test test-slow lint bench clean
+.PHONY: install run test test-slow lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: install
 	@if ls benchmarks/bench_*.py >/dev/null 2>&1; then \
 	  for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done; \
 	else echo "no benchmarks yet: they arrive with the performance issue"; fi
+
+screenshots: install
+	$(PY) docs/screenshots/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

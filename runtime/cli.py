@@ -6,6 +6,8 @@
     gloam up                        start the runtime if needed (what `make run` does)
     gloam runtime start|stop|status|logs|serve   the runtime daemon
     gloam canvas export NAME | import FILE       move a canvas in and out
+    gloam canvas new NAME           create an empty canvas, print its editor token
+    gloam editor [--canvas NAME]    open the structure editor (on a desktop)
 
 Documents are the wire format of `docs/protocol.md`: `{"schema": 1, "expr": {...}}`.
 A file that does not decode gets a message naming the bad field and exit code 2.
@@ -153,11 +155,24 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(daemon.describe(config, read_state(config.data_dir) or {}, pid))
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print("\nNo display here, so no editor window: the runtime keeps running in the background."
-              "\nStop it with `.venv/bin/gloam runtime stop`.")
-    else:
-        print("\nThe structure editor is not built yet (it is the next issue); the runtime keeps "
-              "running.\nStop it with `.venv/bin/gloam runtime stop`.")
-    return EXIT_OK
+              "\nOn a desktop, `.venv/bin/gloam editor` opens the editor on the demo canvas."
+              "\nStop the runtime with `.venv/bin/gloam runtime stop`.")
+        return EXIT_OK
+    print("\nOpening the editor on the demo canvas; the runtime keeps running after you close "
+          "it.\nStop it with `.venv/bin/gloam runtime stop`.")
+    from editor.app import main as editor_main
+
+    editor_args = ["--canvas", "demo"]
+    if args.data_dir:
+        editor_args += ["--data-dir", str(Path(args.data_dir).expanduser())]
+    return editor_main(editor_args)
+
+
+def cmd_editor(argv: Sequence[str]) -> int:
+    """`gloam editor`: the structure editor (see `editor.app`)."""
+    from editor.app import main as editor_main
+
+    return editor_main(argv)
 
 
 def cmd_runtime(args: argparse.Namespace) -> int:
@@ -216,10 +231,57 @@ def cmd_runtime(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT
 
 
+#: A canvas name is a DNS label, since user traffic reaches it as NAME.localhost.
+CANVAS_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+
+
+def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
+    """Create an empty canvas; a running daemon is told to serve it at once."""
+    import re
+
+    from runtime.config import read_state
+    from runtime.sqlite_store import SQLiteStore
+    from runtime.tokens import create_canvas
+
+    # transfer's private helper is the one way local commands reach a running daemon;
+    # it should become public (runtime/transfer.py is not this change's to edit).
+    from runtime.transfer import _tell_daemon as tell_daemon
+
+    if not re.fullmatch(CANVAS_NAME, name):
+        print(f"gloam: {name!r} cannot name a canvas: use lowercase letters, digits and inner "
+              "hyphens, at most 63 (it becomes the host name NAME.localhost)", file=sys.stderr)
+        return 1
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(config.db_path)
+    try:
+        existing = [c.name for c in store.canvases()]
+        if name in existing:
+            print(f"gloam: there is already a canvas named {name!r} in {config.data_dir}; pick "
+                  f"another name (canvases: {', '.join(existing)})", file=sys.stderr)
+            return 1
+        token = create_canvas(store, config.data_dir, name)
+    finally:
+        store.close()
+    served = tell_daemon(config, name)
+    state = read_state(config.data_dir) or {}
+    host, port = state.get("host", config.host), state.get("http_port", config.port)
+    editor = f"http://{state.get('editor_host', config.editor_host)}:" \
+             f"{state.get('editor_port', config.editor_port)}"
+    print(f"created canvas {name!r} (empty)")
+    print(f"editor token for {name}: {token}")
+    print(f"editor API: {editor}  (canvas {name})")
+    print(f"user traffic: http://{name}.localhost:{port}/ or http://{host}:{port}/c/{name}/")
+    print("the running runtime serves it now" if served else
+          "the runtime is not running; `gloam runtime start` serves it")
+    return EXIT_OK
+
+
 def cmd_canvas(args: argparse.Namespace) -> int:
     from runtime import transfer
 
     config = _config(args)
+    if args.action == "new":
+        return cmd_canvas_new(config, args.name)
     try:
         if args.action == "export":
             print(transfer.export_canvas(config, args.name, with_rows=args.rows))
@@ -261,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser("check", help="type-check an expression document")
     p_check.add_argument("file")
     sub.add_parser("demo", help="evaluate the bundled example programs")
+    sub.add_parser("editor", help="open the structure editor (options: gloam editor --help)")
     p_up = sub.add_parser("up", help="start the runtime if needed and print where to reach it")
     _add_runtime_options(p_up)
     p_rt = sub.add_parser("runtime", help="the runtime daemon")
@@ -268,9 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_rt.add_argument("--json", action="store_true", help="status as a JSON object")
     p_rt.add_argument("-f", "--follow", action="store_true", help="logs: keep printing")
     _add_runtime_options(p_rt)
-    p_cv = sub.add_parser("canvas", help="export or import a canvas")
-    p_cv.add_argument("action", choices=["export", "import"])
-    p_cv.add_argument("target", help="export: the canvas name; import: a file (or - for stdin)")
+    p_cv = sub.add_parser("canvas", help="create, export or import a canvas")
+    p_cv.add_argument("action", choices=["new", "export", "import"])
+    p_cv.add_argument(
+        "target", help="new, export: the canvas name; import: a file (or - for stdin)"
+    )
     p_cv.add_argument("--rows", action="store_true", help="export: include datastore rows")
     p_cv.add_argument("--as", dest="rename", help="import: under this canvas name")
     _add_runtime_options(p_cv)
@@ -278,6 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["editor"]:
+        # The editor parses its own options (`gloam editor --help` lists them).
+        return cmd_editor(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         match args.command:
@@ -292,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "runtime":
                 return cmd_runtime(args)
             case "canvas":
-                if args.action == "export":
+                if args.action in ("new", "export"):
                     args.name = args.target
                 else:
                     args.file, args.name = args.target, args.rename

@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from runtime.deploy import Deployed, Deployer, DeployError
 from runtime.host import CanvasHost
@@ -83,7 +83,17 @@ class EditorApi:
         app.router.add_get(WS_PATH, self.connect)
         app.router.add_get("/api/health", self.health)
         app.router.add_post("/api/admin/canvas/{name}/reload", self.reload)
+        app.on_shutdown.append(self.close_sessions)
         return app
+
+    async def close_sessions(self, _app: web.Application) -> None:
+        """On stop, close every editor's websocket ("going away": the editor reconnects
+        later), so the server does not wait out its shutdown timeout for them."""
+        for sessions in list(self.sessions.values()):
+            for session in list(sessions):
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await session.ws.close(code=WSCloseCode.GOING_AWAY,
+                                           message=b"the runtime is stopping")
 
     async def reload(self, request: web.Request) -> web.Response:
         """Load a canvas afresh from the store (after an import) and tell its editors."""

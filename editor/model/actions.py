@@ -81,9 +81,7 @@ def insert_let_above_line(state: EditorState) -> Outcome:
 
 def _statement_at(tl: Toplevel, node_id: int) -> Expr | None:
     """The outermost expression starting at this node that sits in a body position."""
-    path = traverse.path_to(tl, node_id) or []
-    node = traverse.find(tl, node_id)
-    chain: list[object] = [*path, node]
+    chain: list[object] = list(traverse.path_to(tl, node_id) or [])
     # Walk up while the node is its parent's first-displayed child.
     for i in range(len(chain) - 1, 0, -1):
         parent, child = chain[i - 1], chain[i]

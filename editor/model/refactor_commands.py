@@ -50,18 +50,18 @@ def target_node(state: EditorState) -> Node | None:
 
 
 def _function(name: str) -> Callable[..., object]:
-    from editor.model import refactor
+    from editor.model import flags, refactor
 
     table: dict[str, Callable[..., object]] = {
         "wrap-in-let": refactor.wrap_in_let,
         "wrap-in-if": refactor.wrap_in_if,
         "wrap-in-match": refactor.wrap_in_match,
-        "wrap-in-flag": refactor.wrap_in_flag,
+        "wrap-in-flag": flags.wrap_in_flag,
         "extract-variable": refactor.extract_variable,
         "extract-function": refactor.extract_function,
         "rename-variable": refactor.rename_variable,
-        "commit-flag": refactor.commit_flag,
-        "discard-flag": refactor.discard_flag,
+        "commit-flag": flags.commit_flag,
+        "discard-flag": flags.discard_flag,
     }
     return table[name]
 

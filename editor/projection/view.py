@@ -96,9 +96,15 @@ class Projection:
         offset = max(0, min(caret.offset, self.own_length(caret.node_id)))
         candidates = [p for p in own
                       if p.own_offset <= offset <= p.own_offset + len(p.token.text)]
-        for p in candidates:
-            if p.token.editable:
-                return p, offset - p.own_offset
+        candidates.sort(key=lambda p: not p.token.editable)
+        if len(candidates) > 1:
+            # Two own tokens meet at this offset but may sit apart on screen (the
+            # end of `flag f when ` and the start of `old ` on the next line): the
+            # caret is where a click gives this caret back.
+            for p in candidates:
+                column = p.column + offset - p.own_offset
+                if self.caret_at(p.line, column) == Caret(self.tlid, caret.node_id, offset):
+                    return p, offset - p.own_offset
         p = candidates[0] if candidates else own[-1]
         return p, offset - p.own_offset
 

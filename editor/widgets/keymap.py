@@ -53,9 +53,10 @@ def load(path: Path = KEYMAP_PATH) -> Keymap:
         normal: dict[str, str] = {}
         for key, command in table.items():
             seq = QKeySequence.fromString(key, QKeySequence.SequenceFormat.PortableText)
-            if seq.isEmpty() or seq.count() != 1:
+            text = seq.toString(QKeySequence.SequenceFormat.PortableText)
+            if seq.isEmpty() or seq.count() != 1 or not text:
                 raise KeymapError(f"{path}: {key!r} in {section!r} is not a key Qt knows")
-            normal[seq.toString(QKeySequence.SequenceFormat.PortableText)] = command
+            normal[text] = command
         tables[section] = normal
     return Keymap(tables["code"], tables["window"])
 

@@ -52,7 +52,7 @@ class Sidebar(QFrame):
         self.toplevels.itemClicked.connect(
             lambda item: self.toplevel_chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
         layout.addWidget(self.toplevels, 3)
-        layout.addWidget(_heading("Requests with no handler (404s)", self))
+        layout.addWidget(_heading("404s: no handler yet", self))
         self.not_found = QListWidget(self)
         self.not_found.setObjectName("NotFoundList")
         self.not_found.itemActivated.connect(self._create)

@@ -1,0 +1,79 @@
+"""Render the editor's screenshots offscreen: `make screenshots`.
+
+Opens the main window on the demo canvas (no runtime needed), types a handler
+with real key events, and saves PNGs next to this file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from editor.controller import EditorController  # noqa: E402
+from editor.widgets.main_window import MainWindow  # noqa: E402
+from editor.widgets.theme import apply_theme  # noqa: E402
+from runtime.demo import demo_toplevels  # noqa: E402
+from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app)  # type: ignore[arg-type]
+    controller = EditorController(None)
+    # A tidy column layout for the picture: the demo's own positions overlap at this size.
+    toplevels = [t for t in demo_toplevels() if isinstance(t, UserFunction) or (
+        isinstance(t, Handler) and isinstance(t.spec, HttpSpec)
+        and t.spec.route in ("/hello", "/square/:n"))]
+    controller.load(toplevels)
+    window = MainWindow(controller, "Gloam — demo")
+    window.resize(1280, 760)
+    window.show()
+    for i, tl in enumerate(toplevels):
+        controller.move(tl.tlid, Pos(24 + 460 * (i // 2), 24 + 130 * (i % 2)))
+    controller.create("http", Pos(24, 280))
+    tlid = controller.state.caret.tlid
+    frame = window.canvas.frames[tlid]
+    route = frame.fields["route"]
+    route.setFocus()
+    route.selectAll()
+    QTest.keyClicks(route, "/add/:a/:b")
+    QTest.keyClick(route, Qt.Key.Key_Return)
+    code = frame.code
+    code.setFocus()
+    for step in ("let", Qt.Key.Key_Return, "x", Qt.Key.Key_Tab, "String::toInt",
+                 Qt.Key.Key_Return, "a", Qt.Key.Key_Return, Qt.Key.Key_End, Qt.Key.Key_Return,
+                 "y", Qt.Key.Key_Tab, "String::toInt", Qt.Key.Key_Return, "b",
+                 Qt.Key.Key_Return, Qt.Key.Key_Tab, "x + y * 1"):
+        if isinstance(step, str):
+            QTest.keyClicks(code, step)
+        else:
+            QTest.keyClick(code, step)
+    app.processEvents()
+    window.grab().save(str(HERE / "editor-handler.png"))
+    # Mid-typing: a partial with its completions.
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "sum")
+    QTest.keyClick(code, Qt.Key.Key_Tab)
+    QTest.keyClicks(code, "Int::a")
+    app.processEvents()
+    window.grab().save(str(HERE / "editor-completion.png"))
+    print(f"wrote {HERE / 'editor-handler.png'} and {HERE / 'editor-completion.png'}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    # PySide6 can crash while Python finalizes its objects; the PNGs are written by now.
+    os._exit(code)
