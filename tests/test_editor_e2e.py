@@ -155,6 +155,16 @@ def test_typing_a_sum_handler_serves_it_and_a_changed_literal_goes_live(
         assert ed.controller.state.projection().text.endswith("x + y * 10")
         ed.settle()
         assert get(rt, "typed", "/sum/3/4") == (200, 43)
+        # Live values: the handler's traces, and for the newest the value at the caret.
+        tlid = ed.controller.state.caret.tlid
+        ed.controller.request_traces(tlid)
+        ed.wait(lambda: ed.controller.live.get(tlid), "the newest trace's live values")
+        assert ed.controller.traces[tlid][0]["description"] == "GET /sum/3/4"
+        assert ed.controller.live_at_caret() == ("10", True)
+        assert ed.window.inspector.live_label.text() == "10"
+        ed.key(Qt.Key.Key_Home)             # the caret on x: the value from this trace
+        assert ed.controller.live_at_caret() == ("3", True)
+        assert ed.window.inspector.traces.count() == len(ed.controller.traces[tlid])
         # The indicator says we are online and nothing is queued.
         assert "online" in ed.window.indicator.text()
     finally:
