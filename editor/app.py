@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     controller.refresh_404s()
     with loop:
         loop.run_until_complete(closed.wait())
-        loop.run_until_complete(session.close())
+        loop.run_until_complete(controller.close())
     return 0
 
 

@@ -34,6 +34,7 @@ from shared_ast.checker import NodeInfo, check_toplevel
 from shared_ast.nodes import EHole, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
+from shared_ast.stdlib.json_fns import from_json
 from shared_ast.toplevels import Handler, Pos, Toplevel, UserFunction
 from shared_ast.values import show
 
@@ -224,6 +225,17 @@ class EditorController(QObject):
     def on_acked(self, _number: int, _seq: int) -> None:
         pass
 
+    async def close(self) -> None:
+        """Stop what is in flight (trace fetches, runs) and the session."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.session is not None:
+            await self.session.close()
+
     # ----------------------------------------------------- live values
 
     def _spawn(self, coro: Any) -> None:
@@ -258,13 +270,25 @@ class EditorController(QObject):
             self._spawn(self._run({"type": "run", "tlid": tlid, "trace_id": trace_id}, tlid,
                                   show_result=False))
 
-    def run_toplevel(self) -> None:
-        """The play button: run the caret's REPL, function or handler on the runtime."""
+    def run_toplevel(self, arguments: Mapping[str, str] | None = None) -> None:
+        """The play button: run the caret's REPL, function or handler on the runtime.
+
+        `arguments` gives a function's parameters as JSON text (`3`, `"hi"`, `[1, 2]`).
+        """
         tl = self.state.toplevel
         if tl is None or self.session is None:
-            self.message.emit("Put the caret in a REPL or function to run it.")
+            self.message.emit("Put the caret in a REPL or function to run it "
+                              "(and connect to a runtime).")
             return
-        message: dict[str, Any] = {"type": "run", "tlid": tl.tlid, "inputs": {}}
+        inputs: dict[str, Any] = {}
+        for name, text in (arguments or {}).items():
+            try:
+                inputs[name] = wire.encode_value(from_json(text))
+            except Exception as e:
+                self.message.emit(f"The argument {name} is not JSON ({e}): write 3, \"text\", "
+                                  "[1, 2] or {\"a\": 1}.")
+                return
+        message: dict[str, Any] = {"type": "run", "tlid": tl.tlid, "inputs": inputs}
         trace = self.selected_trace.get(tl.tlid)
         if isinstance(tl, Handler) and trace is not None:
             message = {"type": "run", "tlid": tl.tlid, "trace_id": trace}

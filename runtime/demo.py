@@ -22,7 +22,7 @@ DEMO_CANVAS = "demo"
 
 DOUBLE_SQUARE = b.function(
     "square", [("x", INT)], INT, b.infix("*", b.var("x"), b.var("x")),
-    description="x times x", pos=(40, 520),
+    description="x times x", pos=(40, 560),
 )
 
 
@@ -49,18 +49,18 @@ def demo_toplevels() -> list[Toplevel]:
                            b.pipe(b.call("DB::set_v1", b.var("note"), b.var("key"),
                                          b.var("Notes_v0")),
                                   b.call("Emit::emit_v0", b.target(), "notes")))),
-               pos=(400, 40)),
-        b.http("GET", "/notes", b.call("DB::getAll_v3", b.var("Notes_v0")), pos=(400, 260)),
+               pos=(620, 40)),
+        b.http("GET", "/notes", b.call("DB::getAll_v3", b.var("Notes_v0")), pos=(620, 260)),
         b.worker("notes",
                  b.call("DB::set_v1",
                         b.record(text=b.field(b.var("event"), "text"), at="seen by the worker"),
                         "last-note", b.var("NoteLog_v0")),
-                 pos=(760, 40)),
+                 pos=(1200, 40)),
         b.http("GET", "/last-note",
                b.call("DB::get_v2", "last-note", b.var("NoteLog_v0"), rail=True),
-               pos=(760, 200)),
-        b.datastore("Notes", note_type, pos=(760, 360)),
-        b.datastore("NoteLog", note_type, pos=(760, 480)),
+               pos=(1200, 200)),
+        b.datastore("Notes", note_type, pos=(1200, 360)),
+        b.datastore("NoteLog", note_type, pos=(1200, 480)),
         DOUBLE_SQUARE,
     ]
 

@@ -40,6 +40,7 @@ from shared_ast.names import (
     ELEMENT_CLASS,
     NAMED_NODES,
     NAMED_TOPLEVELS,
+    binder_problem,
     flag_name_problem,
     identifier_problem,
     operator_problem,
@@ -52,6 +53,7 @@ identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 upper_names = st.from_regex(r"[A-Z][A-Za-z0-9_]{0,8}", fullmatch=True)
 NAME_STRATEGIES: dict[Any, st.SearchStrategy[str]] = {
     identifier_problem: identifiers,
+    binder_problem: st.one_of(st.just(""), identifiers),
     upper_name_problem: upper_names,
     flag_name_problem: st.text(min_size=1, max_size=10),
     operator_problem: st.sampled_from(sorted(OPERATORS)),

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from editor.client.session import CanvasSession
 from editor.controller import EditorController
@@ -27,6 +28,8 @@ from shared_ast.toplevels import Handler, HttpSpec
 from tests.runtime_harness import ROOT, RuntimeProcess, http_request, running
 
 WAIT = 20.0
+
+pytestmark = pytest.mark.qt_e2e
 
 
 def new_canvas(rt: RuntimeProcess, name: str) -> str:
@@ -77,13 +80,16 @@ class Editor:
         QTest.keyClick(self.code, key, modifier)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.session.close())
+        self.loop.run_until_complete(self.controller.close())
         self.window.close()
         self.window.deleteLater()
+        QApplication.processEvents()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def loop(qapp: Any) -> Iterator[Any]:
+    # One qasync loop for the module: a closed qasync loop can leave socket notifiers
+    # behind, and a new loop reusing their file descriptors crashed once.
     import qasync
 
     loop = qasync.QEventLoop(qapp)
@@ -236,3 +242,34 @@ def test_edits_typed_while_the_runtime_is_down_arrive_in_order(
             assert get(runtime, "offline", route) == (200, 7)
         finally:
             ed.close()
+
+
+def test_the_play_button_runs_a_function_with_arguments_on_the_runtime(
+        rt: RuntimeProcess, loop: Any) -> None:
+    from PySide6.QtCore import QTimer
+
+    from editor.widgets.popups import ArgumentsDialog
+
+    token = new_canvas(rt, "play")
+    ed = Editor(loop, rt, "play", token, "dave")
+    try:
+        ed.wait(lambda: ed.session.state == "online", "the session to connect")
+        ed.window.new_actions["function"].trigger()
+        ed.code.setFocus()
+        ed.keys("x * 2")
+        ed.settle()
+        tlid = ed.controller.state.caret.tlid
+
+        def answer() -> None:
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, ArgumentsDialog)
+            QTest.keyClicks(dialog.edits["x"], "21")
+            dialog.accept()
+
+        QTimer.singleShot(0, answer)
+        ed.window.canvas.frames[tlid].fields["play"].click()
+        ed.wait(lambda: ed.window.inspector.result.text() != "", "the run's result")
+        assert ed.window.inspector.result.text() == "42"
+        assert ed.window.arguments[tlid] == {"x": "21"}
+    finally:
+        ed.close()

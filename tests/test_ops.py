@@ -272,9 +272,16 @@ def test_set_name_renames_params_fields_and_cases() -> None:
     roundtrip(o.SetName(enum.tlid, case.fields[0].id, "r", "radius"), enum)
 
 
+def test_a_let_name_may_be_blank_while_it_is_typed() -> None:
+    h = b.http("GET", "/", b.let("x", 1, 2))
+    let = h.body
+    assert isinstance(let, n.ELet)
+    roundtrip(o.SetName(h.tlid, let.id, "x", ""), h)
+
+
 @pytest.mark.parametrize(("node", "new", "fragment"), [
     (b.let("x", 1, 2), "9lives", "'9lives' is not a valid name"),
-    (b.let("x", 1, 2), "", "'' is not a valid name"),
+    (b.var("x"), "", "'' is not a valid name"),
     (b.var("x"), "x-y", "not a valid name"),
     (b.infix("+", 1, 2), "??", "'??' is not an operator"),
     (b.partial("", b.hole()), "z" * 201, "too long"),

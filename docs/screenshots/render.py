@@ -13,15 +13,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from editor.controller import EditorController  # noqa: E402
-from editor.widgets.main_window import MainWindow  # noqa: E402
-from editor.widgets.theme import apply_theme  # noqa: E402
-from runtime.demo import demo_toplevels  # noqa: E402
-from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction  # noqa: E402
+from editor.controller import EditorController
+from editor.widgets.main_window import MainWindow
+from editor.widgets.theme import apply_theme
+from runtime.demo import demo_toplevels
+from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
 
 HERE = Path(__file__).resolve().parent
 

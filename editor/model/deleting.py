@@ -16,6 +16,7 @@ from editor.model import edits
 from editor.model.edits import Here
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
 from editor.projection import Caret, fn_names
+from editor.projection.layout import show_string, string_index
 from shared_ast import traverse
 from shared_ast.ids import new_id
 from shared_ast.nodes import (
@@ -68,6 +69,9 @@ def backspace(state: EditorState) -> Outcome:
             return Outcome(state)
         prev = h.proj.caret_at(h.line - 1, h.proj.line_end(h.line - 1))
         return Outcome(attrs.evolve(state, caret=prev))
+    if h.placed.token.blank and h.k == 0 and _separated_element(h):
+        # Right after the `, ` that added an empty item: take the item back.
+        return _erase_blank(h)
     # The token holding the character before the caret.
     row = h.proj.by_line[h.line]
     before = [p for p in row if p.column < col <= p.end]
@@ -103,6 +107,13 @@ def _erase_before(h: Here) -> Outcome:
     names = fn_names(h.state.canvas.values())
     if token.blank:
         return _erase_blank(h)
+    if isinstance(node, (EString, PString)) and token.role == "string" and h.k > 0:
+        # Offsets count shown characters; an escape (`\n`) is one character of the string.
+        i = string_index(node.value, h.k)
+        value = node.value[:i - 1] + node.value[i:]
+        shown = len(show_string(node.value[:i - 1]))
+        return commit(h.state, [replace(h.tl, node.id, attrs.evolve(node, value=value))],
+                      Caret(h.tl.tlid, node.id, h.placed.own_offset + shown))
     if token.editable and token.role != "space" and h.k > 0:
         text = token.text
         k = min(h.k, len(text))
@@ -116,10 +127,6 @@ def _edit_text(h: Here, node: Node, slot: str, new_text: str, caret: Caret,
                names: dict[int, str]) -> Outcome:
     tl = h.tl
     match node:
-        case EString():
-            return commit(h.state, [replace(tl, node.id, EString(node.id, new_text))], caret)
-        case PString():
-            return commit(h.state, [replace(tl, node.id, PString(node.id, new_text))], caret)
         case EInt() | EFloat():
             if not new_text or new_text == "-":
                 return _to_hole(h, node)
@@ -200,6 +207,19 @@ def _unwrap(h: Here, node: Node, keep: Node, *, at_end: bool = False) -> Outcome
     return commit(h.state, [replace(h.tl, node.id, keep)], caret)
 
 
+def _separated_element(h: Here) -> bool:
+    """A blank list item, pipe step, record field or lambda parameter (not the only one)."""
+    node = h.node
+    parent = traverse.parent_of(h.tl, node.id)
+    if isinstance(node, EHole):
+        return isinstance(parent, EList) or (
+            isinstance(parent, EPipe) and any(s.id == node.id for s in parent.steps))
+    if isinstance(node, RecordField):
+        return isinstance(node.value, EHole) and isinstance(parent, ERecord)
+    return isinstance(node, LambdaParam) and isinstance(parent, ELambda) and len(
+        parent.params) > 1
+
+
 def _erase_blank(h: Here) -> Outcome:
     """Backspace on a hole or a blank name: take back what made it, else step left."""
     node = h.node
@@ -217,8 +237,9 @@ def _erase_blank(h: Here) -> Outcome:
         return _remove_element(h, parent, "fields", node)
     if isinstance(node, LambdaParam) and isinstance(parent, ELambda) and len(parent.params) > 1:
         return _remove_element(h, parent, "params", node)
-    if isinstance(node, (ELet, LambdaParam)) or (isinstance(parent, (ELet,)) and node is parent.rhs):
-        return _erase_structure(attrs.evolve(h, node=node if not isinstance(node, EHole) else parent))
+    if isinstance(node, (ELet, LambdaParam)) or (isinstance(parent, ELet) and node is parent.rhs):
+        owner = node if not isinstance(node, EHole) else parent
+        return _erase_structure(attrs.evolve(h, node=owner))
     if isinstance(parent, ELambda):
         return _erase_structure(attrs.evolve(h, node=parent))
     # Otherwise step left, like a text editor at the start of a word.
@@ -282,7 +303,8 @@ def _erase_structure(h: Here) -> Outcome:
     moved = move(h.state, "left")
     what = getattr(node, "KIND", "this")
     return attrs.evolve(moved, message=f"The {what} still has code in it: select it "
-                                       "(Shift+Up) and press Delete to remove it with its contents.")
+                                       "(Shift+Up) and press Delete to remove it with its "
+                                       "contents.")
 
 
 def delete_selection(state: EditorState) -> Outcome:

@@ -20,6 +20,7 @@ from editor.model import edits
 from editor.model.edits import CLOSING_CHARS, IDENTIFIER_CHARS, OPERATOR_CHARS, Here
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
 from editor.projection import Caret, fn_names
+from editor.projection.layout import show_string, string_index
 from shared_ast import traverse
 from shared_ast.ids import new_id
 from shared_ast.names import binder_problem, flag_name_problem, identifier_problem
@@ -59,7 +60,8 @@ from shared_ast.ops import InsertElement
 from shared_ast.toplevels import Toplevel
 
 INT_TEXT = re.compile(r"-?\d+")
-FLOAT_TEXT = re.compile(r"-?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?")
+#: Also how floats are shown, so that editing one keeps it a float (`1e+100`).
+FLOAT_TEXT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][-+]?\d+)?")
 PIPE = "|>"
 
 
@@ -85,18 +87,21 @@ def insert_char(state: EditorState, ch: str) -> Outcome:
         cleared = delete_selection(state)
         if cleared.refused:
             return cleared
-        after = insert_char(cleared.state, ch)
-        return attrs.evolve(after, ops=cleared.ops + after.ops)
+        return _then_type(state, cleared, ch)
     return _type(h, ch)
 
 
 def _type(h: Here, ch: str) -> Outcome:
     node, token = h.node, h.placed.token
     # A closing character that is already right after the caret is stepped over.
-    if ch in CLOSING_CHARS and not (isinstance(node, EString) and token.role == "string"):
+    in_text = isinstance(node, (EString, PString)) and token.role == "string"
+    if ch in CLOSING_CHARS and not in_text:
         stepped = _step_over(h, ch)
         if stepped is not None:
             return stepped
+    stepped = _step_within(h, ch)
+    if stepped is not None:
+        return stepped
     match node:
         case EHole():
             return _start_expr(h, node, ch)
@@ -106,21 +111,39 @@ def _type(h: Here, ch: str) -> Outcome:
             return _type_in_partial(h, node, ch)
         case ERightPartial() if token.role == "partial":
             return _type_in_right_partial(h, node, ch)
-        case EString() if token.role == "string":
-            text = node.value
-            k = min(h.k, len(text))
-            if ch == '"' and k == len(text):
-                # The closing quote is already there: step over it.
-                after = Caret(h.tl.tlid, node.id, h.placed.own_offset + len(h.placed.token.text) + 1)
-                return Outcome(attrs.evolve(h.state, caret=after))
-            new = attrs.evolve(node, value=text[:k] + ch + text[k:])
-            return _replace_then(h, node, new, Caret(h.tl.tlid, node.id, h.placed.own_offset + k + 1))
+        case EString() | PString() if token.role == "string":
+            return _type_in_string(h, node, ch)
         case _:
             pass
     if token.editable and token.role != "space" and (
             token.blank or not h.at_token_end or _extends_at_end(node, ch)):
         return _edit_inside(h, ch)
+    if isinstance(node, (ELet, LambdaParam, RecordField)) and token.slot == "name":
+        # Right after a binder's name, `=`, `:`, `,` or `->` move on as the layout reads.
+        return _after_name(h, ch)
     return _type_between(h, ch)
+
+
+def _type_in_string(h: Here, node: EString | PString, ch: str) -> Outcome:
+    text = node.value
+    # The caret counts shown characters, and `\n`, `\\`, `\"` show as two.
+    i = string_index(text, h.k)
+    if ch == '"' and i == len(text):
+        # The closing quote is already there: step over it.
+        after = Caret(h.tl.tlid, node.id, h.placed.own_offset + len(h.placed.token.text) + 1)
+        return Outcome(attrs.evolve(h.state, caret=after))
+    new = attrs.evolve(node, value=text[:i] + ch + text[i:])
+    shown = len(show_string(text[:i] + ch))
+    return _replace_then(h, node, new, Caret(h.tl.tlid, node.id, h.placed.own_offset + shown))
+
+
+def _then_type(before: EditorState, done: Outcome, ch: str) -> Outcome:
+    """`ch` typed after the edit `done` made room for it; a refused `ch` undoes both."""
+    follow = insert_char(done.state, ch)
+    if follow.refused:
+        # One key, one result: a refusal changes nothing, not even the first half.
+        return refuse(before, follow.message)
+    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
 
 
 def _extends_at_end(node: Node, ch: str) -> bool:
@@ -190,15 +213,28 @@ def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
         ch == "-" and text[:k] == "")
     if extends:
         new_text = text[:k] + ch + text[k:]
+        caret = Caret(h.tl.tlid, partial.id, h.placed.own_offset + k + 1)
+        number = _number(new_text)
+        if number is not None:
+            # `1.5` or `-2` is a number as soon as it reads as one, as a digit in a hole is.
+            built = attrs.evolve(number, id=partial.id)
+            return _replace_then(h, partial, built, caret)
         op = set_name(h.tl, partial, "text", new_text)
-        return commit(h.state, [op], Caret(h.tl.tlid, partial.id, h.placed.own_offset + k + 1))
+        return commit(h.state, [op], caret)
     done = commit_partial(h.state, partial.id)
     if done.refused:
         return done
     if ch == " ":
         return done
-    follow = insert_char(done.state, ch)
-    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
+    return _then_type(h.state, done, ch)
+
+
+def _number(text: str) -> EInt | EFloat | None:
+    if INT_TEXT.fullmatch(text):
+        return EInt(new_id(), int(text))
+    if FLOAT_TEXT.fullmatch(text) and not text.endswith("."):
+        return EFloat(new_id(), float(text))
+    return None
 
 
 def _resolves_as_value(h: Here, text: str) -> bool:
@@ -283,8 +319,7 @@ def _type_in_right_partial(h: Here, rp: ERightPartial, ch: str) -> Outcome:
     done = commit_right_partial(h.state, rp.id)
     if done.refused or ch == " ":
         return done
-    follow = insert_char(done.state, ch)
-    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
+    return _then_type(h.state, done, ch)
 
 
 def _rotates(outer: str, new: str) -> bool:
@@ -307,13 +342,7 @@ def commit_right_partial(state: EditorState, rp_id: int) -> Outcome:
         return refuse(state, "There is no operator being typed here.")
     text, names = rp.text, fn_names(state.canvas.values())
     if text == PIPE:
-        if isinstance(rp.left, EPipe):
-            hole = EHole(new_id())
-            built: Expr = attrs.evolve(rp.left, steps=(*rp.left.steps, hole))
-        else:
-            hole = EHole(new_id())
-            built = EPipe(new_id(), rp.left, (hole,))
-        return _replace_with_caret(state, tl, rp, built, hole.id, names)
+        return _commit_pipe(state, tl, rp, names)
     if text.startswith("."):
         name = text[1:]
         problem = identifier_problem(name)
@@ -339,6 +368,39 @@ def commit_right_partial(state: EditorState, rp_id: int) -> Outcome:
     assert isinstance(left, Expr)
     hole = EHole(new_id())
     built = EInfix(new_id(), text, left, hole)
+    return _replace_with_caret(state, tl, target, built, hole.id, names)
+
+
+def _commit_pipe(state: EditorState, tl: Toplevel, rp: ERightPartial,
+                 names: dict[int, str]) -> Outcome:
+    """`|>` binds loosest: it pipes everything that ends where it was typed.
+
+    After the last step of a pipe (`a |> f 1 |>`) it adds the pipe's next step
+    rather than a pipe nested inside that step's last argument.
+    """
+    path = traverse.path_to(tl, rp.id) or []
+    target: Node = rp
+    hole = EHole(new_id())
+    built: Expr
+    for parent in reversed(path[:-1]):
+        if isinstance(parent, EInfix) and parent.right is target:
+            target = parent
+            continue
+        if isinstance(parent, (ECall, EConstructor)) and parent.args and parent.args[-1] is target:
+            target = parent
+            continue
+        if isinstance(parent, EPipe) and parent.steps and parent.steps[-1] is target:
+            last = traverse.replace(target, rp.id, rp.left) if target is not rp else rp.left
+            assert isinstance(last, Expr)
+            built = attrs.evolve(parent, steps=(*parent.steps[:-1], last, hole))
+            return _replace_with_caret(state, tl, parent, built, hole.id, names)
+        break
+    left = rp.left if target is rp else traverse.replace(target, rp.id, rp.left)
+    assert isinstance(left, Expr)
+    if isinstance(left, EPipe):
+        built = attrs.evolve(left, steps=(*left.steps, hole))
+    else:
+        built = EPipe(new_id(), left, (hole,))
     return _replace_with_caret(state, tl, target, built, hole.id, names)
 
 
@@ -399,9 +461,6 @@ def _edit_inside(h: Here, ch: str) -> Outcome:
             if ch.isdigit():
                 return _replace_then(h, node, PInt(node.id, int(new_text)), caret)
             return _type_between(h, ch)
-        case PString() if token.role == "string":
-            return _replace_then(h, node, PString(node.id, node.value[:k] + ch + node.value[k:]),
-                                 caret)
         case _:
             return _type_between(h, ch)
 
@@ -424,6 +483,11 @@ def _after_name(h: Here, ch: str) -> Outcome:
         return Outcome(attrs.evolve(h.state, caret=edits.caret_in(h.tl, node.value.id, names)))
     if isinstance(node, LambdaParam) and ch == ",":
         return _insert_after(h, node, LambdaParam(new_id(), ""))
+    lam = traverse.parent_of(h.tl, node.id)
+    if isinstance(node, LambdaParam) and isinstance(lam, ELambda) and ch == "-":
+        # Into the arrow, after its `-`: the `>` typed next steps over the rest.
+        arrow = next(p for p in h.proj.own_tokens(lam.id) if p.token.text == " -> ")
+        return Outcome(attrs.evolve(h.state, caret=Caret(h.tl.tlid, lam.id, arrow.own_offset + 2)))
     if ch == " ":
         return Outcome(h.state)
     return refuse(h.state, f"{ch!r} cannot be part of a name: use letters, digits and _")
@@ -462,9 +526,9 @@ def _type_between(h: Here, ch: str) -> Outcome:
                          Caret(tlid, hole.id, 0))
         if ch == " ":
             return started
-        follow = insert_char(started.state, ch)
-        return attrs.evolve(follow, ops=started.ops + follow.ops)
-    if isinstance(node, ERecord) and not node.fields and h.placed.token.text == "{" and h.at_token_end:
+        return _then_type(h.state, started, ch)
+    opening = h.placed.token.text == "{" and h.at_token_end
+    if isinstance(node, ERecord) and not node.fields and opening:
         if not IDENTIFIER_CHARS.fullmatch(ch) or ch.isdigit():
             return refuse(h.state, "Type a field name to start the record's first field.")
         f = RecordField(new_id(), ch, EHole(new_id()))
@@ -473,7 +537,11 @@ def _type_between(h: Here, ch: str) -> Outcome:
     if ended is not None:
         if ch in OPERATOR_CHARS or ch == ".":
             rp = ERightPartial(new_id(), ch, ended)
-            return _replace_then(h, ended, rp, Caret(tlid, rp.id, 2))
+            new_tl = traverse.replace(h.tl, ended.id, rp)
+            assert isinstance(new_tl, Toplevel)
+            # On the operator's text, wherever the layout put it (it may be parenthesised).
+            caret = edits.caret_on_name(new_tl, rp.id, fn_names(h.state.canvas.values()))
+            return _replace_then(h, ended, rp, caret)
         if ch == ",":
             return _comma_after(h, ended)
         if ch == " ":
@@ -499,6 +567,17 @@ def _comma_after(h: Here, ended: Node) -> Outcome:
             break
         child = parent
     return refuse(h.state, "',' separates list items and record fields; this is neither.")
+
+
+def _step_within(h: Here, ch: str) -> Outcome | None:
+    """Typing the next character of the operator the caret is inside steps over it."""
+    token = h.placed.token
+    rest = token.text[h.k:].lstrip()
+    if token.editable or token.role not in ("op", "punct") or not rest or rest[0] != ch:
+        return None
+    after = rest[1:]
+    column = h.placed.end - len(after) if after.strip() else h.placed.end
+    return Outcome(attrs.evolve(h.state, caret=h.proj.caret_at(h.line, column)))
 
 
 def _step_over(h: Here, ch: str) -> Outcome | None:

@@ -66,8 +66,26 @@ def show_float(value: float) -> str:
     return text if any(c in text for c in ".einf") else text + ".0"
 
 
+#: How a string's special characters are shown: escaped, so a string stays on one line.
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", '"': '\\"'}
+
+
 def show_string(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    return "".join(_ESCAPES.get(c, c) for c in value)
+
+
+def string_index(value: str, shown: int) -> int:
+    """The index into `value` of the character shown at `shown` in `show_string(value)`.
+
+    Carets count shown characters; edits need the string's own. A caret inside
+    an escape (between `\\` and `n`) counts as after it.
+    """
+    column = 0
+    for i, c in enumerate(value):
+        if column >= shown:
+            return i
+        column += len(_ESCAPES.get(c, c))
+    return len(value)
 
 
 class _Out:
@@ -333,7 +351,10 @@ def needs_parens_as_arg(e: Expr) -> bool:
 
 
 def needs_parens_in_infix(parent: EInfix, child: Expr, *, left: bool) -> bool:
-    if isinstance(child, (ELambda, ERightPartial, *BLOCKS)):
+    if isinstance(child, ERightPartial):
+        # On the right it reads as typed (`1 + 2 *`); committing places it by precedence.
+        return left
+    if isinstance(child, (ELambda, *BLOCKS)):
         return True
     if not isinstance(child, EInfix):
         return False

@@ -7,8 +7,9 @@ placeholder for something not written yet (a hole, a blank name); typing into
 it replaces it rather than inserting beside the placeholder.
 
 A caret is a (node id, offset) pair: the offset counts characters over the
-node's *own* tokens in reading order, so it survives edits elsewhere in the
-tree and needs no index into a text buffer.
+node's *own* tokens in reading order (plus one between two own tokens that do
+not touch on screen, so that each offset has one place), so it survives edits
+elsewhere in the tree and needs no index into a text buffer.
 """
 
 from __future__ import annotations

@@ -41,7 +41,14 @@ class Projection:
             row: list[Placed] = []
             for token in line.tokens:
                 own = self._own.setdefault(token.node_id, [])
-                offset = own[-1].own_offset + len(own[-1].token.text) if own else 0
+                offset = 0
+                if own:
+                    offset = own[-1].own_offset + len(own[-1].token.text)
+                    # Own tokens apart on screen (children or a line break between)
+                    # are one offset apart too, so that every offset has one place:
+                    # the end of `flag f when ` is not the start of `old `.
+                    if own[-1].line != n or own[-1].end != column:
+                        offset += 1
                 p = Placed(token, n, column, offset)
                 own.append(p)
                 row.append(p)
@@ -96,15 +103,9 @@ class Projection:
         offset = max(0, min(caret.offset, self.own_length(caret.node_id)))
         candidates = [p for p in own
                       if p.own_offset <= offset <= p.own_offset + len(p.token.text)]
-        candidates.sort(key=lambda p: not p.token.editable)
-        if len(candidates) > 1:
-            # Two own tokens meet at this offset but may sit apart on screen (the
-            # end of `flag f when ` and the start of `old ` on the next line): the
-            # caret is where a click gives this caret back.
-            for p in candidates:
-                column = p.column + offset - p.own_offset
-                if self.caret_at(p.line, column) == Caret(self.tlid, caret.node_id, offset):
-                    return p, offset - p.own_offset
+        for p in candidates:
+            if p.token.editable:
+                return p, offset - p.own_offset
         p = candidates[0] if candidates else own[-1]
         return p, offset - p.own_offset
 
@@ -146,7 +147,8 @@ class Projection:
             return None
         return self.caret_at(first.line, first.column)
 
-    def subtree_span(self, node_ids: Iterable[int]) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    def subtree_span(self, node_ids: Iterable[int]
+                     ) -> tuple[tuple[int, int], tuple[int, int]] | None:
         """The (line, column) of the first and of the end of the last token of these nodes."""
         wanted = set(node_ids)
         inside = [p for p in self.placed if p.token.node_id in wanted]

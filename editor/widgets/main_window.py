@@ -32,11 +32,11 @@ from editor.widgets import keymap as keymaps
 from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
 from editor.widgets.panels import Inspector, Sidebar
-from editor.widgets.popups import CompletionPopup, Palette
+from editor.widgets.popups import ArgumentsDialog, CompletionPopup, Palette
 from editor.widgets.theme import icon, restyle
 from shared_ast import traverse
 from shared_ast.nodes import Node
-from shared_ast.toplevels import Pos
+from shared_ast.toplevels import Pos, UserFunction
 
 #: The commands the completion popup takes over while it is open.
 _POPUP_KEYS = {"move-up": -1, "move-down": 1}
@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.palette_ = Palette(self)
         self.palette_.chosen.connect(self._palette_chosen)
         self._shown: dict[int, tuple[object, ...]] = {}
+        #: The arguments last given to each function's play button, as JSON text.
+        self.arguments: dict[int, dict[str, str]] = {}
         c = controller
         c.changed.connect(self.refresh)
         c.message.connect(self._show_message)
@@ -129,7 +131,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(new)
         self.undo_action = bar.addAction(icon("undo"), "Undo", lambda: self.controller.run("undo"))
         self.redo_action = bar.addAction(icon("redo"), "Redo", lambda: self.controller.run("redo"))
-        self.play_action = bar.addAction(icon("play"), "Run", self.controller.run_toplevel)
+        self.play_action = bar.addAction(icon("play"), "Run", lambda: self.run_command("run"))
         self.palette_action = bar.addAction(icon("palette"), "Commands", self.open_palette)
 
     def show_connection(self, state: str, detail: str) -> None:
@@ -239,6 +241,18 @@ class MainWindow(QMainWindow):
 
     def _run_clicked(self, tlid: int) -> None:
         self.controller.focus(tlid)
+        self.run_command("run")
+
+    def run_at_caret(self) -> None:
+        """Run the caret's toplevel; a function first asks for its arguments."""
+        tl = self.controller.state.toplevel
+        if isinstance(tl, UserFunction) and tl.params:
+            dialog = ArgumentsDialog(tl, self.arguments.get(tl.tlid, {}), self)
+            if dialog.exec() != ArgumentsDialog.DialogCode.Accepted:
+                return
+            self.arguments[tl.tlid] = dialog.values()
+            self.controller.run_toplevel(self.arguments[tl.tlid])
+            return
         self.controller.run_toplevel()
 
     def _trace_chosen(self, trace_id: str) -> None:
@@ -267,7 +281,7 @@ class MainWindow(QMainWindow):
             case "open-palette":
                 self.open_palette()
             case "run":
-                c.run_toplevel()
+                self.run_at_caret()
             case "new-http-handler":
                 c.create("http")
             case "refresh-traces":

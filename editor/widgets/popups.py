@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QFrame,
     QLabel,
     QLineEdit,
@@ -26,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from editor.model.completion import Completion
+from shared_ast.names import show_type_briefly
+from shared_ast.toplevels import UserFunction
 
 
 class CompletionPopup(QFrame):
@@ -60,6 +65,11 @@ class CompletionPopup(QFrame):
         if items:
             self.list.setCurrentRow(index)
             self.doc.setText(items[index].doc)
+            # As tall as its rows, up to ten; the doc line of the highlighted one below.
+            rows = min(len(items), 10)
+            row_height = max(self.list.sizeHintForRow(0), 18)
+            self.list.setFixedHeight(rows * row_height + 6)
+            self.adjustSize()
 
     def labels(self) -> list[str]:
         return [self.list.item(i).text().split("    ")[0] for i in range(self.list.count())]
@@ -157,3 +167,27 @@ class Palette(QFrame):
         parent = self.parentWidget()
         if parent is not None:
             parent.setFocus()
+
+
+class ArgumentsDialog(QDialog):
+    """Asks for a function's arguments before the play button runs it, one JSON value each."""
+
+    def __init__(self, fn: UserFunction, previous: dict[str, str], parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Run {fn.qualified}")
+        form = QFormLayout(self)
+        self.edits: dict[str, QLineEdit] = {}
+        for p in fn.params:
+            edit = QLineEdit(previous.get(p.name, ""), self)
+            edit.setPlaceholderText('JSON: 3, "text", [1, 2], {"a": 1}')
+            form.addRow(f"{p.name}: {show_type_briefly(p.type)}", edit)
+            self.edits[p.name] = edit
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, str]:
+        return {name: edit.text().strip() or "null" for name, edit in self.edits.items()}
