@@ -26,7 +26,15 @@ from typing import Any
 import attrs
 from PySide6.QtCore import QObject, Signal
 
-from editor.model import actions, canvas_actions, completion, motion, refactor_commands, typing
+from editor.model import (
+    actions,
+    canvas_actions,
+    completion,
+    declarations,
+    motion,
+    refactor_commands,
+    typing,
+)
 from editor.model.state import EditorState, Outcome
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
@@ -115,6 +123,9 @@ class EditorController(QObject):
 
     def rename_toplevel(self, tlid: int, name: str) -> Outcome:
         return self.apply(canvas_actions.rename_toplevel(self.state, tlid, name))
+
+    def edit_declarations(self, tlid: int, rows: Any, return_type: str | None = None) -> Outcome:
+        return self.apply(declarations.edit_declarations(self.state, tlid, rows, return_type))
 
     def choose_completion(self, index: int | None = None) -> Outcome:
         if not self.completions or self.state.caret is None:

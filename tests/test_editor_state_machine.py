@@ -84,6 +84,8 @@ class EditorMachine(RuleBasedStateMachine):
         ids._rng = random.Random(4)
         self.state = EditorState()
         self.runtime: dict[int, Toplevel] = {}
+        #: Each toplevel as it started, to compare with after undoing everything.
+        self.initial: dict[int, Toplevel] = {}
         self.log: list[str] = []
 
     @initialize(first=handlers, second=st.one_of(st.none(), handlers),
@@ -97,7 +99,7 @@ class EditorMachine(RuleBasedStateMachine):
                 second = attrs.evolve(second, spec=ReplSpec("other"))
             canvas[second.tlid] = second
         self.runtime = dict(canvas)
-        self.initial: dict[int, Toplevel] = dict(canvas)
+        self.initial = dict(canvas)
         self.state = motion.focus(EditorState(canvas), first.tlid).state
 
     def teardown(self) -> None:
@@ -243,7 +245,7 @@ class SlowEditorMachine(EditorMachine):
 
 
 SlowEditorMachine.TestCase.settings = settings(
-    max_examples=1_500, stateful_step_count=80, deadline=None,
+    max_examples=4_000, stateful_step_count=80, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much],
 )

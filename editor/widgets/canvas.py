@@ -12,6 +12,7 @@ Signals of `ToplevelFrame`:
     run_requested(int): the play button.
     moved(int, int, int): (tlid, x, y) after a drag.
     focused(int): the frame was clicked or its code view got focus.
+    declarations_requested(int): the "edit parameters / fields / schema" button.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class ToplevelFrame(QFrame):
     run_requested = Signal(object)
     moved = Signal(object, int, int)
     focused = Signal(object)
+    declarations_requested = Signal(object)
 
     def __init__(self, tl: Toplevel, keymap: Keymap, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +142,15 @@ class ToplevelFrame(QFrame):
         self.header_layout.addWidget(badge)
         self._build_fields(tl)
         self.header_layout.addStretch(1)
+        if isinstance(tl, (UserFunction, UserType, Datastore)):
+            edit = QToolButton(self.header)
+            edit.setIcon(icon("type"))
+            edit.setToolTip({UserFunction: "Edit parameters and return type",
+                             UserType: "Edit fields or cases",
+                             Datastore: "Edit the schema"}[type(tl)])
+            edit.clicked.connect(lambda: self.declarations_requested.emit(self.tlid))
+            self.header_layout.addWidget(edit)
+            self.fields["declarations"] = edit
         if isinstance(tl, (UserFunction, Handler)):
             play = QToolButton(self.header)
             play.setIcon(icon("play"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,12 +25,14 @@ from PySide6.QtWidgets import (
 
 from editor.controller import UI_COMMANDS, EditorController
 from editor.model import actions
-from editor.model.canvas_actions import TOPLEVEL_KINDS
+from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
+from editor.model.declarations import declarations_of
 from editor.model.refactor_commands import REFACTORINGS
 from editor.projection import Projection, fn_names
 from editor.widgets import keymap as keymaps
 from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
+from editor.widgets.declarations_dialog import DeclarationsDialog
 from editor.widgets.panels import Inspector, Sidebar
 from editor.widgets.popups import ArgumentsDialog, CompletionPopup, Palette
 from editor.widgets.theme import icon, restyle
@@ -38,6 +40,8 @@ from shared_ast import traverse
 from shared_ast.nodes import Node
 from shared_ast.toplevels import Pos, UserFunction
 
+#: How often the window asks the runtime for new 404s and traces.
+POLL_MS = 5000
 #: The commands the completion popup takes over while it is open.
 _POPUP_KEYS = {"move-up": -1, "move-down": 1}
 
@@ -99,7 +103,21 @@ class MainWindow(QMainWindow):
             self.show_connection(c.session.state, c.session.detail)
         else:
             self.show_connection("offline", "not connected to a runtime")
+        # Traffic keeps coming: the 404s and the selected handler's traces follow it.
+        self.poll = QTimer(self)
+        self.poll.setInterval(POLL_MS)
+        self.poll.timeout.connect(self.poll_runtime)
+        self.poll.start()
         self.refresh()
+
+    def poll_runtime(self) -> None:
+        session = self.controller.session
+        if session is None or session.state != "online":
+            return
+        self.controller.refresh_404s()
+        caret = self.controller.state.caret
+        if caret is not None:
+            self.controller.request_traces(caret.tlid)
 
     def _show_message(self, text: str) -> None:
         self.status.showMessage(text, 8000)
@@ -205,6 +223,7 @@ class MainWindow(QMainWindow):
         frame.run_requested.connect(self._run_clicked)
         frame.moved.connect(lambda t, x, y: c.move(t, Pos(max(0, x), max(0, y))))
         frame.focused.connect(self._focus_toplevel)
+        frame.declarations_requested.connect(self.edit_declarations)
         frame.move(tl.pos.x, tl.pos.y)
         frame.show()
         self.canvas.frames[tlid] = frame
@@ -238,6 +257,19 @@ class MainWindow(QMainWindow):
             self.scroll.ensureWidgetVisible(frame)
             if frame.code.isVisible():
                 frame.code.setFocus()
+
+    def edit_declarations(self, tlid: int) -> None:
+        """The form for a function's parameters, a type's fields, a datastore's schema."""
+        tl = self.controller.state.canvas.get(tlid)
+        canvas = list(self.controller.state.canvas.values())
+        found = declarations_of(tl, canvas) if tl is not None else None
+        if tl is None or found is None:
+            return
+        dialog = DeclarationsDialog(f"Edit {toplevel_label(tl)}", found, self)
+        self.declarations_dialog = dialog
+        if dialog.exec() == DeclarationsDialog.DialogCode.Accepted:
+            self.controller.edit_declarations(tlid, dialog.result_rows(),
+                                              dialog.result_return_type())
 
     def _run_clicked(self, tlid: int) -> None:
         self.controller.focus(tlid)
@@ -346,6 +378,7 @@ class MainWindow(QMainWindow):
         self.popup.move(at.x(), at.y() + 4)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.poll.stop()
         self.popup.hide()
         super().closeEvent(event)
 
