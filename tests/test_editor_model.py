@@ -549,8 +549,6 @@ def test_deleting_and_moving_toplevels_emit_their_ops() -> None:
     assert canvas_actions.delete_toplevel(out.state, B).refused
 
 
-@pytest.mark.xfail(strict=True, reason="canvas_actions/actions: a deleted toplevel's undo is "
-                                       "keyed on its tlid, which no caret can be in any more")
 def test_undo_brings_back_a_deleted_toplevel_as_the_message_promises() -> None:
     state = start(second=b.int_(1))
     state = motion.focus(state, B).state

@@ -424,3 +424,35 @@ def test_typing_with_no_caret_is_refused_with_what_to_do() -> None:
     tl = Handler(TLID, Pos(0, 0), 0, HttpSpec("GET", "/"), n.EHole(1))
     out = typing.insert_char(EditorState({TLID: tl}), "1")
     assert out.refused and "click into a handler" in out.message
+
+
+def test_space_after_an_argument_goes_to_the_calls_next_empty_argument() -> None:
+    from editor.model import motion
+    from editor.model import typing as typing_mod
+    from editor.model.state import EditorState
+    from shared_ast.nodes import ECall, EHole, EInt
+    from shared_ast.toplevels import Handler, HttpSpec, Pos
+
+    tl = Handler(5, Pos(0, 0), 0, HttpSpec("GET", "/"), EHole(77))
+    state = motion.focus(EditorState({5: tl}), 5).state
+    state = typing_mod.insert_text(state, "Int::add 1 2").state
+    body = state.canvas[5].body
+    assert isinstance(body, ECall) and body.fn.qualified == "Int::add_v0"
+    assert [a.value for a in body.args if isinstance(a, EInt)] == [1, 2]
+
+
+def test_a_key_that_finishes_a_partial_and_types_on_is_one_undo() -> None:
+    from editor.model import actions, motion
+    from editor.model import typing as typing_mod
+    from editor.model.state import EditorState
+    from shared_ast.nodes import EHole
+    from shared_ast.toplevels import Handler, HttpSpec, Pos
+
+    tl = Handler(5, Pos(0, 0), 0, HttpSpec("GET", "/x/:a"), EHole(77))
+    state = motion.focus(EditorState({5: tl}), 5).state
+    state = typing_mod.insert_text(state, "a").state        # a partial
+    before = state.canvas
+    out = typing_mod.insert_text(state, "+")                  # commits `a`, starts `+`
+    assert len(out.ops) >= 2
+    undone = actions.undo(out.state)
+    assert undone.state.canvas == before

@@ -105,14 +105,18 @@ def redo(state: EditorState) -> Outcome:
 
 
 def _history_step(state: EditorState, which: str) -> Outcome:
-    if state.caret is None:
-        return refuse(state, f"Nothing to {which}: put the caret in a toplevel first.")
-    tlid = state.caret.tlid
+    # In a toplevel, undo is that toplevel's; with no caret (after a delete, or on a
+    # type or datastore) it is the most recent edit's, so a deleted toplevel comes back.
+    tlid = state.caret.tlid if state.caret is not None else state.history.latest(which)
+    if tlid is None:
+        return Outcome(state, message=f"Nothing to {which}.")
     step = getattr(state.history, which)(tlid)
     if step is None:
         return Outcome(state, message=f"Nothing to {which} in this toplevel.")
     history, ops = step
     out = commit(state, ops, state.caret, record=False)
+    if not out.refused and state.caret is None and tlid in out.state.canvas:
+        out = attrs.evolve(out, state=motion.focus(out.state, tlid).state)
     if out.refused:
         # The batch no longer applies; forget it rather than retry forever.
         return refuse(attrs.evolve(state, history=history),

@@ -23,6 +23,8 @@ DEPTH = 500
 class History:
     undo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
     redo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
+    #: The toplevels edited, most recent last: undo with no caret (after a delete) uses it.
+    order: tuple[int, ...] = ()
 
     def _get(self, which: str, tlid: int) -> tuple[tuple[Op, ...], ...]:
         return dict(getattr(self, which)).get(tlid, ())
@@ -35,7 +37,13 @@ class History:
     def record(self, tlid: int, ops: Sequence[Op]) -> History:
         """A new edit: push it and forget what could be redone."""
         h = self._put("undo_stacks", tlid, (*self._get("undo_stacks", tlid), tuple(ops)))
+        h = attrs.evolve(h, order=(*(t for t in self.order if t != tlid), tlid)[-DEPTH:])
         return h._put("redo_stacks", tlid, ())
+
+    def latest(self, which: str = "undo") -> int | None:
+        """The most recently edited toplevel that has something to undo (or redo)."""
+        can = self.can_undo if which == "undo" else self.can_redo
+        return next((t for t in reversed(self.order) if can(t)), None)
 
     def can_undo(self, tlid: int) -> bool:
         return bool(self._get("undo_stacks", tlid))

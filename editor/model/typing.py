@@ -143,7 +143,12 @@ def _then_type(before: EditorState, done: Outcome, ch: str) -> Outcome:
     if follow.refused:
         # One key, one result: a refusal changes nothing, not even the first half.
         return refuse(before, follow.message)
-    return attrs.evolve(follow, ops=done.ops + follow.ops, message=follow.message)
+    ops = done.ops + follow.ops
+    state = follow.state
+    if before.caret is not None and ops:
+        # One key, one undo: the two halves are remembered as one batch.
+        state = attrs.evolve(state, history=before.history.record(before.caret.tlid, ops))
+    return attrs.evolve(follow, state=state, ops=ops, message=follow.message)
 
 
 def _extends_at_end(node: Node, ch: str) -> bool:
@@ -545,11 +550,23 @@ def _type_between(h: Here, ch: str) -> Outcome:
         if ch == ",":
             return _comma_after(h, ended)
         if ch == " ":
-            return Outcome(h.state)
+            return _to_next_argument(h, ended)
     if ch == " ":
         return Outcome(h.state)
     return refuse(h.state, f"{ch!r} cannot go here: type into a hole (Tab goes to the next), "
                            "or after an expression type an operator")
+
+
+def _to_next_argument(h: Here, ended: Node) -> Outcome:
+    """Space after an argument goes on to the call's next empty argument, as in text."""
+    parent = traverse.parent_of(h.tl, ended.id)
+    if isinstance(parent, (ECall, EConstructor)):
+        later = [a for a in parent.args[[a.id for a in parent.args].index(ended.id) + 1:]
+                 if isinstance(a, EHole)] if ended in parent.args else []
+        if later:
+            caret = edits.caret_in(h.tl, later[0].id, fn_names(h.state.canvas.values()))
+            return Outcome(attrs.evolve(h.state, caret=caret))
+    return Outcome(h.state)
 
 
 def _comma_after(h: Here, ended: Node) -> Outcome:
