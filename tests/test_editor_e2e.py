@@ -2,7 +2,7 @@
 
 Each test starts a runtime process (tests/runtime_harness.py), opens the
 editor's main window on an asyncio loop that runs inside Qt's (qasync), types
-with `QTest.keyClicks` / `keyClick` into the code view, and checks what a real
+with pytest-qt's `qtbot.keyClicks` / `keyClick` into the code view, and checks what a real
 HTTP request to the runtime answers.
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from editor.client.session import CanvasSession
@@ -43,12 +42,14 @@ def new_canvas(rt: RuntimeProcess, name: str) -> str:
 class Editor:
     """A main window on a session, with a qasync loop to let the session run."""
 
-    def __init__(self, loop: Any, rt: RuntimeProcess, canvas: str, token: str, author: str,
-                 queue_path: Path | None = None) -> None:
+    def __init__(self, qtbot: Any, loop: Any, rt: RuntimeProcess, canvas: str, token: str,
+                 author: str, queue_path: Path | None = None) -> None:
+        self.qtbot = qtbot
         self.loop = loop
         self.session = CanvasSession(rt.editor, canvas, token, author, queue_path=queue_path)
         self.controller = EditorController(self.session)
         self.window = MainWindow(self.controller, f"test {author}")
+        qtbot.addWidget(self.window)
         self.window.show()
         self.session.start()
 
@@ -73,17 +74,15 @@ class Editor:
         return self.window.canvas.frames[caret.tlid].code
 
     def keys(self, text: str) -> None:
-        QTest.keyClicks(self.code, text)
+        self.qtbot.keyClicks(self.code, text)
 
     def key(self, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
             ) -> None:
-        QTest.keyClick(self.code, key, modifier)
+        self.qtbot.keyClick(self.code, key, modifier)
 
     def close(self) -> None:
         self.loop.run_until_complete(self.controller.close())
         self.window.close()
-        self.window.deleteLater()
-        QApplication.processEvents()
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +117,8 @@ def type_sum_handler(ed: Editor) -> None:
     route = ed.window.canvas.frames[tlid].fields["route"]
     route.setFocus()
     route.selectAll()
-    QTest.keyClicks(route, "/sum/:a/:b")
-    QTest.keyClick(route, Qt.Key.Key_Return)
+    ed.qtbot.keyClicks(route, "/sum/:a/:b")
+    ed.qtbot.keyClick(route, Qt.Key.Key_Return)
     ed.code.setFocus()
     ed.keys("let")
     ed.key(Qt.Key.Key_Return)          # completes the keyword: let ___ = ___
@@ -142,9 +141,9 @@ def type_sum_handler(ed: Editor) -> None:
 
 
 def test_typing_a_sum_handler_serves_it_and_a_changed_literal_goes_live(
-        rt: RuntimeProcess, loop: Any) -> None:
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
     token = new_canvas(rt, "typed")
-    ed = Editor(loop, rt, "typed", token, "alice")
+    ed = Editor(qtbot, loop, rt, "typed", token, "alice")
     try:
         ed.wait(lambda: ed.session.state == "online", "the session to connect")
         assert ed.controller.state.canvas == {}
@@ -177,10 +176,11 @@ def test_typing_a_sum_handler_serves_it_and_a_changed_literal_goes_live(
         ed.close()
 
 
-def test_two_editors_on_one_canvas_see_each_others_edits(rt: RuntimeProcess, loop: Any) -> None:
+def test_two_editors_on_one_canvas_see_each_others_edits(
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
     token = new_canvas(rt, "pair")
-    alice = Editor(loop, rt, "pair", token, "alice")
-    bob = Editor(loop, rt, "pair", token, "bob")
+    alice = Editor(qtbot, loop, rt, "pair", token, "alice")
+    bob = Editor(qtbot, loop, rt, "pair", token, "bob")
     try:
         alice.wait(lambda: alice.session.state == "online", "alice to connect")
         bob.wait(lambda: bob.session.state == "online", "bob to connect")
@@ -211,10 +211,11 @@ def test_two_editors_on_one_canvas_see_each_others_edits(rt: RuntimeProcess, loo
 
 
 def test_edits_typed_while_the_runtime_is_down_arrive_in_order(
-        tmp_path: Path, loop: Any) -> None:
+        tmp_path: Path, loop: Any, qtbot: Any) -> None:
     with running(tmp_path / "data") as runtime:
         token = new_canvas(runtime, "offline")
-        ed = Editor(loop, runtime, "offline", token, "carol", queue_path=tmp_path / "queue.json")
+        ed = Editor(qtbot, loop, runtime, "offline", token, "carol",
+                    queue_path=tmp_path / "queue.json")
         try:
             ed.wait(lambda: ed.session.state == "online", "the session to connect")
             ed.window.new_actions["http"].trigger()
@@ -245,13 +246,13 @@ def test_edits_typed_while_the_runtime_is_down_arrive_in_order(
 
 
 def test_the_play_button_runs_a_function_with_arguments_on_the_runtime(
-        rt: RuntimeProcess, loop: Any) -> None:
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
     from PySide6.QtCore import QTimer
 
     from editor.widgets.popups import ArgumentsDialog
 
     token = new_canvas(rt, "play")
-    ed = Editor(loop, rt, "play", token, "dave")
+    ed = Editor(qtbot, loop, rt, "play", token, "dave")
     try:
         ed.wait(lambda: ed.session.state == "online", "the session to connect")
         ed.window.new_actions["function"].trigger()
@@ -263,7 +264,7 @@ def test_the_play_button_runs_a_function_with_arguments_on_the_runtime(
         def answer() -> None:
             dialog = QApplication.activeModalWidget()
             assert isinstance(dialog, ArgumentsDialog)
-            QTest.keyClicks(dialog.edits["x"], "21")
+            ed.qtbot.keyClicks(dialog.edits["x"], "21")
             dialog.accept()
 
         QTimer.singleShot(0, answer)

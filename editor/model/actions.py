@@ -14,6 +14,7 @@ from collections.abc import Callable
 import attrs
 
 from editor.model import deleting, edits, motion, typing
+from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, fn_names
 from shared_ast import traverse
@@ -159,29 +160,14 @@ def paste(state: EditorState) -> Outcome:
         isinstance(target, Pattern) and isinstance(clip, Pattern))
     if not fits or target is None:
         return refuse(state, f"A {clip.KIND} cannot go where a {getattr(target, 'KIND', '?')} is.")
-    fresh = with_fresh_ids(clip)
+    try:
+        fresh = with_fresh_ids(clip)
+    except RefactorError as e:
+        return refuse(state, str(e))
     new_tl = traverse.replace(h.tl, target.id, fresh)
     assert isinstance(new_tl, Toplevel)
     caret = edits.caret_end(new_tl, fresh.id, fn_names(state.canvas.values()))
     return commit(state, [replace(h.tl, target.id, fresh)], caret)
-
-
-def with_fresh_ids(node: Node) -> Node:
-    """A copy of a subtree with every id new, so it can be pasted anywhere."""
-    def renew(n: object) -> object:
-        if isinstance(n, tuple):
-            return tuple(renew(x) for x in n)
-        if not attrs.has(type(n)):
-            return n
-        changes = {a.name: renew(getattr(n, a.name)) for a in attrs.fields(type(n))
-                   if a.name != "id"}
-        if isinstance(n, Node):
-            changes["id"] = new_id()
-        return attrs.evolve(n, **changes)
-
-    result = renew(node)
-    assert isinstance(result, Node)
-    return result
 
 
 def _selected(state: EditorState) -> Node | None:

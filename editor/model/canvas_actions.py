@@ -15,7 +15,7 @@ from shared_ast import traverse
 from shared_ast.ids import new_id
 from shared_ast.names import spec_problem, toplevel_name_problem
 from shared_ast.nodes import EHole, Param, TypeField
-from shared_ast.ops import CreateToplevel, DeleteToplevel, MoveToplevel, SetHandlerSpec, SetName
+from shared_ast.ops import CreateToplevel, DeleteToplevel, MoveToplevel, Op, SetHandlerSpec, SetName
 from shared_ast.toplevels import (
     CURRENT_LANGUAGE_VERSION,
     CronSpec,
@@ -96,6 +96,15 @@ def new_toplevel_of(state: EditorState, kind: str, pos: Pos, *, method: str = "G
     raise ValueError(f"unknown toplevel kind {kind!r}; one of {', '.join(TOPLEVEL_KINDS)}")
 
 
+def commit_to(state: EditorState, tlid: int, ops: list[Op], message: str = "") -> Outcome:
+    """Apply toplevel-level ops (the caret stays) and remember them in `tlid`'s history."""
+    out = commit(state, ops, state.caret, message, record=False)
+    if out.refused:
+        return out
+    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
+        tlid, out.ops)))
+
+
 def create_toplevel(state: EditorState, kind: str, pos: Pos | None = None, **kw: str) -> Outcome:
     pos = pos or Pos(40, 40)
     try:
@@ -115,11 +124,8 @@ def delete_toplevel(state: EditorState, tlid: int) -> Outcome:
     tl = state.canvas.get(tlid)
     if tl is None:
         return refuse(state, "That toplevel is already gone.")
-    out = commit(state, [DeleteToplevel(tl)], None, "Deleted; Undo brings it back.", record=False)
-    if out.refused:
-        return out
-    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
-        tlid, out.ops)))
+    out = commit_to(state, tlid, [DeleteToplevel(tl)], "Deleted; Undo brings it back.")
+    return attrs.evolve(out, state=attrs.evolve(out.state, caret=None, selection=None))
 
 
 def move_toplevel(state: EditorState, tlid: int, pos: Pos) -> Outcome:
@@ -129,9 +135,7 @@ def move_toplevel(state: EditorState, tlid: int, pos: Pos) -> Outcome:
     if tl.pos == pos:
         return Outcome(state)
     op = MoveToplevel(tlid, tl.pos, pos)
-    out = commit(state, [op], state.caret, record=False)
-    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
-        tlid, out.ops)))
+    return commit_to(state, tlid, [op])
 
 
 def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:
@@ -149,9 +153,7 @@ def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:
                 return refuse(state, f"{spec.method} {spec.route} is already handled by another "
                                      "handler; pick another route or edit that one.")
     op = SetHandlerSpec(tlid, tl.spec, spec)
-    out = commit(state, [op], state.caret, record=False)
-    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
-        tlid, out.ops)))
+    return commit_to(state, tlid, [op])
 
 
 def rename_toplevel(state: EditorState, tlid: int, name: str) -> Outcome:
@@ -162,9 +164,7 @@ def rename_toplevel(state: EditorState, tlid: int, name: str) -> Outcome:
     if problem is not None:
         return refuse(state, problem)
     op = SetName(tlid, tlid, tl.name, name)  # type: ignore[attr-defined]
-    out = commit(state, [op], state.caret, record=False)
-    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
-        tlid, out.ops)))
+    return commit_to(state, tlid, [op])
 
 
 def handler_for_404(state: EditorState, description: str, pos: Pos | None = None) -> Outcome:

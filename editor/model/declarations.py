@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from editor.model.canvas_actions import commit_to
 from editor.model.refactor import RefactorError, rename_variable
-from editor.model.state import EditorState, Outcome, commit, refuse
+from editor.model.state import EditorState, Outcome, refuse
 from editor.model.type_names import TypeNameError, read_type
 from shared_ast.apply import OpError, apply
 from shared_ast.ids import new_id
@@ -105,11 +106,7 @@ def edit_declarations(state: EditorState, tlid: int, rows: Sequence[Row],
         return refuse(state, f"Not changed: {e}")
     if not ops:
         return Outcome(state, message="Nothing to change.")
-    out = commit(state, ops, state.caret, record=False)
-    if out.refused:
-        return out
-    return attrs.evolve(out, state=attrs.evolve(out.state, history=out.state.history.record(
-        tlid, out.ops)))
+    return commit_to(state, tlid, ops)
 
 
 def _datastore_ops(tl: Datastore, typed: list[tuple[Row, Type | None]]) -> list[Op]:
