@@ -282,6 +282,9 @@ class LibraryCallContext:
     runner: ClosureRunner
     call_id: NodeId | None
     host: Any = None
+    #: The name of the feature flag whose condition is being evaluated ("" outside one),
+    #: so `Flag::rollout_v0` buckets a key per flag.
+    flag: str = ""
 
     def apply(self, fn: Any, args: tuple[Any, ...]) -> Any:
         result = self.runner.apply_function(fn, tuple(args), self.call_id)
@@ -339,6 +342,8 @@ class Machine:
         self._preview_budget = Budget(budget.max_steps, budget.max_depth)
         # id(lambda body) → the lambda, to record its parameters' values when it is called.
         self.lambdas: dict[int, ELambda] = {}
+        #: The flags whose conditions are being evaluated, innermost last.
+        self.flags: list[str] = []
 
     # ------------------------------------------------------------ entry points
 
@@ -494,7 +499,8 @@ class Machine:
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
         self.nesting += _LIBRARY_NESTING
         try:
-            return lib.impl(LibraryCallContext(self, node_id, self.host), *args)
+            flag = self.flags[-1] if self.flags else ""
+            return lib.impl(LibraryCallContext(self, node_id, self.host, flag), *args)
         except Escape as escape:
             return escape.value
         except LibError as problem:

@@ -451,7 +451,11 @@ class _Machine(Machine):
         return f"{owner.name}_v{owner.version}", len(case.fields)
 
     def e_flag(self, e: EFlag, env: Env, pipe: Any) -> Any:
-        cond = self.eval(e.cond, env, pipe)
+        self.flags.append(e.name)
+        try:
+            cond = self.eval(e.cond, env, pipe)
+        finally:
+            self.flags.pop()
         # Only exactly `true` turns a flag on: an unfinished or failing condition keeps old code.
         if cond is True:
             value = self.eval(e.new, env, pipe)

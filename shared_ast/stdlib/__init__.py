@@ -8,7 +8,7 @@ as `fn.impl(ctx, *args)`. The contract between them is in `registry`.
 
 One module per Gloam module: `bool_fns`, `int_fns`, `float_fns`,
 `string_fns`, `list_fns` and `list_lambda_fns`, `dict_fns`, `option_fns`,
-`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`, and `db_fns`
+`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`, `flag_fns`, and `db_fns`
 (`DB` and `Emit`, which reach the runtime through `host`). Each module's
 docstring records the semantic choices it made (rounding, orders, encodings).
 """
@@ -18,6 +18,7 @@ from shared_ast.stdlib import (
     date_fns,
     db_fns,
     dict_fns,
+    flag_fns,
     float_fns,
     http_fns,
     int_fns,
@@ -53,6 +54,7 @@ MODULES = (
     http_fns,
     uuid_fns,
     date_fns,
+    flag_fns,
     db_fns,
 )
 
