@@ -29,8 +29,7 @@ def bucket(flag: str, key: str) -> int:
 
 @register(
     "Flag", "rollout", 0, [("key", STRING), ("percent", INT)], BOOL,
-    "True for a stable `percent`% of keys (0 to 100): a hash of the flag's name and the key, "
-    "so a key inside stays inside as the percentage grows.",
+    "True for a stable percent (0 to 100) of keys; a key inside stays inside as it grows.",
 )
 def rollout_v0(ctx: CallContext, key: str, percent: int) -> bool:
     if not 0 <= percent <= 100:
