@@ -25,23 +25,24 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from runtime import replay
 from runtime.deploy import Deployed, Deployer, DeployError
 from runtime.host import CanvasHost
-from runtime.live import Route, load_canvas, split_path
+from runtime.live import load_canvas
 from runtime.services import RuntimeServices
 from runtime.tokens import hash_token, read_admin_token, token_matches
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog, LiveValues
 from shared_ast.evaluator import run_toplevel
-from shared_ast.toplevels import CronSpec, Handler, HttpSpec, ReplSpec, UserFunction
+from shared_ast.toplevels import CronSpec, Handler, ReplSpec, UserFunction
 
 log = logging.getLogger("gloam.editor_api")
 
 WS_PATH = "/api/canvas/{name}/ws"
 
 #: What an editor may send; each is documented in docs/protocol.md.
-MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_dead_letters", "run", "set_cron_paused",
-                 "ping")
+MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_dead_letters", "run", "replay",
+                 "set_cron_paused", "ping")
 
 
 class ProtocolError(Exception):
@@ -226,6 +227,8 @@ class EditorApi:
                     self.on_404s(session, msg)
                 case "run":
                     self.on_run(session, msg)
+                case "replay":
+                    await self.on_replay(session, msg)
                 case "get_dead_letters":
                     self.on_dead_letters(session, msg)
                 case "set_cron_paused":
@@ -361,6 +364,34 @@ class EditorApi:
             }
         )
 
+    async def on_replay(self, session: Session, msg: dict[str, Any]) -> None:
+        """Run a handler's stored traces with its live code and with a candidate version."""
+        state = self.services.live.get(session.canvas)
+        assert state is not None
+        tlid = msg.get("tlid")
+        live = state.toplevels.get(tlid) if isinstance(tlid, int) else None
+        if not isinstance(live, Handler):
+            raise ProtocolError(f"replay needs the tlid of a handler; {tlid!r} is none")
+        try:
+            candidate = wire.decode_toplevel(msg.get("toplevel"), "$.toplevel")
+        except wire.WireError as e:
+            raise ProtocolError(f"the candidate does not decode: {e}") from None
+        if not isinstance(candidate, Handler) or candidate.tlid != live.tlid:
+            raise ProtocolError("the candidate must be a version of the same handler "
+                                f"(tlid {live.tlid})")
+        limit = msg.get("limit", 100)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+            raise ProtocolError('"limit" is a whole number from 1 to 1000')
+        traces = self.services.store.traces(session.canvas, live.tlid, limit)
+        program = replay.program_with(list(state.toplevels.values()), candidate)
+        # Replays can take a while: run them off the event loop so traffic keeps flowing.
+        rows = await asyncio.to_thread(replay.replay, live, candidate, state.program, program,
+                                       traces)
+        differ = sum(1 for r in rows if not r.same)
+        session.send({"type": "replay_report", "id": msg.get("id"), "tlid": live.tlid,
+                      "replayed": len(rows), "differ": differ,
+                      "rows": [r.to_json() for r in rows]})
+
     def run_inputs(
         self, canvas: str, tl: Handler | UserFunction, msg: dict[str, Any]
     ) -> dict[str, Any]:
@@ -368,12 +399,7 @@ class EditorApi:
         if trace_id is not None:
             for t in self.services.store.traces(canvas, tl.tlid, 1000):
                 if t.trace_id == trace_id:
-                    request = wire.decode_value(json.loads(t.input_json))
-                    params: dict[str, Any] = {"request": request}
-                    if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec):
-                        route = Route(tl.spec.method, split_path(tl.spec.route), tl)
-                        params.update(route.match(split_path(t.description.split(" ", 1)[1])) or {})
-                    return params
+                    return replay.trace_inputs(tl, t)
             raise ProtocolError(f"no trace {trace_id!r} for toplevel {tl.tlid}")
         raw = msg.get("inputs", {})
         if not isinstance(raw, dict):

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from shared_ast.stdlib.json_fns import to_json
+from shared_ast.toplevels import Handler, HttpSpec
 from shared_ast.values import ErrorRail, ErrorValue, Incomplete, Response, show
 
 JSON = "application/json"
@@ -40,6 +41,13 @@ class HttpAnswer:
             "headers": [list(h) for h in self.headers],
             "body": self.body.decode("utf-8", errors="replace")[:65536],
         }
+
+
+def handler_label(handler: Handler) -> str:
+    """How answers name a handler: `the handler for GET /users/:id`."""
+    if isinstance(handler.spec, HttpSpec):
+        return f"the handler for {handler.spec.method} {handler.spec.route}"
+    return f"handler {handler.tlid}"
 
 
 def error_answer(status: int, error: str, hint: str) -> HttpAnswer:

@@ -23,14 +23,14 @@ from aiohttp import web
 
 from runtime.host import CanvasHost
 from runtime.live import LiveTable
-from runtime.responses import HttpAnswer, answer_for, error_answer
+from runtime.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.services import RuntimeServices, impure_to_json
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
-from shared_ast.toplevels import Handler, HttpSpec
+from shared_ast.toplevels import Handler
 from shared_ast.values import FrozenDict
 
 log = logging.getLogger("gloam.traffic")
@@ -145,7 +145,7 @@ class TrafficServer:
         trace_id: str,
     ) -> tuple[HttpAnswer, ImpureLog | None]:
         impure = ImpureLog()
-        label = _label(handler)
+        label = handler_label(handler)
         try:
             value = run_toplevel(
                 handler,
@@ -185,12 +185,6 @@ class TrafficServer:
             impure_json=impure_to_json(impure),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-
-
-def _label(handler: Handler) -> str:
-    if isinstance(handler.spec, HttpSpec):
-        return f"the handler for {handler.spec.method} {handler.spec.route}"
-    return f"handler {handler.tlid}"
 
 
 def _send(answer: HttpAnswer, trace_id: str, head: bool = False) -> web.Response:

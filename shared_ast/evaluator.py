@@ -135,7 +135,17 @@ def _record_fields_v0(entries: Sequence[tuple[str, Any]]) -> Any:
     return special if special is not None else FrozenDict(dict(kept))
 
 
-_LITERAL_RULES: dict[int, LiteralRules] = {0: LiteralRules(_list_items_v0, _record_fields_v0)}
+def _list_items_v1(values: Sequence[Any]) -> Any:
+    # Version 1: an unfinished element makes the whole list unfinished, so a list
+    # half typed is never sent with items silently missing.
+    special = first_special(list(values))
+    return special if special is not None else tuple(values)
+
+
+_LITERAL_RULES: dict[int, LiteralRules] = {
+    0: LiteralRules(_list_items_v0, _record_fields_v0),
+    1: LiteralRules(_list_items_v1, _record_fields_v0),
+}
 
 
 def literal_rules(language_version: int) -> LiteralRules:

@@ -35,7 +35,7 @@ def decode_message(raw: Any) -> Any:
     from runtime.editor_api import MESSAGE_TYPES
 
     replies = {"hello", "ack", "error", "broadcast", "traces", "404s", "result",
-               "dead_letters", "cron_paused", "pong"}
+               "replay_report", "dead_letters", "cron_paused", "pong"}
     if not isinstance(raw, dict) or raw.get("schema") != wire.SCHEMA_VERSION:
         raise ValueError("a message is an object with \"schema\": 1")
     kind = raw.get("type")
@@ -45,6 +45,8 @@ def decode_message(raw: Any) -> Any:
         wire.decode_ops(raw["ops"])
     for tl in raw.get("toplevels", []):
         wire.decode_toplevel(tl)
+    if "toplevel" in raw:
+        wire.decode_toplevel(raw["toplevel"])
     if "value" in raw:
         wire.decode_value(raw["value"])
     if "live" in raw:

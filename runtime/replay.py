@@ -1,0 +1,88 @@
+"""Replaying stored traces against a candidate version of a handler.
+
+Before a change to code in use is committed (a feature flag's new branch, a
+library function upgrade, a move to a newer language version), the runtime
+runs the handler's stored requests twice, with the code as it is live and
+with the candidate, and reports trace by trace where the answers differ. No
+difference means the change can be committed with one command.
+
+Replays never touch the world: impure calls the trace recorded (a random
+UUID, a datastore read) return what they returned then, and anything the
+candidate does that the trace never did (a new datastore write) runs without
+a host, so it fails inside the replay instead of writing for real.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from runtime.live import Route, split_path
+from runtime.responses import answer_for, handler_label
+from runtime.services import impure_from_json
+from runtime.store import TraceRecord
+from shared_ast import wire
+from shared_ast.eval_context import Budget, ImpureLog
+from shared_ast.evaluator import run_toplevel
+from shared_ast.program import Program
+from shared_ast.toplevels import Handler, HttpSpec, Toplevel, UserFunction
+
+#: How many traces a replay runs at most, newest first.
+MAX_REPLAYED = 1000
+
+
+@attrs.frozen
+class ReplayRow:
+    trace_id: str
+    description: str
+    #: What the live code answers to the trace, and what the candidate answers.
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+    @property
+    def same(self) -> bool:
+        return self.old == self.new
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trace_id": self.trace_id, "description": self.description,
+                "same": self.same, "old": self.old, "new": self.new}
+
+
+def trace_inputs(tl: Handler | UserFunction, trace: TraceRecord) -> dict[str, Any]:
+    """The variables a trace's request binds: `request`, and the route's parameters."""
+    request = wire.decode_value(json.loads(trace.input_json))
+    params: dict[str, Any] = {"request": request}
+    if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec):
+        route = Route(tl.spec.method, split_path(tl.spec.route), tl)
+        path = trace.description.split(" ", 1)[1] if " " in trace.description else ""
+        params.update(route.match(split_path(path)) or {})
+    return params
+
+
+def answer(tl: Handler, inputs: dict[str, Any], program: Program, trace: TraceRecord
+           ) -> dict[str, Any]:
+    """What `tl` answers to the trace's request, with the trace's impure results."""
+    impure = ImpureLog(impure_from_json(trace.impure_json))
+    value = run_toplevel(tl, inputs, program, budget=Budget(), impure=impure, host=None)
+    return answer_for(value, handler_label(tl)).summary()
+
+
+def replay(live: Handler, candidate: Handler, live_program: Program,
+           candidate_program: Program, traces: Sequence[TraceRecord]) -> list[ReplayRow]:
+    rows = []
+    for trace in traces[:MAX_REPLAYED]:
+        inputs = trace_inputs(live, trace)
+        rows.append(ReplayRow(trace.trace_id, trace.description,
+                              answer(live, inputs, live_program, trace),
+                              answer(candidate, trace_inputs(candidate, trace),
+                                     candidate_program, trace)))
+    return rows
+
+
+def program_with(program_of: Sequence[Toplevel], candidate: Toplevel) -> Program:
+    """The canvas's program with the candidate in place of the toplevel it replaces."""
+    return Program.from_toplevels(
+        [candidate if tl.tlid == candidate.tlid else tl for tl in program_of])
