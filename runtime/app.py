@@ -27,6 +27,7 @@ from runtime.services import RuntimeServices
 from runtime.sqlite_store import SQLiteStore
 from runtime.tokens import ensure_admin_token
 from runtime.traffic import TrafficServer
+from runtime.usage import Usage
 
 log = logging.getLogger("gloam.runtime")
 
@@ -50,8 +51,11 @@ class Runtime:
         live = LiveTable()
         for info in store.canvases():
             live.swap(load_canvas(store, info.name))
-        services = self.services = RuntimeServices(config, store, live)
-        deployer = Deployer(store, live)
+        usage = Usage(config.lock_window_seconds)
+        for info in store.canvases():
+            usage.seed(store, info.name)
+        services = self.services = RuntimeServices(config, store, live, usage)
+        deployer = Deployer(store, live, usage)
         traffic = TrafficServer(live, services)
         editor = EditorApi(services, deployer)
         self.ports["http"] = await self._listen(traffic.app(), config.host, config.port)

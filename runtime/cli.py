@@ -115,6 +115,7 @@ def _config(args: argparse.Namespace) -> RuntimeConfig:
         editor_port=args.editor_port,
         demo=not args.no_demo,
         worker_backoff_seconds=args.worker_backoff,
+        lock_window_seconds=args.lock_window,
     )
 
 
@@ -134,6 +135,7 @@ def _serve_args(args: argparse.Namespace) -> list[str]:
     if args.no_demo:
         out.append("--no-demo")
     out += ["--worker-backoff", str(args.worker_backoff)]
+    out += ["--lock-window", str(args.lock_window)]
     return out
 
 
@@ -310,6 +312,8 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
         "--editor-port", type=int, default=DEFAULT_EDITOR_PORT, help="port for the editor API"
     )
     p.add_argument("--no-demo", action="store_true", help="do not create the demo canvas")
+    p.add_argument("--lock-window", type=float, default=7 * 24 * 3600, metavar="SECONDS",
+                   help="code traffic reached this recently is locked (default 7 days; 0: off)")
     p.add_argument("--worker-backoff", type=float, default=1.0, metavar="SECONDS",
                    help="first retry delay of a failed worker run; doubles each attempt")
 

@@ -54,6 +54,8 @@ class RuntimeConfig:
     cron_poll_seconds: float = 1.0
     #: A failed worker run is retried after base * 2^(attempts - 1) seconds (capped at 5 minutes).
     worker_backoff_seconds: float = 1.0
+    #: Code that traffic reached within this many seconds is locked (0: no locking).
+    lock_window_seconds: float = 7 * 24 * 3600
 
     @property
     def db_path(self) -> Path:

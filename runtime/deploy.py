@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
 from runtime.live import CanvasState, LiveTable
 from runtime.sqlite_store import SQLiteStore
 from runtime.store import StoreError
+from runtime.usage import Usage
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.locking import InUse, lock_problem
 from shared_ast.ops import Op
+from shared_ast.toplevels import Toplevel
 
 
 class DeployError(Exception):
@@ -48,10 +51,26 @@ def encode_toplevel_text(tl: object) -> str:
     return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
 
 
+def check_locks(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
+                in_use: Mapping[int, InUse]) -> None:
+    """Refuse a batch with an op that changes code in use outside the safe paths."""
+    current = toplevels
+    for index, op in enumerate(ops):
+        if op.target_tlid in in_use:
+            problem = lock_problem(op, current.get(op.target_tlid), in_use[op.target_tlid])
+            if problem is not None:
+                raise DeployError(f"{op.KIND}: {problem} Nothing was changed.", index)
+        try:
+            current = apply_to_canvas([op], current)
+        except OpError:
+            return  # apply_to_canvas on the whole batch reports it, with its index
+
+
 class Deployer:
-    def __init__(self, store: SQLiteStore, live: LiveTable) -> None:
+    def __init__(self, store: SQLiteStore, live: LiveTable, usage: Usage | None = None) -> None:
         self.store = store
         self.live = live
+        self.usage = usage
         self._locks: dict[str, asyncio.Lock] = {}
 
     def lock(self, canvas: str) -> asyncio.Lock:
@@ -76,7 +95,8 @@ class Deployer:
             state = self.live.get(canvas)
             if state is None:
                 raise DeployError(f"there is no canvas named {canvas!r}")
-            new_state, changed, ops_json = self.prepare(state, ops)
+            in_use = self.usage.in_use(canvas, state.toplevels) if self.usage else {}
+            new_state, changed, ops_json = self.prepare(state, ops, in_use)
             try:
                 future = self.store.submit_ops(canvas, author, ops_json, changed)
                 seq = await asyncio.wrap_future(future)
@@ -90,9 +110,11 @@ class Deployer:
 
     @staticmethod
     def prepare(
-        state: CanvasState, ops: Sequence[Op]
+        state: CanvasState, ops: Sequence[Op], in_use: Mapping[int, InUse] | None = None
     ) -> tuple[CanvasState, dict[int, str | None], str]:
         """Everything a deploy computes before touching the store; raises DeployError."""
+        if in_use:
+            check_locks(state.toplevels, ops, in_use)
         try:
             toplevels = apply_to_canvas(ops, state.toplevels)
         except OpError as e:

@@ -41,8 +41,8 @@ log = logging.getLogger("gloam.editor_api")
 WS_PATH = "/api/canvas/{name}/ws"
 
 #: What an editor may send; each is documented in docs/protocol.md.
-MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_dead_letters", "run", "replay",
-                 "set_cron_paused", "ping")
+MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_dead_letters", "run",
+                 "replay", "set_cron_paused", "ping")
 
 
 class ProtocolError(Exception):
@@ -225,6 +225,8 @@ class EditorApi:
                     self.on_traces(session, msg)
                 case "get_404s":
                     self.on_404s(session, msg)
+                case "get_in_use":
+                    self.on_in_use(session, msg)
                 case "run":
                     self.on_run(session, msg)
                 case "replay":
@@ -338,6 +340,18 @@ class EditorApi:
             )
             entry["count"] += 1
         session.send({"type": "404s", "id": msg.get("id"), "requests": list(grouped.values())})
+
+    def on_in_use(self, session: Session, msg: dict[str, Any]) -> None:
+        """The canvas's locked toplevels: what traffic reached recently, and through what."""
+        state = self.services.live.get(session.canvas)
+        assert state is not None
+        usage = self.services.usage
+        found = usage.in_use(session.canvas, state.toplevels)
+        session.send({
+            "type": "in_use", "id": msg.get("id"), "window_seconds": usage.window_seconds,
+            "locked": [{"tlid": u.tlid, "requests": u.requests, "last_at": u.last_at,
+                           "via": u.via} for u in found.values()],
+        })
 
     def on_run(self, session: Session, msg: dict[str, Any]) -> None:
         state = self.services.live.get(session.canvas)

@@ -17,6 +17,7 @@ from runtime.config import RuntimeConfig
 from runtime.live import LiveTable
 from runtime.sqlite_store import SQLiteStore
 from runtime.store import StoreError, TraceRecord
+from runtime.usage import Usage
 from shared_ast import wire
 from shared_ast.eval_context import ImpureCall, ImpureLog
 
@@ -28,6 +29,7 @@ class RuntimeServices:
     config: RuntimeConfig
     store: SQLiteStore
     live: LiveTable
+    usage: Usage = attrs.field(factory=Usage)
     started_at: float = attrs.field(factory=time.time)
 
     def record_trace(
@@ -53,6 +55,8 @@ class RuntimeServices:
             output_json=output_json,
             impure_json=impure_json,
         )
+        if tlid is not None:
+            self.usage.saw(canvas, tlid, trace.at)
         try:
             fut = self.store.submit_trace(
                 trace, self.config.trace_keep_last, self.config.trace_keep_seconds

@@ -335,6 +335,15 @@ class SQLiteStore:
         )
         return [TraceRecord(*r) for r in rows.fetchall()]
 
+    def traffic_since(self, canvas: str, since: float) -> dict[int, tuple[int, float]]:
+        """Per handler: how many stored traces since `since`, and when the latest ran."""
+        rows = self._read(traces=True).execute(
+            "SELECT tlid, COUNT(*), MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL "
+            "AND at >= ? GROUP BY tlid",
+            [canvas, since],
+        )
+        return {int(r[0]): (int(r[1]), float(r[2])) for r in rows.fetchall()}
+
     def last_traffic(self, canvas: str) -> dict[int, float]:
         rows = self._read(traces=True).execute(
             "SELECT tlid, MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL GROUP BY tlid",

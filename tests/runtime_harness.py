@@ -42,7 +42,9 @@ class RuntimeProcess:
         log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runtime.cli", "runtime", "serve", "--data-dir",
-             str(self.data_dir), "--port", "0", "--editor-port", "0", *self.extra],
+             str(self.data_dir), "--port", "0", "--editor-port", "0",
+             # Locking is off unless a test turns it on (`extra` wins: argparse keeps the last).
+             "--lock-window", "0", *self.extra],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()

@@ -8,7 +8,7 @@ examples each in the default profile.
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from op_strategies import canvas_ready, canvas_toplevels, junk_ops, valid_ops
 from strategies import toplevels
@@ -108,7 +108,9 @@ def test_junk_ops_are_refused_cleanly_and_never_crash(data: st.DataObject) -> No
 
 
 @pytest.mark.parametrize("kind", o.OP_KINDS, ids=lambda k: k.KIND)
-@settings(max_examples=150, deadline=None)
+# Some kinds fit only some toplevels (a handler spec only a handler), so generation
+# rejects many drawn toplevels by design; that is not a sign of a bad strategy.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_each_kind_of_valid_op_is_generated_and_applies(kind: type[o.Op],
                                                        data: st.DataObject) -> None:

@@ -1,0 +1,132 @@
+"""Which code is in use: what recent traffic reached, directly or through calls.
+
+A handler is in use when a request reached it (or a worker or cron ran it)
+within the lock window; a function when in-use code calls it, directly or
+through other functions; a datastore when in-use code names it; a type when
+in-use code or an in-use datastore's schema names it. In-use code is locked
+(`shared_ast.locking`): the deploy path refuses ops that change it outside the
+safe paths.
+
+Counts live in memory, seeded at start from the stored traces and bumped as
+each trace is recorded, so the deploy path never queries the trace file.
+A window of 0 turns locking off.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+
+from runtime.store import Store
+from shared_ast import traverse
+from shared_ast.locking import InUse, describe_toplevel
+from shared_ast.nodes import ECall, EConstructor, EVariable, UserFnRef
+from shared_ast.program import Program
+from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
+from shared_ast.type_ast import TUser, Type
+
+DEFAULT_WINDOW_SECONDS = 7 * 86400
+
+
+class Usage:
+    def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> None:
+        self.window_seconds = window_seconds
+        #: canvas → handler tlid → [requests, last_at]
+        self._seen: dict[str, dict[int, list[float]]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.window_seconds > 0
+
+    def seed(self, store: Store, canvas: str, now: float | None = None) -> None:
+        since = (now if now is not None else time.time()) - self.window_seconds
+        table = self._seen.setdefault(canvas, {})
+        for tlid, (count, last_at) in store.traffic_since(canvas, since).items():
+            table[tlid] = [float(count), last_at]
+
+    def saw(self, canvas: str, tlid: int, at: float) -> None:
+        entry = self._seen.setdefault(canvas, {}).setdefault(tlid, [0.0, at])
+        entry[0] += 1
+        entry[1] = max(entry[1], at)
+
+    def in_use(self, canvas: str, toplevels: Mapping[int, Toplevel],
+               now: float | None = None) -> dict[int, InUse]:
+        """Every locked toplevel of the canvas, with why."""
+        if not self.enabled:
+            return {}
+        cutoff = (now if now is not None else time.time()) - self.window_seconds
+        found: dict[int, InUse] = {}
+        for tlid, (count, last_at) in self._seen.get(canvas, {}).items():
+            tl = toplevels.get(tlid)
+            if isinstance(tl, Handler) and last_at >= cutoff:
+                found[tlid] = InUse(tlid, int(count), last_at, "", self.window_seconds)
+        return _spread(found, toplevels, self.window_seconds)
+
+
+def _spread(direct: dict[int, InUse], toplevels: Mapping[int, Toplevel],
+            window: float) -> dict[int, InUse]:
+    """From the handlers traffic reached to the functions, datastores and types they use."""
+    program = Program.from_toplevels(toplevels.values())
+    by_fn = {(f.fn_id, f.version): f for f in toplevels.values() if isinstance(f, UserFunction)}
+    datastores = program.datastore_variables()
+    types = {(t.type_id, t.version): t for t in toplevels.values() if isinstance(t, UserType)}
+    found = dict(direct)
+    queue = [toplevels[t] for t in direct]
+    while queue:
+        tl = queue.pop()
+        reason = found[tl.tlid]
+        via = f"used by {describe_toplevel(tl)}"
+        for dep in _dependencies(tl, by_fn, datastores, types):
+            if dep.tlid not in found:
+                found[dep.tlid] = InUse(dep.tlid, reason.requests, reason.last_at, via, window)
+                queue.append(dep)
+    return found
+
+
+def _dependencies(tl: Toplevel, by_fn: Mapping[tuple[int, int], UserFunction],
+                  datastores: Mapping[str, Datastore],
+                  types: Mapping[tuple[int, int], UserType]) -> Iterator[Toplevel]:
+    if isinstance(tl, UserFunction):
+        for p in tl.params:
+            yield from _types_named(p.type, types)
+        yield from _types_named(tl.return_type, types)
+    if isinstance(tl, Datastore):
+        yield from _types_named(tl.schema, types)
+    if isinstance(tl, UserType):
+        for t in _type_fields(tl):
+            yield from _types_named(t, types)
+    if not isinstance(tl, (Handler, UserFunction)):
+        return
+    for node in traverse.walk(tl):
+        match node:
+            case ECall(fn=UserFnRef(fn_id=fn_id, version=version)):
+                fn = by_fn.get((fn_id, version))
+                if fn is not None:
+                    yield fn
+            case EVariable(name=name) if name in datastores:
+                yield datastores[name]
+            case EConstructor(type_ref=ref) if ref is not None:
+                t = types.get((ref.type_id, ref.version))
+                if t is not None:
+                    yield t
+
+
+def _type_fields(tl: UserType) -> Iterator[Type]:
+    for node in traverse.walk(tl):
+        t = getattr(node, "type", None)
+        if isinstance(t, Type):
+            yield t
+
+
+def _types_named(t: Type, types: Mapping[tuple[int, int], UserType]) -> Iterator[UserType]:
+    stack: list[object] = [t]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, TUser):
+            found = types.get((item.type_id, item.version))
+            if found is not None:
+                yield found
+        if isinstance(item, tuple):
+            stack.extend(item)
+        elif hasattr(item, "__attrs_attrs__"):
+            stack.extend(getattr(item, a.name) for a in item.__attrs_attrs__)  # type: ignore[attr-defined]

@@ -1,0 +1,141 @@
+"""Locking: what may change in code that live traffic uses.
+
+A toplevel is *in use* when traffic reached it (or a worker or cron ran it)
+recently; the runtime knows from its traces and says so in an `InUse`. Code in
+use must change without risk, so an op on it is refused unless it takes one of
+the safe paths:
+
+- moving the toplevel, or editing its description;
+- wrapping an expression in a feature flag (the old branch is the expression
+  as it was, so traffic runs the same code until the condition is true);
+- anything inside a flag's condition or its `new` branch;
+- committing a flag (keep `new`) or discarding it (keep `old`): one op each;
+- moving the toplevel to a newer language version (the editor replays the
+  stored traces first and shows what would answer differently).
+
+Everything else (editing the live branch, changing a route, a signature or a
+schema, deleting) is refused with a message saying why and what to do instead.
+The runtime enforces this; the editor checks the same function first, so the
+programmer sees the reason before anything is sent.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import attrs
+
+from shared_ast import traverse
+from shared_ast.apply import same_tree
+from shared_ast.names import show_spec
+from shared_ast.nodes import EFlag, NodeId
+from shared_ast.ops import (
+    DeleteToplevel,
+    InsertElement,
+    MoveToplevel,
+    Op,
+    RemoveElement,
+    ReplaceNode,
+    SetDescription,
+    SetHandlerSpec,
+    SetLanguageVersion,
+    SetName,
+    SetType,
+)
+from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
+
+__all__ = ["InUse", "describe_toplevel", "inside_flag_branch", "lock_problem"]
+
+
+@attrs.frozen
+class InUse:
+    """Why a toplevel is locked: how much traffic reached it, and through what."""
+
+    tlid: int
+    #: Requests (or worker and cron runs) within the window that reached it.
+    requests: int
+    #: When the latest of them ran (seconds since the epoch).
+    last_at: float
+    #: How traffic reaches it: "" when it is the handler that ran, else what calls
+    #: or names it ("called by GET /sum/:a/:b").
+    via: str = ""
+    #: The window, in seconds, that "recently" means.
+    window_seconds: float = 7 * 86400
+
+
+def describe_toplevel(tl: Toplevel) -> str:
+    match tl:
+        case Handler():
+            return show_spec(tl.spec)
+        case UserFunction():
+            return f"function {tl.qualified}"
+        case UserType():
+            return f"type {tl.name}_v{tl.version}"
+        case Datastore():
+            return f"datastore {tl.name}_v{tl.version}"
+    return f"toplevel {tl.tlid}"
+
+
+def inside_flag_branch(tl: Toplevel, node_id: NodeId) -> bool:
+    """Whether the node is in (or is) a flag's condition or `new` branch."""
+    path = traverse.path_to(tl, node_id) or []
+    for parent, child in itertools.pairwise(path):
+        if isinstance(parent, EFlag) and (child is parent.new or child is parent.cond):
+            return True
+    return False
+
+
+def _safe(op: Op, tl: Toplevel) -> bool:
+    match op:
+        case MoveToplevel() | SetDescription() | SetLanguageVersion():
+            return True
+        case ReplaceNode():
+            if inside_flag_branch(tl, op.node_id):
+                return True
+            new, old = op.new, op.old
+            if isinstance(new, EFlag) and same_tree(new.old, old):
+                return True  # wrapping in a flag: traffic keeps running `old`
+            # Committing or discarding a flag.
+            return isinstance(old, EFlag) and (same_tree(new, old.new) or same_tree(new, old.old))
+        case SetName():
+            target = traverse.find(tl, op.node_id) if op.node_id != tl.tlid else None
+            return isinstance(target, EFlag) or inside_flag_branch(tl, op.node_id)
+        case InsertElement() | RemoveElement():
+            return op.parent_id != tl.tlid and inside_flag_branch(tl, op.parent_id)
+    return False
+
+
+def _advice(tl: Toplevel, op: Op) -> str:
+    match tl:
+        case Handler() if isinstance(op, (SetHandlerSpec, DeleteToplevel)):
+            return ("Leave it serving and create a new handler beside it; delete this one when "
+                    "its traffic has stopped.")
+        case Handler():
+            return ("Wrap the part to change in a feature flag (Ctrl+K, Wrap in feature flag) "
+                    "and edit the flag's new branch; commit the flag when a replay of the "
+                    "stored requests shows the answers you expect.")
+        case UserFunction():
+            return ("Make a new version of the function (Ctrl+K, New function version), edit "
+                    "that, and switch callers to it through a flag.")
+        case UserType():
+            return "Make a new version of the type and move the code that uses it over."
+        case Datastore():
+            return ("Create a new version of the datastore and move the code that uses it "
+                    "over; the rows of this one stay as they are.")
+    return "Change a copy instead."
+
+
+def lock_problem(op: Op, tl: Toplevel | None, in_use: InUse | None) -> str | None:
+    """Why `op` may not change `tl`, which is in use; None when it may (or `tl` is free)."""
+    if tl is None or in_use is None or _safe(op, tl):
+        return None
+    days = round(in_use.window_seconds / 86400)
+    window = f"{days} days" if days >= 1 else f"{round(in_use.window_seconds)} s"
+    reached = (f"it answered {in_use.requests} request(s) in the last {window}" if not in_use.via
+               else f"it is {in_use.via}, which answered {in_use.requests} request(s) in the "
+                    f"last {window}")
+    what = {SetHandlerSpec: "change what triggers", DeleteToplevel: "delete",
+            SetType: "change a type in"}.get(type(op), "change the code of")
+    return (f"{describe_toplevel(tl)} is in use ({reached}), so the runtime will not "
+            f"{what} it directly: live traffic would run code no request has tried yet. "
+            f"{_advice(tl, op)}")
