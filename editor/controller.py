@@ -39,6 +39,7 @@ from editor.model.state import EditorState, Outcome
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.checker import NodeInfo, check_toplevel
+from shared_ast.locking import InUse
 from shared_ast.nodes import EHole, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
@@ -335,6 +336,33 @@ class EditorController(QObject):
         text = show(value)
         return (text if len(text) < 80 else text[:79] + "…"), taken
 
+    def refresh_locks(self) -> None:
+        if self.session is not None:
+            self._spawn(self._fetch_locks())
+
+    async def _fetch_locks(self) -> None:
+        try:
+            reply = await self.session.request({"type": "get_in_use"})
+        except Exception as e:
+            self.message.emit(f"Which code is in use is unknown: {e}")
+            return
+        window = float(reply.get("window_seconds", 0))
+        locks: dict[int, InUse] = {}
+        for entry in reply.get("locked", []):
+            try:
+                locks[int(entry["tlid"])] = InUse(int(entry["tlid"]), int(entry["requests"]),
+                                                  float(entry["last_at"]),
+                                                  str(entry.get("via", "")), window)
+            except (KeyError, TypeError, ValueError):
+                self.message.emit(f"The runtime described a lock this editor cannot read: "
+                                  f"{entry!r}")
+        self.set_locks(locks)
+
+    def set_locks(self, locks: Mapping[int, InUse]) -> None:
+        if dict(self.state.locks) != dict(locks):
+            self.state = attrs.evolve(self.state, locks=dict(locks))
+            self.changed.emit()
+
     def refresh_404s(self) -> None:
         if self.session is not None:
             self._spawn(self._fetch_404s())
@@ -359,4 +387,4 @@ def _live_table(live: Any) -> dict[int, tuple[Any, bool]]:
     return out
 
 
-__all__ = ["UI_COMMANDS", "EditorController", "attrs"]
+__all__ = ["UI_COMMANDS", "EditorController"]

@@ -25,9 +25,8 @@ from runtime.store import StoreError
 from runtime.usage import Usage
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
-from shared_ast.locking import InUse, lock_problem
+from shared_ast.locking import InUse, batch_lock_problem
 from shared_ast.ops import Op
-from shared_ast.toplevels import Toplevel
 
 
 class DeployError(Exception):
@@ -49,21 +48,6 @@ class Deployed:
 
 def encode_toplevel_text(tl: object) -> str:
     return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
-
-
-def check_locks(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
-                in_use: Mapping[int, InUse]) -> None:
-    """Refuse a batch with an op that changes code in use outside the safe paths."""
-    current = toplevels
-    for index, op in enumerate(ops):
-        if op.target_tlid in in_use:
-            problem = lock_problem(op, current.get(op.target_tlid), in_use[op.target_tlid])
-            if problem is not None:
-                raise DeployError(f"{op.KIND}: {problem} Nothing was changed.", index)
-        try:
-            current = apply_to_canvas([op], current)
-        except OpError:
-            return  # apply_to_canvas on the whole batch reports it, with its index
 
 
 class Deployer:
@@ -113,8 +97,10 @@ class Deployer:
         state: CanvasState, ops: Sequence[Op], in_use: Mapping[int, InUse] | None = None
     ) -> tuple[CanvasState, dict[int, str | None], str]:
         """Everything a deploy computes before touching the store; raises DeployError."""
-        if in_use:
-            check_locks(state.toplevels, ops, in_use)
+        locked = batch_lock_problem(state.toplevels, ops, in_use or {})
+        if locked is not None:
+            index, problem = locked
+            raise DeployError(f"{ops[index].KIND}: {problem} Nothing was changed.", index)
         try:
             toplevels = apply_to_canvas(ops, state.toplevels)
         except OpError as e:

@@ -22,11 +22,12 @@ programmer sees the reason before anything is sent.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from shared_ast import traverse
-from shared_ast.apply import same_tree
+from shared_ast.apply import OpError, apply_to_canvas, same_tree
 from shared_ast.names import show_spec
 from shared_ast.nodes import EFlag, NodeId
 from shared_ast.ops import (
@@ -44,7 +45,8 @@ from shared_ast.ops import (
 )
 from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
 
-__all__ = ["InUse", "describe_toplevel", "inside_flag_branch", "lock_problem"]
+__all__ = ["InUse", "batch_lock_problem", "describe_toplevel", "inside_flag_branch",
+           "lock_problem"]
 
 
 @attrs.frozen
@@ -139,3 +141,22 @@ def lock_problem(op: Op, tl: Toplevel | None, in_use: InUse | None) -> str | Non
     return (f"{describe_toplevel(tl)} is in use ({reached}), so the runtime will not "
             f"{what} it directly: live traffic would run code no request has tried yet. "
             f"{_advice(tl, op)}")
+
+
+def batch_lock_problem(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
+                       in_use: Mapping[int, InUse]) -> tuple[int, str] | None:
+    """The first op of a batch that changes code in use unsafely, and why; each op is
+    judged on the toplevel as the ops before it in the batch left it."""
+    if not in_use:
+        return None
+    current = toplevels
+    for index, op in enumerate(ops):
+        if op.target_tlid in in_use:
+            problem = lock_problem(op, current.get(op.target_tlid), in_use[op.target_tlid])
+            if problem is not None:
+                return index, problem
+        try:
+            current = apply_to_canvas([op], current)
+        except OpError:
+            return None  # the batch is refused anyway, by apply, with its own reason
+    return None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from editor.model import deleting, edits, motion, typing
+from editor.model import deleting, edits, motion, typing, versions
 from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, fn_names
@@ -215,6 +215,10 @@ for _name, _title, _run, _palette in (
     ("copy", "Copy selection", copy, True),
     ("cut", "Cut selection", cut, True),
     ("paste", "Paste", paste, True),
+    ("new-function-version", "New function version (a copy to edit)",
+     versions.new_function_version, True),
+    ("use-newest-version", "Use newest function version at this call",
+     versions.use_newest_version, True),
 ):
     register(Command(_name, _title, _run, _palette))
 

@@ -19,6 +19,7 @@ from editor.model.history import History
 from editor.projection import Caret, Projection, fn_names
 from shared_ast import traverse
 from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.locking import InUse, batch_lock_problem
 from shared_ast.nodes import Node
 from shared_ast.ops import Op, ReplaceNode, SetName
 from shared_ast.toplevels import Toplevel
@@ -35,6 +36,8 @@ class EditorState:
     history: History = attrs.field(factory=History)
     #: The last copied or cut subtree, pasted with fresh ids.
     clipboard: Node | None = None
+    #: Toplevels in use, which the runtime locks (`shared_ast.locking`), by tlid.
+    locks: Mapping[int, InUse] = attrs.field(factory=dict)
 
     @property
     def toplevel(self) -> Toplevel | None:
@@ -94,6 +97,9 @@ def commit(state: EditorState, ops: Sequence[Op], caret: Caret | None,
     """Apply `ops` to the canvas, move the caret, remember the batch for undo."""
     if not ops:
         return Outcome(attrs.evolve(state, caret=caret, selection=None), (), message)
+    locked = batch_lock_problem(state.canvas, ops, state.locks)
+    if locked is not None:
+        return refuse(state, locked[1])
     try:
         canvas = apply_to_canvas(ops, state.canvas)
     except OpError as e:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from editor.widgets.code_view import CodeView
 from editor.widgets.keymap import Keymap
 from editor.widgets.theme import icon, restyle
+from shared_ast.locking import InUse
 from shared_ast.names import show_type_briefly
 from shared_ast.toplevels import (
     HTTP_METHODS,
@@ -279,6 +280,28 @@ class ToplevelFrame(QFrame):
         w = self.fields.get("name")
         if isinstance(w, QLineEdit) and w.text().strip() != getattr(self.toplevel, "name", None):
             self.renamed.emit(self.tlid, w.text().strip())
+
+    def set_lock(self, in_use: InUse | None) -> None:
+        """Show (or hide) that the toplevel is in use, with why and what to do, on hover."""
+        badge = self.fields.get("lock")
+        if in_use is None:
+            if badge is not None:
+                badge.hide()
+            return
+        if not isinstance(badge, QLabel):
+            badge = QLabel(self.header)
+            badge.setObjectName("LockBadge")
+            badge.setPixmap(icon("lock").pixmap(16, 16))
+            # After the icon and the fields, before the stretch and the buttons.
+            self.header_layout.insertWidget(self.header_layout.count() - 1 - sum(
+                1 for k in ("declarations", "play", "delete") if k in self.fields), badge)
+            self.fields["lock"] = badge
+        badge.show()
+        reach = (f"{in_use.requests} recent request(s)" if not in_use.via
+                 else f"{in_use.via} ({in_use.requests} recent request(s))")
+        badge.setToolTip(f"In use: {reach}. Its code is locked: change it inside a feature "
+                         "flag (Ctrl+K, Wrap in feature flag), or, for a function, make a new "
+                         "version.")
 
     def set_selected(self, selected: bool) -> None:
         if self.property("selected") != selected:

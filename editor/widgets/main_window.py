@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         if session is None or session.state != "online":
             return
         self.controller.refresh_404s()
+        self.controller.refresh_locks()
         caret = self.controller.state.caret
         if caret is not None:
             self.controller.request_traces(caret.tlid)
@@ -179,13 +180,14 @@ class MainWindow(QMainWindow):
             if frame is None:
                 frame = self._new_frame(tl)
             live = self.controller.live_at_caret() if tlid == caret_tlid else None
-            key = (tl, state.caret if tlid == caret_tlid else None,
+            key = (tl, state.locks.get(tlid), state.caret if tlid == caret_tlid else None,
                    state.selection if tlid == caret_tlid else None, live,
                    id(self.controller.infos.get(tlid)))
             if self._shown.get(tlid) == key:
                 continue
             self._shown[tlid] = key
             frame.set_toplevel(tl)
+            frame.set_lock(state.locks.get(tlid))
             if frame.pos() != QPoint(tl.pos.x, tl.pos.y):
                 frame.move(tl.pos.x, tl.pos.y)
             frame.set_selected(tlid == caret_tlid)
