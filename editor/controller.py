@@ -96,7 +96,8 @@ class EditorController(QObject):
         return self.apply(typing.insert_text(self.state, text))
 
     def click(self, tlid: int, line: int, column: int) -> Outcome:
-        return self.apply(motion.place(self.state, tlid, line, column))
+        return self.apply(actions.leaving(
+            self.state, lambda s: motion.place(s, tlid, line, column)))
 
     def focus(self, tlid: int) -> Outcome:
         if self.state.caret is not None and self.state.caret.tlid == tlid:
@@ -132,11 +133,17 @@ class EditorController(QObject):
         if not self.completions or self.state.caret is None:
             return Outcome(self.state)
         chosen = self.completions[self.completion_index if index is None else index]
-        out = typing.commit_completion(self.state, self.state.caret.node_id, chosen)
-        if out.refused:
-            h_node = self.state.node(self.state.caret.node_id)
-            del h_node
-        return self.apply(out)
+        return self.apply(typing.commit_completion(self.state, self.state.caret.node_id,
+                                                   chosen))
+
+    def completion_fits_query(self) -> bool:
+        """Whether the highlighted completion starts with what is typed (Tab takes it then)."""
+        node = self.state.node(self.state.caret.node_id) if self.state.caret else None
+        if not self.completions or not isinstance(node, EPartial):
+            return False
+        label = self.completions[self.completion_index].label.lower()
+        query = node.text.lower()
+        return label.startswith(query) or label.split("::")[-1].startswith(query)
 
     def free_position(self) -> Pos:
         ys = [tl.pos.y for tl in self.state.canvas.values()]

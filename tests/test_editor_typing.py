@@ -9,6 +9,8 @@ oracle).
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 from hypothesis import given, settings
@@ -456,3 +458,88 @@ def test_a_key_that_finishes_a_partial_and_types_on_is_one_undo() -> None:
     assert len(out.ops) >= 2
     undone = actions.undo(out.state)
     assert undone.state.canvas == before
+
+
+# ------------------------------------------- found by driving the editor as a user
+
+
+def _handler_state(route: str = "/x/:k") -> Any:
+    from editor.model import motion
+    from editor.model.state import EditorState
+    from shared_ast.nodes import EHole
+    from shared_ast.toplevels import Handler, HttpSpec, Pos
+
+    tl = Handler(5, Pos(0, 0), 0, HttpSpec("GET", route), EHole(77))
+    return motion.focus(EditorState({5: tl}), 5).state
+
+
+def _drive(state: Any, steps: list[str]) -> Any:
+    from editor.model import actions
+
+    for step in steps:
+        out = (actions.perform(state, step[1:]) if step.startswith("@")
+               else actions.type_text(state, step))
+        state = out.state
+    return state
+
+
+def test_a_match_with_two_cases_can_be_typed() -> None:
+    from shared_ast.evaluator import run_toplevel
+
+    state = _drive(_handler_state(), [
+        "match", "@newline", "Dict::get", "@newline", "{a: 1}", "@next-hole", "k",
+        "@next-hole", "Just v", "@next-hole", "v", "@move-end", "@newline", "Nothing",
+        "@next-hole", "0"])
+    assert state.projection().text == "match Dict::get_v2 { a: 1 } k\n  Just v -> v\n  Nothing -> 0"
+    tl = state.canvas[5]
+    assert run_toplevel(tl, {"k": "a", "request": None}) == 1
+    assert run_toplevel(tl, {"k": "b", "request": None}) == 0
+
+
+def test_moving_off_a_partial_that_names_a_variable_commits_it() -> None:
+    from shared_ast.nodes import EVariable
+
+    state = _drive(_handler_state(), ["k", "@move-left"])
+    assert isinstance(state.canvas[5].body, EVariable)
+
+
+def test_an_operator_over_a_selection_groups_it_and_a_paren_explains_how() -> None:
+    from editor.model import actions
+    from shared_ast.nodes import EInfix
+
+    state = _drive(_handler_state(), ["1 + 2"])
+    refused = actions.type_text(_handler_state(), "(")
+    assert refused.refused and "Shift+Up" in refused.message
+    state = _drive(state, ["@select-parent", "@select-parent", "* 3"])
+    body = state.canvas[5].body
+    assert isinstance(body, EInfix) and body.op == "*"
+    assert isinstance(body.left, EInfix) and body.left.op == "+"
+    assert state.projection().text == "(1 + 2) * 3"
+
+
+def test_backspacing_a_call_name_to_nothing_leaves_a_hole_not_the_old_call() -> None:
+    from shared_ast.nodes import EHole
+
+    state = _drive(_handler_state(), ["Int::add", "@newline", "@move-home", "@move-end"])
+    text = state.projection().text
+    assert text.startswith("Int::add")
+    state = _drive(state, ["@move-home"] + ["@move-right"] * len("Int::add"))
+    state = _drive(state, ["@backspace"] * (len("Int::add") + 1))
+    assert isinstance(state.canvas[5].body, EHole)
+
+
+def test_backspace_that_removes_an_empty_let_leaves_the_caret_at_the_line_below() -> None:
+    state = _drive(_handler_state(), ["let", "@newline", "@next-hole", "@next-hole", "7"])
+    assert state.projection().text == "let name = ___\n7"
+    state = _drive(state, ["@move-up", "@move-end", "@backspace", "@backspace"])
+    assert state.projection().text == "7"
+    assert state.projection().position(state.caret) == (0, 0)
+
+
+def test_undo_puts_the_caret_where_the_change_was() -> None:
+    state = _drive(_handler_state(), ["let", "@newline", "x", "@next-hole", "12",
+                                      "@move-down", "x + 1"])
+    assert state.projection().text == "let x = 12\nx + 1"
+    state = _drive(state, ["@undo"])
+    line, _col = state.projection().position(state.caret)
+    assert line == 1

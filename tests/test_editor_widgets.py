@@ -183,3 +183,87 @@ def test_model_commands_all_run_on_an_empty_state() -> None:
     for name in actions.COMMANDS:
         out = actions.perform(EditorState(), name, "x")
         assert out.ops == ()
+
+
+def test_a_new_handler_is_shown_and_takes_typing_at_once(window: MainWindow) -> None:
+    window.new_actions["http"].trigger()
+    tlid = window.controller.state.caret.tlid
+    frame = window.canvas.frames[tlid]
+    assert frame.code.hasFocus()
+    QTest.keyClicks(window.focusWidget(), "41 + 1")
+    assert window.controller.state.projection(tlid).text == "41 + 1"
+
+
+def test_tab_on_a_partial_takes_only_a_completion_that_starts_with_it(
+        window: MainWindow) -> None:
+    code = focus_code(window, "/one")
+    QTest.keyClick(code, Qt.Key.Key_Backspace)
+    QTest.keyClicks(code, "xor")                  # only fuzzy matches (Bool::xor) start so
+    assert window.popup.isVisible()
+    QTest.keyClick(code, Qt.Key.Key_Tab)
+    body = handler(window, "/one").body
+    assert isinstance(body, ECall) and body.fn.qualified == "Bool::xor_v0"
+    code = focus_code(window, "/two")
+    QTest.keyClick(code, Qt.Key.Key_Backspace)
+    QTest.keyClicks(code, "zq")                    # nothing starts with zq: Tab moves on
+    QTest.keyClick(code, Qt.Key.Key_Tab)
+    assert not isinstance(handler(window, "/two").body.right, ECall)  # type: ignore[attr-defined]
+
+
+def test_a_refused_route_shows_the_stored_route_again(window: MainWindow) -> None:
+    tl = handler(window, "/one")
+    route = window.canvas.frames[tl.tlid].fields["route"]
+    route.setFocus()
+    route.selectAll()
+    QTest.keyClicks(route, "no-slash")
+    QTest.keyClick(route, Qt.Key.Key_Return)
+    assert "/" in window.status.currentMessage()
+    assert route.text() == "/one"
+
+
+def test_a_locked_handler_shows_its_lock_and_is_changed_through_a_flag(
+        window: MainWindow) -> None:
+    from shared_ast.locking import InUse
+
+    tl = handler(window, "/one")
+    window.controller.set_locks({tl.tlid: InUse(tl.tlid, 3, 0.0)})
+    frame = window.canvas.frames[tl.tlid]
+    badge = frame.fields["lock"]
+    assert badge.isVisible() and "3 recent request(s)" in badge.toolTip()
+    code = focus_code(window, "/one")
+    QTest.keyClicks(code, "5")
+    assert "is in use" in window.status.currentMessage()
+    assert handler(window, "/one").body.value == 1  # type: ignore[attr-defined]
+    window.run_command("wrap-in-flag")
+    flag = handler(window, "/one").body
+    assert isinstance(flag, EFlag)
+    # The caret is on the flag's condition: typing there is allowed again.
+    QTest.keyClicks(window.focusWidget(), "true")
+    QTest.keyClick(window.focusWidget(), Qt.Key.Key_Return)
+    flag = handler(window, "/one").body
+    assert isinstance(flag, EFlag) and flag.cond.value is True  # type: ignore[attr-defined]
+    window.run_command("commit-flag")
+    assert isinstance(handler(window, "/one").body, EInt)
+    window.controller.set_locks({})
+    assert not frame.fields["lock"].isVisible()
+
+
+def test_new_function_version_copies_and_a_call_moves_to_it(window: MainWindow) -> None:
+    from shared_ast.nodes import UserFnRef
+    from shared_ast.toplevels import UserFunction
+    from shared_ast.type_ast import INT
+
+    fn = b.function("twice", [("x", INT)], INT, b.infix("*", b.var("x"), 2), pos=(500, 20))
+    caller = b.http("GET", "/t", b.user_call(fn, 4), pos=(20, 500))
+    c = window.controller
+    c.load([*c.state.canvas.values(), fn, caller])
+    c.focus(fn.tlid)
+    window.run_command("new-function-version")
+    v1 = [t for t in c.state.canvas.values() if isinstance(t, UserFunction) and t.version == 1]
+    assert len(v1) == 1 and v1[0].fn_id == fn.fn_id and v1[0].tlid != fn.tlid
+    assert c.state.caret.tlid == v1[0].tlid
+    code = focus_code(window, "/t")
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    window.run_command("use-newest-version")
+    call = handler(window, "/t").body
+    assert isinstance(call, ECall) and call.fn == UserFnRef(fn.fn_id, 1)

@@ -9,6 +9,7 @@ a test, so a binding can never name a command that does not exist.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import attrs
@@ -16,10 +17,22 @@ import attrs
 from editor.model import deleting, edits, motion, typing, versions
 from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
-from editor.projection import Caret, fn_names
+from editor.projection import Caret, Projection, fn_names
 from shared_ast import traverse
 from shared_ast.ids import new_id
-from shared_ast.nodes import EHole, ELet, EPartial, ERightPartial, Expr, Node, Pattern, PHole
+from shared_ast.nodes import (
+    EHole,
+    ELet,
+    EMatch,
+    EPartial,
+    ERightPartial,
+    Expr,
+    MatchArm,
+    Node,
+    Pattern,
+    PHole,
+)
+from shared_ast.ops import InsertElement, Op, RemoveElement, ReplaceNode, SetName
 from shared_ast.toplevels import Toplevel
 
 
@@ -52,17 +65,40 @@ def newline(state: EditorState) -> Outcome:
     owner = traverse.find(h.tl, first.token.node_id)
     if isinstance(owner, ELet) and first.token.role == "keyword":
         new = ELet(new_id(), "", EHole(new_id()), owner.body)
-        return _with_let(state, h.tl, owner.body, new, owner_rebuilt=attrs.evolve(owner, body=new))
+        return _with_let(state, h.tl, owner.body, new)
+    arm_line = _match_line(h.tl, owner)
+    if arm_line is not None:
+        match, index = arm_line
+        return _new_arm(state, h.tl, match, index)
     return insert_let_above_line(state)
 
 
-def _with_let(state: EditorState, tl: Toplevel, old_body: Expr, new_let: ELet,
-              owner_rebuilt: Node) -> Outcome:
+def _match_line(tl: Toplevel, owner: Node | None) -> tuple[EMatch, int] | None:
+    """The match whose header or arm starts this line, and where a new arm goes."""
+    if isinstance(owner, EMatch):
+        return owner, 0
+    path = traverse.path_to(tl, owner.id) if owner is not None else None
+    for parent, child in itertools.pairwise(path or []):
+        if isinstance(parent, EMatch) and isinstance(child, MatchArm):
+            return parent, parent.arms.index(child) + 1
+    return None
+
+
+def _new_arm(state: EditorState, tl: Toplevel, match: EMatch, index: int) -> Outcome:
+    """Enter at the end of a match's line: a new case below, `___ -> ___`."""
+    arm = MatchArm(new_id(), PHole(new_id()), EHole(new_id()))
+    op = InsertElement(tl.tlid, match.id, "arms", index, arm)
+    new_match = attrs.evolve(match, arms=(*match.arms[:index], arm, *match.arms[index:]))
+    new_tl = traverse.replace(tl, match.id, new_match)
+    assert isinstance(new_tl, Toplevel)
+    return commit(state, [op], edits.caret_in(new_tl, arm.id, fn_names(state.canvas.values())))
+
+
+def _with_let(state: EditorState, tl: Toplevel, old_body: Expr, new_let: ELet) -> Outcome:
     op = replace(tl, old_body.id, new_let)
     new_tl = traverse.replace(tl, old_body.id, new_let)
     assert isinstance(new_tl, Toplevel)
     caret = edits.caret_in(new_tl, new_let.id, fn_names(state.canvas.values()))
-    del owner_rebuilt
     return commit(state, [op], caret)
 
 
@@ -77,7 +113,7 @@ def insert_let_above_line(state: EditorState) -> Outcome:
         return refuse(state, "A let can go above a line of code in a body; this line is part "
                              "of a larger expression.")
     new = ELet(new_id(), "", EHole(new_id()), target)
-    return _with_let(state, h.tl, target, new, new)
+    return _with_let(state, h.tl, target, new)
 
 
 def _statement_at(tl: Toplevel, node_id: int) -> Expr | None:
@@ -116,13 +152,36 @@ def _history_step(state: EditorState, which: str) -> Outcome:
         return Outcome(state, message=f"Nothing to {which} in this toplevel.")
     history, ops = step
     out = commit(state, ops, state.caret, record=False)
-    if not out.refused and state.caret is None and tlid in out.state.canvas:
-        out = attrs.evolve(out, state=motion.focus(out.state, tlid).state)
+    if not out.refused and tlid in out.state.canvas:
+        caret = _caret_at_change(out.state, ops[-1]) if ops else None
+        if caret is not None:
+            out = attrs.evolve(out, state=attrs.evolve(out.state, caret=caret))
+        elif state.caret is None:
+            out = attrs.evolve(out, state=motion.focus(out.state, tlid).state)
     if out.refused:
         # The batch no longer applies; forget it rather than retry forever.
         return refuse(attrs.evolve(state, history=history),
                       f"Cannot {which}: the code changed since (another editor?). {out.message}")
     return attrs.evolve(out, state=attrs.evolve(out.state, history=history))
+
+
+def _caret_at_change(state: EditorState, op: Op) -> Caret | None:
+    """Where an undone or redone op changed the code, so the caret shows it."""
+    tl = state.canvas.get(op.target_tlid)
+    if tl is None or Projection.of_toplevel(tl) is None:
+        return None
+    names = fn_names(state.canvas.values())
+    match op:
+        case ReplaceNode():
+            return edits.caret_end(tl, op.new.id, names)
+        case SetName() if op.node_id != tl.tlid:
+            return edits.caret_on_name(tl, op.node_id, names)
+        case InsertElement():
+            return edits.caret_in(tl, op.element.id, names)
+        case RemoveElement():
+            return edits.caret_start(tl, op.parent_id, names) if op.parent_id != tl.tlid \
+                else None
+    return None
 
 
 # ---------------------------------------------------- clipboard
@@ -192,17 +251,39 @@ def register(command: Command) -> None:
     COMMANDS[command.name] = command
 
 
+def leaving(state: EditorState, move: Callable[[EditorState], Outcome]) -> Outcome:
+    """Move the caret; a partial it leaves whose text names exactly one thing is committed
+    first, so what is on screen is what runs."""
+    h = edits.here(state)
+    done = Outcome(state)
+    if not isinstance(h, str) and isinstance(h.node, (EPartial, ERightPartial)):
+        commit_it = (typing.commit_partial if isinstance(h.node, EPartial)
+                     else typing.commit_right_partial)
+        tried = commit_it(state, h.node.id)
+        if not tried.refused:
+            done = tried
+    moved = move(done.state)
+    if moved.refused:
+        return moved if not done.ops else attrs.evolve(done, message=moved.message)
+    return attrs.evolve(moved, ops=done.ops + moved.ops)
+
+
+def _move(direction: str) -> Callable[[EditorState], Outcome]:
+    return lambda s: leaving(s, lambda t: motion.move(t, direction))
+
+
 for _name, _title, _run, _palette in (
-    ("move-left", "Move left", lambda s: motion.move(s, "left"), False),
-    ("move-right", "Move right", lambda s: motion.move(s, "right"), False),
-    ("move-up", "Move up", lambda s: motion.move(s, "up"), False),
-    ("move-down", "Move down", lambda s: motion.move(s, "down"), False),
-    ("move-home", "Start of line", lambda s: motion.move(s, "home"), False),
-    ("move-end", "End of line", lambda s: motion.move(s, "end"), False),
-    ("move-doc-start", "Start of code", lambda s: motion.move(s, "doc_start"), False),
-    ("move-doc-end", "End of code", lambda s: motion.move(s, "doc_end"), False),
-    ("next-hole", "Next hole", motion.next_blank, False),
-    ("previous-hole", "Previous hole", lambda s: motion.next_blank(s, backwards=True), False),
+    ("move-left", "Move left", _move("left"), False),
+    ("move-right", "Move right", _move("right"), False),
+    ("move-up", "Move up", _move("up"), False),
+    ("move-down", "Move down", _move("down"), False),
+    ("move-home", "Start of line", _move("home"), False),
+    ("move-end", "End of line", _move("end"), False),
+    ("move-doc-start", "Start of code", _move("doc_start"), False),
+    ("move-doc-end", "End of code", _move("doc_end"), False),
+    ("next-hole", "Next hole", lambda s: leaving(s, motion.next_blank), False),
+    ("previous-hole", "Previous hole",
+     lambda s: leaving(s, lambda t: motion.next_blank(t, backwards=True)), False),
     ("select-parent", "Select enclosing expression", motion.select_parent, True),
     ("select-none", "Clear selection", motion.select_none, False),
     ("backspace", "Delete backwards", deleting.backspace, False),

@@ -111,7 +111,7 @@ def create_toplevel(state: EditorState, kind: str, pos: Pos | None = None, **kw:
         tl = new_toplevel_of(state, kind, pos, **kw)
     except ValueError as e:
         return refuse(state, str(e))
-    out = commit(state, [CreateToplevel(tl)], None, f"Created a {TOPLEVEL_KINDS[kind]}.",
+    out = commit(state, [CreateToplevel(tl)], None, f"New {TOPLEVEL_KINDS[kind]} created.",
                  record=False)
     if out.refused:
         return out

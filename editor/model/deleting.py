@@ -149,7 +149,9 @@ def _edit_text(h: Here, node: Node, slot: str, new_text: str, caret: Caret,
             return _partial(h, node, new_text, caret)
         case EPartial():
             if not new_text:
-                return _unwrap(h, node, node.old)
+                # Emptied, it is a hole: bringing the old expression back would make
+                # backspace go round in circles on it.
+                return _to_hole(h, node)
             return commit(h.state, [set_name(tl, node, "text", new_text)], caret)
         case ERightPartial():
             if not new_text:
@@ -197,13 +199,18 @@ def _to_hole(h: Here, node: Node) -> Outcome:
     return commit(h.state, [replace(h.tl, node.id, hole)], Caret(h.tl.tlid, node.id, 0))
 
 
-def _unwrap(h: Here, node: Node, keep: Node, *, at_end: bool = False) -> Outcome:
+def _unwrap(h: Here, node: Node, keep: Node, *, at_end: bool = False,
+            at_start: bool = False) -> Outcome:
     """Replace `node` by its child `keep`."""
     names = fn_names(h.state.canvas.values())
     new_tl = traverse.replace(h.tl, node.id, keep)
     assert isinstance(new_tl, Toplevel)
-    caret = (edits.caret_end(new_tl, keep.id, names) if at_end or not isinstance(keep, EHole)
-             else edits.caret_in(new_tl, keep.id, names))
+    if at_start:
+        caret = edits.caret_start(new_tl, keep.id, names)
+    elif at_end or not isinstance(keep, EHole):
+        caret = edits.caret_end(new_tl, keep.id, names)
+    else:
+        caret = edits.caret_in(new_tl, keep.id, names)
     return commit(h.state, [replace(h.tl, node.id, keep)], caret)
 
 
@@ -272,7 +279,8 @@ def _erase_structure(h: Here) -> Outcome:
     node = h.node
     match node:
         case ELet() if node.name == "" and _empty(node.rhs):
-            return _unwrap(h, node, node.body)
+            # The caret goes to the start of what was below, as joining lines does in text.
+            return _unwrap(h, node, node.body, at_start=True)
         case EIf() if _empty(node.cond) and _empty(node.then) and _empty(node.else_):
             return _to_hole(h, node)
         case EMatch() if _empty(node.scrutinee) and all(
@@ -301,10 +309,18 @@ def _erase_structure(h: Here) -> Outcome:
     from editor.model.motion import move
 
     moved = move(h.state, "left")
-    what = getattr(node, "KIND", "this")
-    return attrs.evolve(moved, message=f"The {what} still has code in it: select it "
+    if h.placed.token.role not in ("keyword", "flag") and not isinstance(node, EInfix):
+        # Punctuation (` = `, a quote, `->`): the caret steps over it, as in text.
+        return moved
+    what = _READABLE.get(node.KIND, "construct")
+    return attrs.evolve(moved, message=f"This {what} still has code in it: select it "
                                        "(Shift+Up) and press Delete to remove it with its "
                                        "contents.")
+
+
+#: How messages name a construct (the wire names are for programs, not people).
+_READABLE = {"infix": "infix", "let": "let", "if": "if", "match": "match", "flag": "feature flag",
+             "lambda": "function", "pipe": "pipe", "pipe_target": "piped value"}
 
 
 def delete_selection(state: EditorState) -> Outcome:

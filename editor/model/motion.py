@@ -60,9 +60,12 @@ def move(state: EditorState, direction: str) -> Outcome:
 
 
 def _next_column(h: edits.Here, col: int) -> int:
-    # A blank (hole or unnamed binder) is one stop: the caret jumps over its placeholder.
     for p in h.proj.by_line[h.line]:
+        # A blank (hole or unnamed binder) is one stop: the caret jumps over its placeholder.
         if p.token.blank and p.column <= col < p.end:
+            return p.end
+        # A partial's greyed old expression (after a two-space gap) is not a caret stop.
+        if p.token.role == "partial_old" and p.column - 2 <= col < p.end:
             return p.end
     return col + 1
 
@@ -71,6 +74,8 @@ def _left_of(h: edits.Here, col: int) -> Caret:
     for p in h.proj.by_line[h.line]:
         if p.token.blank and p.column < col <= p.end:
             return h.proj.caret_at(h.line, p.column)
+        if p.token.role == "partial_old" and p.column - 2 < col <= p.end:
+            return h.proj.caret_at(h.line, p.column - 2)
     return h.proj.caret_at(h.line, col - 1)
 
 

@@ -37,6 +37,7 @@ from shared_ast.nodes import (
     ELambda,
     ELet,
     EList,
+    EMatch,
     ENull,
     EPartial,
     EPipe,
@@ -59,6 +60,9 @@ from shared_ast.operators import OPERATORS
 from shared_ast.ops import InsertElement
 from shared_ast.toplevels import Toplevel
 
+GROUPING = ("Parentheses are not typed: they come from the tree. To group, type the "
+            "inner part (1 + 2), select it with Shift+Up (again to grow the selection), then "
+            "type the operator: * 3 gives (1 + 2) * 3.")
 INT_TEXT = re.compile(r"-?\d+")
 #: Also how floats are shown, so that editing one keeps it a float (`1e+100`).
 FLOAT_TEXT = re.compile(r"-?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][-+]?\d+)?")
@@ -82,6 +86,17 @@ def insert_char(state: EditorState, ch: str) -> Outcome:
     if isinstance(h, str):
         return refuse(state, h)
     if state.selection is not None and state.selection != h.tl.tlid:
+        selected = traverse.find(h.tl, state.selection)
+        if isinstance(selected, Expr) and (ch in OPERATOR_CHARS or ch == "."):
+            # An operator typed over a selection applies to it: this is how code is
+            # grouped, since parentheses come from the tree (`1 + 2`, select, `* 3`).
+            rp = ERightPartial(new_id(), ch, selected)
+            new_tl = traverse.replace(h.tl, selected.id, rp)
+            assert isinstance(new_tl, Toplevel)
+            caret = edits.caret_on_name(new_tl, rp.id, fn_names(state.canvas.values()))
+            return commit(state, [replace(h.tl, selected.id, rp)], caret)
+        if ch == " " or (isinstance(selected, Expr) and ch in ")"):
+            return Outcome(state)
         from editor.model.deleting import delete_selection
 
         cleared = delete_selection(state)
@@ -115,6 +130,9 @@ def _type(h: Here, ch: str) -> Outcome:
             return _type_in_string(h, node, ch)
         case _:
             pass
+    if isinstance(node, PConstructor) and ch == " " and h.at_token_end and token.slot == "name":
+        # `Just ` then a pattern: the constructor takes an argument.
+        return _insert_after_last(h, node, "args", PHole(new_id()))
     if token.editable and token.role != "space" and (
             token.blank or not h.at_token_end or _extends_at_end(node, ch)):
         return _edit_inside(h, ch)
@@ -178,8 +196,10 @@ def _start_expr(h: Here, hole: EHole, ch: str) -> Outcome:
     if IDENTIFIER_CHARS.fullmatch(ch) or ch == "-":
         partial = EPartial(new_id(), ch, hole)
         return _replace_then(h, hole, partial, Caret(tlid, partial.id, 1))
-    if ch in " (":
+    if ch == " ":
         return Outcome(h.state)
+    if ch == "(":
+        return refuse(h.state, GROUPING)
     if ch in OPERATOR_CHARS:
         return refuse(h.state, f"{ch!r} needs an expression on its left: type the left side "
                                "first, then the operator")
@@ -293,6 +313,11 @@ def commit_completion(state: EditorState, partial_id: int, chosen: object) -> Ou
 
 def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
                 caret_node: int | None) -> Outcome:
+    parent = traverse.parent_of(tl, old.id)
+    if isinstance(built, ECall) and built.on_rail and isinstance(parent, EMatch) and (
+            parent.scrutinee.id == old.id):
+        # Matched on, an Option or a Result is wanted whole: off the error rail.
+        built = attrs.evolve(built, on_rail=False)
     op = replace(tl, old.id, built)
     new_tl = traverse.replace(tl, old.id, built)
     names = fn_names(state.canvas.values())
@@ -498,6 +523,17 @@ def _after_name(h: Here, ch: str) -> Outcome:
     return refuse(h.state, f"{ch!r} cannot be part of a name: use letters, digits and _")
 
 
+def _insert_after_last(h: Here, parent: Node, field: str, new: Node) -> Outcome:
+    """Append `new` to a list child of `parent` and put the caret in it."""
+    items = traverse.list_field(parent, field)
+    op = InsertElement(h.tl.tlid, parent.id, field, len(items), new)
+    grown = traverse.with_list_field(parent, field, (*items, new))
+    new_tl = traverse.replace(h.tl, parent.id, grown)  # type: ignore[arg-type]
+    assert isinstance(new_tl, Toplevel)
+    names = fn_names(h.state.canvas.values())
+    return commit(h.state, [op], edits.caret_in(new_tl, new.id, names))
+
+
 def _insert_after(h: Here, element: Node, new: Node) -> Outcome:
     parent = traverse.parent_of(h.tl, element.id)
     assert parent is not None
@@ -553,6 +589,8 @@ def _type_between(h: Here, ch: str) -> Outcome:
             return _to_next_argument(h, ended)
     if ch == " ":
         return Outcome(h.state)
+    if ch in "()":
+        return refuse(h.state, GROUPING)
     return refuse(h.state, f"{ch!r} cannot go here: type into a hole (Tab goes to the next), "
                            "or after an expression type an operator")
 

@@ -82,8 +82,15 @@ class Projection:
         return node_id in self._own
 
     def line_end(self, line: int) -> int:
+        """The last column the caret can reach on the line (a partial's ghost is not one)."""
         row = self.by_line[line]
-        return row[-1].end if row else self.lines[line].indent
+        if not row:
+            return self.lines[line].indent
+        end = row[-1].end
+        for ghost in row:
+            if ghost.token.role == "partial_old" and ghost.column - 2 <= end <= ghost.end:
+                end = ghost.column - 2
+        return end
 
     def line_start(self, line: int) -> int:
         return self.lines[line].indent
@@ -124,6 +131,15 @@ class Projection:
             # An empty line cannot happen for a laid-out expression; fall back to the first token.
             p = self.placed[0]
             return Caret(self.tlid, p.token.node_id, p.own_offset)
+        column = max(row[0].column, min(column, row[-1].end))
+        for ghost in row:
+            # A partial's old expression is shown, not edited: the caret stops at the
+            # end of the partial's text instead (the ghost follows a two-space gap).
+            last = ghost is row[-1]
+            if ghost.token.role == "partial_old" and ghost.column - 2 <= column and (
+                    column < ghost.end or (last and column == ghost.end)):
+                column = ghost.column - 2
+        row = [p for p in row if p.token.role != "partial_old"]
         column = max(row[0].column, min(column, row[-1].end))
         touching = [p for p in row if p.column <= column <= p.end]
         inside = [p for p in touching if p.column < column < p.end]

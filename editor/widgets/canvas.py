@@ -122,6 +122,7 @@ class ToplevelFrame(QFrame):
         layout.addWidget(self.code)
         layout.addWidget(self.summary)
         self.fields: dict[str, QWidget] = {}
+        self._forcing = False
         self.set_toplevel(tl)
 
     # ---------------------------------------------------------- header
@@ -212,10 +213,19 @@ class ToplevelFrame(QFrame):
                 self.header_layout.addWidget(sig)
                 self.fields["signature"] = sig
 
-    def _set_text(self, key: str, text: str) -> None:
+    def _set_text(self, key: str, text: str, force: bool = False) -> None:
         w = self.fields.get(key)
-        if isinstance(w, QLineEdit) and not w.hasFocus() and w.text() != text:
+        force = force or self._forcing
+        if isinstance(w, QLineEdit) and (force or not w.hasFocus()) and w.text() != text:
             w.setText(text)
+
+    def reset_fields(self, tl: Toplevel) -> None:
+        """Show the stored trigger and name again, even in a field being edited."""
+        self._forcing = True
+        try:
+            self._fill(tl)
+        finally:
+            self._forcing = False
 
     def _fill(self, tl: Toplevel) -> None:
         match tl:

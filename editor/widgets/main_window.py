@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QScrollArea,
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.palette_ = Palette(self)
         self.palette_.chosen.connect(self._palette_chosen)
         self._shown: dict[int, tuple[object, ...]] = {}
+        self._caret_tlid: int | None = None
         #: The arguments last given to each function's play button, as JSON text.
         self.arguments: dict[int, dict[str, str]] = {}
         c = controller
@@ -98,6 +100,7 @@ class MainWindow(QMainWindow):
         self.inspector.trace_chosen.connect(self._trace_chosen)
         if c.session is not None:
             c.session.connection_changed.connect(self.show_connection)
+            c.session.problem.connect(self._show_message)
             c.session.pending_changed.connect(lambda _n: self.show_connection(
                 c.session.state, c.session.detail))
             self.show_connection(c.session.state, c.session.detail)
@@ -205,11 +208,17 @@ class MainWindow(QMainWindow):
         self.canvas.fit()
         self.sidebar.show_toplevels(list(state.canvas.values()), caret_tlid)
         self._refresh_inspector()
-        if caret_tlid is not None:
-            frame = self.canvas.frames.get(caret_tlid)
-            if (frame is not None and not frame.code.hasFocus() and not self.palette_.isVisible() \
-                    and self.focusWidget() is None) or isinstance(self.focusWidget(), type(None)):
+        frame = self.canvas.frames.get(caret_tlid) if caret_tlid is not None else None
+        if frame is not None and caret_tlid != self._caret_tlid:
+            # The caret moved to another toplevel (a new one, a click, an undo): show it
+            # and let typing go there, unless the programmer is in a form or the palette.
+            self._caret_tlid = caret_tlid
+            self.scroll.ensureWidgetVisible(frame.code if frame.code.isVisible() else frame)
+            if frame.code.isVisible() and not self.palette_.isVisible() and not isinstance(
+                    self.focusWidget(), QLineEdit):
                 frame.code.setFocus()
+        elif caret_tlid is None:
+            self._caret_tlid = None
         self._place_popup()
 
     def _new_frame(self, tl: Any) -> ToplevelFrame:
@@ -219,8 +228,8 @@ class MainWindow(QMainWindow):
         frame.code.command.connect(self._code_command)
         frame.code.typed.connect(c.type_text)
         frame.code.clicked.connect(lambda line, col, t=tlid: self._clicked(t, line, col))
-        frame.spec_edited.connect(c.set_spec)
-        frame.renamed.connect(c.rename_toplevel)
+        frame.spec_edited.connect(lambda t, spec: self._header_edit(t, c.set_spec(t, spec)))
+        frame.renamed.connect(lambda t, name: self._header_edit(t, c.rename_toplevel(t, name)))
         frame.delete_requested.connect(c.delete)
         frame.run_requested.connect(self._run_clicked)
         frame.moved.connect(lambda t, x, y: c.move(t, Pos(max(0, x), max(0, y))))
@@ -230,6 +239,13 @@ class MainWindow(QMainWindow):
         frame.show()
         self.canvas.frames[tlid] = frame
         return frame
+
+    def _header_edit(self, tlid: int, out: Any) -> None:
+        """A refused header edit (a bad route or name) shows the stored value again."""
+        frame = self.canvas.frames.get(tlid)
+        tl = self.controller.state.canvas.get(tlid)
+        if out.refused and frame is not None and tl is not None:
+            frame.reset_fields(tl)
 
     def _refresh_inspector(self) -> None:
         c = self.controller
@@ -300,7 +316,12 @@ class MainWindow(QMainWindow):
             if name in _POPUP_KEYS:
                 c.move_completion(_POPUP_KEYS[name])
                 return
-            if name in ("newline", "next-hole"):
+            if name == "newline":
+                c.choose_completion()
+                return
+            if name == "next-hole" and c.completion_fits_query():
+                # Tab accepts only what the typed text starts; else it moves on (committing
+                # the text if it names exactly one thing).
                 c.choose_completion()
                 return
             if name == "select-none":
