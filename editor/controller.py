@@ -14,6 +14,7 @@ Signals:
     live_changed(): live values of the selected trace arrived.
     not_found_changed(object): requests that hit no route (list of dicts).
     run_result(str): the shown result of the play button.
+    replay_report(object): a replay's rows (dicts) and a summary line, as (summary, rows).
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ from editor.model import (
     typing,
 )
 from editor.model.state import EditorState, Outcome
-from shared_ast import wire
-from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast import traverse, wire
+from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
 from shared_ast.checker import NodeInfo, check_toplevel
 from shared_ast.locking import InUse
-from shared_ast.nodes import EHole, EPartial
+from shared_ast.nodes import EFlag, EHole, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
@@ -48,7 +49,8 @@ from shared_ast.toplevels import Handler, Pos, Toplevel, UserFunction
 from shared_ast.values import show
 
 #: Commands the window handles itself (not model commands); the keymap may name them.
-UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces")
+UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces",
+               "check-flag-commit", "check-language-upgrade", "list-deprecated")
 
 
 class EditorController(QObject):
@@ -59,6 +61,7 @@ class EditorController(QObject):
     live_changed = Signal()
     not_found_changed = Signal(object)
     run_result = Signal(str)
+    replay_report = Signal(object)
 
     def __init__(self, session: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -343,6 +346,48 @@ class EditorController(QObject):
         text = show(value)
         return (text if len(text) < 80 else text[:79] + "…"), taken
 
+    def check_change(self, which: str) -> None:
+        """Replay the caret handler's stored requests against a candidate: the flag at the
+        caret committed (`which` = "flag") or the handler on the newest language version."""
+        tl = self.state.toplevel
+        if not isinstance(tl, Handler) or self.session is None:
+            self.message.emit("Put the caret in a handler (connected to a runtime) to replay "
+                              "its requests.")
+            return
+        if which == "flag":
+            node = refactor_commands.target_node(self.state)
+            flag = _enclosing_flag(tl, node.id if node is not None else None)
+            if flag is None:
+                self.message.emit("Put the caret in a feature flag to check committing it.")
+                return
+            candidate = traverse.replace(tl, flag.id, flag.new)
+            what = f"committing flag {flag.name!r}"
+        else:
+            candidate = attrs.evolve(tl, language_version=LATEST_LANGUAGE_VERSION)
+            what = f"language version {LATEST_LANGUAGE_VERSION}"
+        self._spawn(self._replay(tl.tlid, candidate, what))
+
+    async def _replay(self, tlid: int, candidate: Any, what: str) -> None:
+        try:
+            reply = await self.session.request({"type": "replay", "tlid": tlid,
+                                                "toplevel": wire.encode_toplevel(candidate)},
+                                               timeout=60)
+        except Exception as e:
+            self.message.emit(f"Replay failed: {e}")
+            return
+        rows = list(reply.get("rows", []))
+        differ = int(reply.get("differ", 0))
+        if not rows:
+            summary = f"No stored requests to replay for {what}."
+        elif differ == 0:
+            summary = (f"Replayed {len(rows)} request(s) for {what}: every answer is the same. "
+                       "It can be committed (Ctrl+K).")
+        else:
+            summary = (f"Replayed {len(rows)} request(s) for {what}: {differ} answer(s) "
+                       "differently (listed below).")
+        self.message.emit(summary)
+        self.replay_report.emit((summary, rows))
+
     def refresh_locks(self) -> None:
         if self.session is not None:
             self._spawn(self._fetch_locks())
@@ -382,6 +427,13 @@ class EditorController(QObject):
             return
         self.not_found = list(reply.get("requests", []))
         self.not_found_changed.emit(self.not_found)
+
+
+def _enclosing_flag(tl: Toplevel, node_id: int | None) -> EFlag | None:
+    if node_id is None:
+        return None
+    path = traverse.path_to(tl, node_id) or []
+    return next((n for n in reversed(path) if isinstance(n, EFlag)), None)
 
 
 def _live_table(live: Any) -> dict[int, tuple[Any, bool]]:

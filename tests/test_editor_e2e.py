@@ -274,3 +274,50 @@ def test_the_play_button_runs_a_function_with_arguments_on_the_runtime(
         assert ed.window.arguments[tlid] == {"x": "21"}
     finally:
         ed.close()
+
+
+def test_a_locked_handler_is_upgraded_through_a_flag_checked_by_replay(
+        tmp_path: Path, loop: Any, qtbot: Any) -> None:
+    from shared_ast import build as b
+    from shared_ast.nodes import ECall, EFlag
+    from tests.runtime_harness import create_toplevels
+
+    handler = b.http("GET", "/lookup/:key",
+                     b.call("Dict::get_v0", b.record(a=1, b=2), b.var("key")))
+    with running(tmp_path / "data", ["--lock-window", "3600"]) as runtime:
+        create_toplevels(runtime, [handler])
+        asyncio.set_event_loop(loop)          # asyncio.run (inside create_toplevels) unset it
+        for key in ("a", "zzz", "b"):
+            http_request("GET", f"{runtime.http}/c/demo/lookup/{key}")
+        ed = Editor(qtbot, loop, runtime, "demo", runtime.token("demo"), "erin")
+        try:
+            ed.wait(lambda: ed.session.state == "online", "the session to connect")
+            ed.wait(lambda: handler.tlid in ed.controller.state.canvas, "the canvas")
+            ed.controller.refresh_locks()
+            ed.wait(lambda: handler.tlid in ed.controller.state.locks, "the lock")
+            frame = ed.window.canvas.frames[handler.tlid]
+            assert frame.fields["lock"].isVisible()
+            ed.controller.focus(handler.tlid)
+            ed.code.setFocus()
+            ed.key(Qt.Key.Key_Home)
+            ed.keys("x")                       # refused: the handler is in use
+            assert "is in use" in ed.window.status.currentMessage()
+            ed.window.run_command("list-deprecated")
+            assert "Dict::get_v0 → Dict::get_v2" in ed.window.inspector.result.text()
+            ed.window.run_command("upgrade-call")
+            flag = ed.controller.state.canvas[handler.tlid].body
+            assert isinstance(flag, EFlag) and isinstance(flag.new, ECall)
+            assert flag.new.fn.qualified == "Dict::get_v2"
+            ed.settle()
+            ed.window.run_command("check-flag-commit")
+            ed.wait(lambda: "Replayed" in ed.window.inspector.result.text(), "the replay")
+            report = ed.window.inspector.result.text()
+            assert "Replayed 3 request(s)" in report and "1 answer(s) differently" in report
+            assert "GET /lookup/zzz: 200 'null' → 404" in report
+            ed.window.run_command("commit-flag")
+            ed.settle()
+            status, _ = http_request("GET", f"{runtime.http}/c/demo/lookup/zzz")
+            assert status == 404
+            assert http_request("GET", f"{runtime.http}/c/demo/lookup/a") == (200, 1)
+        finally:
+            ed.close()

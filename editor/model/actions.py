@@ -300,6 +300,10 @@ for _name, _title, _run, _palette in (
      versions.new_function_version, True),
     ("use-newest-version", "Use newest function version at this call",
      versions.use_newest_version, True),
+    ("upgrade-language", "Move this toplevel to the newest language version",
+     versions.upgrade_language, False),
+    ("upgrade-call", "Upgrade a deprecated library call (through a flag)",
+     versions.upgrade_call, True),
 ):
     register(Command(_name, _title, _run, _palette))
 

@@ -10,6 +10,8 @@ runs it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 from editor.model import edits, motion
@@ -17,10 +19,13 @@ from editor.model.refactor import with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse
 from editor.projection import fn_names
 from shared_ast import traverse
+from shared_ast.apply import LATEST_LANGUAGE_VERSION
 from shared_ast.ids import new_id
-from shared_ast.nodes import ECall, EFlag, EHole, UserFnRef
-from shared_ast.ops import CreateToplevel, ReplaceNode
+from shared_ast.nodes import ECall, EFlag, EHole, LibFnRef, UserFnRef
+from shared_ast.ops import CreateToplevel, ReplaceNode, SetLanguageVersion
+from shared_ast.stdlib.registry import LIBRARY
 from shared_ast.toplevels import Pos, Toplevel, UserFunction
+from shared_ast.type_ast import TOption, TResult
 
 
 def newest_version(state: EditorState, fn_id: int) -> UserFunction | None:
@@ -84,3 +89,60 @@ def _replace(state: EditorState, tl: Toplevel, node_id: int, old: object, new: o
     new_tl = traverse.replace(tl, node_id, new)  # type: ignore[arg-type]
     assert isinstance(new_tl, Toplevel)
     return commit(state, [op], edits.caret_in(new_tl, caret_id, names), message)
+
+
+def upgrade_language(state: EditorState) -> Outcome:
+    """Move the caret's toplevel to the newest language version (after a replay shows
+    which stored requests would answer differently: Ctrl+K, Replay ... newest version)."""
+    tl = state.toplevel
+    if tl is None:
+        return refuse(state, "Put the caret in a toplevel first.")
+    if tl.language_version >= LATEST_LANGUAGE_VERSION:
+        return Outcome(state, message=f"Already on language version {tl.language_version}.")
+    op = SetLanguageVersion(tl.tlid, tl.language_version, LATEST_LANGUAGE_VERSION)
+    return commit(state, [op], state.caret,
+                  f"Now on language version {LATEST_LANGUAGE_VERSION}.")
+
+
+def deprecated_uses(canvas: Mapping[int, Toplevel]) -> list[tuple[int, int, str, str | None]]:
+    """Every call of a deprecated library function: (tlid, call id, name, replacement)."""
+    found = []
+    for tl in canvas.values():
+        for node in traverse.walk(tl):
+            if isinstance(node, ECall) and isinstance(node.fn, LibFnRef):
+                lib = LIBRARY.get(node.fn.qualified)
+                if lib is not None and lib.deprecated is not None:
+                    found.append((tl.tlid, node.id, node.fn.qualified,
+                                  lib.deprecated.replaced_by))
+    return found
+
+
+def upgrade_call(state: EditorState) -> Outcome:
+    """At a call of a deprecated library function: call its replacement, behind a flag
+    whose new branch is the upgraded call (replay, then commit)."""
+    h = edits.here(state)
+    if isinstance(h, str):
+        return refuse(state, h)
+    path = traverse.path_to(h.tl, h.node.id) or []
+    call = next((n for n in reversed(path) if isinstance(n, ECall)
+                 and isinstance(n.fn, LibFnRef)), None)
+    if call is None or not isinstance(call.fn, LibFnRef):
+        return refuse(state, "Put the caret in a call of a library function.")
+    lib = LIBRARY.get(call.fn.qualified)
+    if lib is None or lib.deprecated is None or not lib.deprecated.replaced_by:
+        return Outcome(state, message=f"{call.fn.qualified} is current: nothing to upgrade.")
+    module, _, rest = lib.deprecated.replaced_by.partition("::")
+    name, _, version = rest.rpartition("_v")
+    new_fn = LibFnRef(module, name, int(version))
+    replacement = LIBRARY.get(new_fn.qualified)
+    # A replacement that returns an Option or a Result where the old call returned the
+    # value itself goes on the error rail, so the code around it still gets a value.
+    rail = call.on_rail or (
+        replacement is not None and isinstance(replacement.return_type, (TOption, TResult))
+        and not isinstance(lib.return_type, (TOption, TResult)))
+    upgraded = with_fresh_ids(attrs.evolve(call, fn=new_fn, on_rail=rail))
+    cond = EHole(new_id())
+    flag = EFlag(new_id(), f"upgrade-{name}-v{version}", cond, call, upgraded)
+    return _replace(state, h.tl, call.id, call, flag, cond.id, fn_names(state.canvas.values()),
+                    f"{call.fn.qualified} → {new_fn.qualified} behind a flag: replay the "
+                    "stored requests (Ctrl+K, Replay ... flag committed), then commit it.")

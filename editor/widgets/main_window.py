@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions
+from editor.model import actions, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.refactor_commands import REFACTORINGS
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         c.live_changed.connect(self.refresh)
         c.not_found_changed.connect(self.sidebar.show_404s)
         c.run_result.connect(self.inspector.result.setText)
+        c.replay_report.connect(self.inspector.show_replay)
         self.sidebar.toplevel_chosen.connect(self._focus_toplevel)
         self.sidebar.create_from_404.connect(c.create_from_404)
         self.sidebar.refresh_requested.connect(c.refresh_404s)
@@ -276,6 +277,19 @@ class MainWindow(QMainWindow):
             if frame.code.isVisible():
                 frame.code.setFocus()
 
+    def list_deprecated(self) -> None:
+        """The canvas's calls of deprecated library functions, in the inspector."""
+        canvas = self.controller.state.canvas
+        uses = versions.deprecated_uses(canvas)
+        if not uses:
+            self.inspector.result.setText("No calls of deprecated library functions.")
+            return
+        lines = [f"{len(uses)} call(s) of deprecated functions (put the caret in one, then "
+                 "Ctrl+K, Upgrade a deprecated library call):"]
+        lines += [f"{toplevel_label(canvas[tlid])}: {name}"
+                  + (f" → {new}" if new else "") for tlid, _id, name, new in uses]
+        self.inspector.result.setText("\n".join(lines))
+
     def edit_declarations(self, tlid: int) -> None:
         """The form for a function's parameters, a type's fields, a datastore's schema."""
         tl = self.controller.state.canvas.get(tlid)
@@ -339,6 +353,12 @@ class MainWindow(QMainWindow):
                 self.run_at_caret()
             case "new-http-handler":
                 c.create("http")
+            case "check-flag-commit":
+                c.check_change("flag")
+            case "check-language-upgrade":
+                c.check_change("language")
+            case "list-deprecated":
+                self.list_deprecated()
             case "refresh-traces":
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
@@ -363,6 +383,13 @@ class MainWindow(QMainWindow):
         for kind, label in TOPLEVEL_KINDS.items():
             entries.append((f"new:{kind}", f"New {label}", None))
         entries.append(("run", "Run the toplevel at the caret", None))
+        entries.append(("check-flag-commit",
+                        "Replay stored requests with the flag at the caret committed", None))
+        entries.append(("check-language-upgrade",
+                        "Replay stored requests on the newest language version", None))
+        entries.append(("upgrade-language", "Move this toplevel to the newest language version",
+                        None))
+        entries.append(("list-deprecated", "List calls of deprecated library functions", None))
         entries.append(("refresh-traces", "Refresh traces and 404s", None))
         self.palette_.open(entries)
 

@@ -158,6 +158,18 @@ class Inspector(QFrame):
                 self.traces.setCurrentItem(item)
         self._filling = False
 
+    def show_replay(self, report: tuple[str, list[dict[str, Any]]]) -> None:
+        """A replay's summary and, for each request that answers differently, old → new."""
+        summary, rows = report
+        lines = [summary]
+        for row in rows:
+            if not row.get("same"):
+                old, new = row.get("old", {}), row.get("new", {})
+                lines.append(f"{row.get('description', '?')}: {old.get('status')} "
+                             f"{str(old.get('body', ''))[:40]!r} → {new.get('status')} "
+                             f"{str(new.get('body', ''))[:40]!r}")
+        self.result.setText("\n".join(lines))
+
     def _chosen(self, item: QListWidgetItem | None) -> None:
         if item is not None and not self._filling:
             self.trace_chosen.emit(item.data(Qt.ItemDataRole.UserRole))
