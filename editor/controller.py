@@ -24,6 +24,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 import attrs
 from PySide6.QtCore import QObject, Signal
 
@@ -37,6 +38,7 @@ from editor.model import (
     typing,
 )
 from editor.model.state import EditorState, Outcome
+from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
 from shared_ast.checker import NodeInfo, check_toplevel
@@ -74,6 +76,8 @@ class EditorController(QObject):
         self.selected_trace: dict[int, str] = {}
         self.live: dict[int, dict[int, tuple[Any, bool]]] = {}
         self.not_found: list[dict[str, Any]] = []
+        #: Flag node id → how recent live traffic went through it ({"old": n, "new": m}).
+        self.flag_counts: dict[int, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         if session is not None:
             session.loaded.connect(self.on_loaded)
@@ -260,7 +264,7 @@ class EditorController(QObject):
 
     # ----------------------------------------------------- live values
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
         try:
             task = asyncio.ensure_future(coro)
         except RuntimeError:
@@ -273,7 +277,7 @@ class EditorController(QObject):
         tl = self.state.canvas.get(tlid)
         if self.session is None or not isinstance(tl, Handler):
             return
-        self._spawn(self._fetch_traces(tlid))
+        self.spawn(self._fetch_traces(tlid))
 
     async def _fetch_traces(self, tlid: int) -> None:
         try:
@@ -289,7 +293,7 @@ class EditorController(QObject):
     def select_trace(self, tlid: int, trace_id: str) -> None:
         self.selected_trace[tlid] = trace_id
         if self.session is not None:
-            self._spawn(self._run({"type": "run", "tlid": tlid, "trace_id": trace_id}, tlid,
+            self.spawn(self._run({"type": "run", "tlid": tlid, "trace_id": trace_id}, tlid,
                                   show_result=False))
 
     def run_toplevel(self, arguments: Mapping[str, str] | None = None) -> None:
@@ -314,7 +318,7 @@ class EditorController(QObject):
         trace = self.selected_trace.get(tl.tlid)
         if isinstance(tl, Handler) and trace is not None:
             message = {"type": "run", "tlid": tl.tlid, "trace_id": trace}
-        self._spawn(self._run(message, tl.tlid, show_result=True))
+        self.spawn(self._run(message, tl.tlid, show_result=True))
 
     async def _run(self, message: dict[str, Any], tlid: int, *, show_result: bool) -> None:
         try:
@@ -365,7 +369,7 @@ class EditorController(QObject):
         else:
             candidate = attrs.evolve(tl, language_version=LATEST_LANGUAGE_VERSION)
             what = f"language version {LATEST_LANGUAGE_VERSION}"
-        self._spawn(self._replay(tl.tlid, candidate, what))
+        self.spawn(self._replay(tl.tlid, candidate, what))
 
     async def _replay(self, tlid: int, candidate: Any, what: str) -> None:
         try:
@@ -388,9 +392,64 @@ class EditorController(QObject):
         self.message.emit(summary)
         self.replay_report.emit((summary, rows))
 
+    def refresh_flags(self) -> None:
+        if self.session is not None:
+            self.spawn(self._fetch_flags())
+
+    async def _fetch_flags(self) -> None:
+        try:
+            reply = await self.session.request({"type": "get_flags"})
+        except Exception:
+            return  # shown by the other polls; flag counts are a nicety
+        counts = {int(f["flag_id"]): f for f in reply.get("flags", []) if "flag_id" in f}
+        if counts != self.flag_counts:
+            self.flag_counts = counts
+            self.changed.emit()
+
+    def flag_at_caret(self) -> str | None:
+        """The flag around the caret: its name, condition and how traffic went through it."""
+        tl = self.state.toplevel
+        caret = self.state.caret
+        if tl is None or caret is None:
+            return None
+        flag = _enclosing_flag(tl, caret.node_id)
+        if flag is None:
+            return None
+        cond = " ".join(line.text.strip() for line in layout_expr(flag.cond))
+        counts = self.flag_counts.get(flag.id)
+        went = (f"recent live requests: {counts['old']} old, {counts['new']} new"
+                if counts else "no live traffic through it yet")
+        return (f"flag {flag.name!r} when {cond}\n{went}\nCtrl+K: Replay with it committed, "
+                "Commit (keep new) or Discard (keep old)")
+
+    async def send_as_me(self, line: str) -> None:
+        """Send `METHOD /path [JSON body]` to the canvas as the editor (Flag::justMe_v0)."""
+        method, _, rest = line.strip().partition(" ")
+        path, _, body = rest.strip().partition(" ")
+        if not path.startswith("/"):
+            self.run_result.emit("Write a request like: GET /hello  or  POST /notes "
+                                 '{"text": "hi"}')
+            return
+        try:
+            info = await self.session.request({"type": "get_info"})
+            headers = {info["editor_header"]: self.session.token}
+            async with aiohttp.ClientSession() as http, http.request(
+                    method.upper(), info["traffic_url"] + path, data=body.encode() or None,
+                    headers={**headers, **({"Content-Type": "application/json"} if body
+                                           else {})}) as response:
+                text = await response.text()
+                self.run_result.emit(f"{response.status}  {text[:2000]}")
+        except Exception as e:
+            self.run_result.emit(f"Could not send it: {e}")
+            return
+        caret = self.state.caret
+        if caret is not None:
+            self.selected_trace.pop(caret.tlid, None)  # show the request just sent
+            self.request_traces(caret.tlid)
+
     def refresh_locks(self) -> None:
         if self.session is not None:
-            self._spawn(self._fetch_locks())
+            self.spawn(self._fetch_locks())
 
     async def _fetch_locks(self) -> None:
         try:
@@ -417,7 +476,7 @@ class EditorController(QObject):
 
     def refresh_404s(self) -> None:
         if self.session is not None:
-            self._spawn(self._fetch_404s())
+            self.spawn(self._fetch_404s())
 
     async def _fetch_404s(self) -> None:
         try:

@@ -59,6 +59,7 @@ class Runtime:
         traffic = TrafficServer(live, services)
         editor = EditorApi(services, deployer)
         self.ports["http"] = await self._listen(traffic.app(), config.host, config.port)
+        editor.traffic_port = self.ports["http"]
         self.ports["editor"] = await self._listen(
             editor.app(), config.editor_host, config.editor_port
         )

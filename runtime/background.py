@@ -60,7 +60,7 @@ def run_traced(
             state.program,
             budget=Budget(),
             impure=impure,
-            host=CanvasHost(services, canvas, state.program),
+            host=CanvasHost(services, canvas, state.program, tlid=handler.tlid, traffic=True),
         )
     except Exception as e:
         log.exception("crash while running %s (trace %s)", description, trace_id)

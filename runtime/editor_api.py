@@ -31,6 +31,7 @@ from runtime.host import CanvasHost
 from runtime.live import load_canvas
 from runtime.services import RuntimeServices
 from runtime.tokens import hash_token, read_admin_token, token_matches
+from runtime.traffic import EDITOR_HEADER
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog, LiveValues
 from shared_ast.evaluator import run_toplevel
@@ -41,8 +42,8 @@ log = logging.getLogger("gloam.editor_api")
 WS_PATH = "/api/canvas/{name}/ws"
 
 #: What an editor may send; each is documented in docs/protocol.md.
-MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_dead_letters", "run",
-                 "replay", "set_cron_paused", "ping")
+MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_flags", "get_info",
+                 "get_dead_letters", "run", "replay", "set_cron_paused", "ping")
 
 
 class ProtocolError(Exception):
@@ -78,6 +79,8 @@ class EditorApi:
         self.services = services
         self.deployer = deployer
         self.sessions: dict[str, set[Session]] = {}
+        #: The user-traffic port, once the runtime listens on it (for `get_info`).
+        self.traffic_port: int | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.services.config.max_message_bytes)
@@ -227,6 +230,14 @@ class EditorApi:
                     self.on_404s(session, msg)
                 case "get_in_use":
                     self.on_in_use(session, msg)
+                case "get_flags":
+                    session.send({"type": "flags", "id": msg_id,
+                                  "flags": self.services.flags.report(session.canvas)})
+                case "get_info":
+                    session.send({"type": "info", "id": msg_id, "canvas": session.canvas,
+                                  "traffic_url": self.traffic_url(session.canvas),
+                                  "editor_header": EDITOR_HEADER,
+                                  "lock_window_seconds": self.services.usage.window_seconds})
                 case "run":
                     self.on_run(session, msg)
                 case "replay":
@@ -340,6 +351,12 @@ class EditorApi:
             )
             entry["count"] += 1
         session.send({"type": "404s", "id": msg.get("id"), "requests": list(grouped.values())})
+
+    def traffic_url(self, canvas: str) -> str:
+        """Where user traffic reaches the canvas (the port actually listened on)."""
+        config = self.services.config
+        port = self.traffic_port or config.port
+        return f"http://{config.host}:{port}/c/{canvas}"
 
     def on_in_use(self, session: Session, msg: dict[str, Any]) -> None:
         """The canvas's locked toplevels: what traffic reached recently, and through what."""

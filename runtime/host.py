@@ -26,10 +26,23 @@ def datastore_key(ds: DatastoreRef | Datastore) -> str:
 
 
 class CanvasHost:
-    def __init__(self, services: RuntimeServices, canvas: str, program: Program) -> None:
+    def __init__(self, services: RuntimeServices, canvas: str, program: Program, *,
+                 tlid: int | None = None, traffic: bool = False,
+                 from_editor: bool = False) -> None:
         self.services = services
         self.canvas = canvas
         self.program = program
+        #: The toplevel running, and whether this run is live traffic (a request, a worker
+        #: or a cron run) whose flag decisions the editor is shown.
+        self.tlid = tlid
+        self.traffic = traffic
+        #: The request came from the canvas's editor (`Flag::justMe_v0` is true for it).
+        self.from_editor = from_editor
+
+    def flag_decided(self, flag_id: int, name: str, took_new: bool) -> None:
+        """The evaluator reports each flag it ran; live traffic's decisions are counted."""
+        if self.traffic and self.tlid is not None:
+            self.services.flags.saw(self.canvas, self.tlid, flag_id, name, took_new)
 
     def _datastore(self, ds: DatastoreRef) -> Datastore:
         found = self.program.datastore(ds.name, ds.version)

@@ -17,7 +17,7 @@ from runtime.config import RuntimeConfig
 from runtime.live import LiveTable
 from runtime.sqlite_store import SQLiteStore
 from runtime.store import StoreError, TraceRecord
-from runtime.usage import Usage
+from runtime.usage import FlagCounts, Usage
 from shared_ast import wire
 from shared_ast.eval_context import ImpureCall, ImpureLog
 
@@ -30,6 +30,7 @@ class RuntimeServices:
     store: SQLiteStore
     live: LiveTable
     usage: Usage = attrs.field(factory=Usage)
+    flags: FlagCounts = attrs.field(factory=FlagCounts)
     started_at: float = attrs.field(factory=time.time)
 
     def record_trace(

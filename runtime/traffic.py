@@ -25,6 +25,7 @@ from runtime.host import CanvasHost
 from runtime.live import LiveTable
 from runtime.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.services import RuntimeServices, impure_to_json
+from runtime.tokens import token_matches
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
@@ -36,6 +37,10 @@ from shared_ast.values import FrozenDict
 log = logging.getLogger("gloam.traffic")
 
 CANVAS_PREFIX = "/c/"
+
+
+#: The header the editor's "Send as me" sets to its canvas token (see `Flag::justMe_v0`).
+EDITOR_HEADER = "X-Gloam-Editor"
 
 
 def resolve_canvas(request: web.Request) -> tuple[str | None, str]:
@@ -131,9 +136,27 @@ class TrafficServer:
             self._trace(canvas, None, description, req_value, answer, None, started, trace_id)
             return _send(answer, trace_id)
         handler, params = found
-        answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id)
+        req_value, from_editor = self.editor_mark(canvas, request, req_value)
+        answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id,
+                                  from_editor=from_editor)
         self._trace(canvas, handler, description, req_value, answer, impure, started, trace_id)
         return _send(answer, trace_id, head=request.method == "HEAD")
+
+    def editor_mark(self, canvas: str, request: web.Request, req_value: FrozenDict
+                    ) -> tuple[FrozenDict, bool]:
+        """Whether the request came from the canvas's editor (its token in `X-Gloam-Editor`).
+
+        The header is removed from the request either way: a token must never reach
+        user code or a trace.
+        """
+        token = request.headers.get(EDITOR_HEADER)
+        if token is None:
+            return req_value, False
+        headers = req_value["headers"]
+        assert isinstance(headers, FrozenDict)
+        kept = FrozenDict({k: v for k, v in headers.items() if k != EDITOR_HEADER.lower()})
+        stripped = FrozenDict({**req_value, "headers": kept})
+        return stripped, token_matches(token, self.services.store.token_hashes(canvas))
 
     def run(
         self,
@@ -143,6 +166,8 @@ class TrafficServer:
         req_value: FrozenDict,
         params: dict[str, str],
         trace_id: str,
+        *,
+        from_editor: bool = False,
     ) -> tuple[HttpAnswer, ImpureLog | None]:
         impure = ImpureLog()
         label = handler_label(handler)
@@ -153,7 +178,8 @@ class TrafficServer:
                 program,
                 budget=Budget(),
                 impure=impure,
-                host=CanvasHost(self.services, canvas, program),
+                host=CanvasHost(self.services, canvas, program, tlid=handler.tlid,
+                                traffic=True, from_editor=from_editor),
             )
             return answer_for(value, label), impure
         except Exception:

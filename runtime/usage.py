@@ -15,6 +15,7 @@ A window of 0 turns locking off.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 
 from runtime.store import Store
@@ -130,3 +131,28 @@ def _types_named(t: Type, types: Mapping[tuple[int, int], UserType]) -> Iterator
             stack.extend(item)
         elif hasattr(item, "__attrs_attrs__"):
             stack.extend(getattr(item, a.name) for a in item.__attrs_attrs__)  # type: ignore[attr-defined]
+
+
+#: How many recent decisions each flag remembers.
+RECENT_DECISIONS = 1000
+
+
+class FlagCounts:
+    """How recent live traffic went through each feature flag: old branch or new."""
+
+    def __init__(self) -> None:
+        #: canvas → flag node id → (tlid, name, recent decisions as booleans: True = new)
+        self._seen: dict[str, dict[int, tuple[int, str, deque[bool]]]] = {}
+
+    def saw(self, canvas: str, tlid: int, flag_id: int, name: str, took_new: bool) -> None:
+        table = self._seen.setdefault(canvas, {})
+        entry = table.get(flag_id)
+        if entry is None or entry[0] != tlid or entry[1] != name:
+            entry = table[flag_id] = (tlid, name, deque(maxlen=RECENT_DECISIONS))
+        entry[2].append(took_new)
+
+    def report(self, canvas: str) -> list[dict[str, object]]:
+        return [{"tlid": tlid, "flag_id": flag_id, "name": name,
+                 "old": sum(1 for d in decisions if not d),
+                 "new": sum(1 for d in decisions if d)}
+                for flag_id, (tlid, name, decisions) in self._seen.get(canvas, {}).items()]

@@ -467,6 +467,9 @@ class _Machine(Machine):
         finally:
             self.flags.pop()
         # Only exactly `true` turns a flag on: an unfinished or failing condition keeps old code.
+        decided = getattr(self.host, "flag_decided", None)
+        if decided is not None and not self.preview:
+            decided(e.id, e.name, cond is True)
         if cond is True:
             value = self.eval(e.new, env, pipe)
             self.preview_eval(e.old, env, pipe)

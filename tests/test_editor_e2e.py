@@ -321,3 +321,48 @@ def test_a_locked_handler_is_upgraded_through_a_flag_checked_by_replay(
             assert http_request("GET", f"{runtime.http}/c/demo/lookup/a") == (200, 1)
         finally:
             ed.close()
+
+
+def test_a_just_me_flag_is_a_private_sandbox_and_its_traffic_is_counted(
+        tmp_path: Path, loop: Any, qtbot: Any) -> None:
+    from shared_ast import build as b
+    from shared_ast.nodes import EFlag
+    from tests.runtime_harness import create_toplevels
+
+    handler = b.http("GET", "/banner", "Welcome")
+    with running(tmp_path / "data", ["--lock-window", "3600"]) as runtime:
+        create_toplevels(runtime, [handler])
+        asyncio.set_event_loop(loop)
+        url = f"{runtime.http}/c/demo/banner"
+        assert http_request("GET", url) == (200, "Welcome")
+        ed = Editor(qtbot, loop, runtime, "demo", runtime.token("demo"), "fay")
+        try:
+            ed.wait(lambda: ed.session.state == "online", "the session to connect")
+            ed.wait(lambda: handler.tlid in ed.controller.state.canvas, "the canvas")
+            ed.controller.refresh_locks()
+            ed.wait(lambda: handler.tlid in ed.controller.state.locks, "the lock")
+            ed.controller.focus(handler.tlid)
+            ed.code.setFocus()
+            ed.window.run_command("wrap-in-flag")      # the caret goes to the condition
+            ed.keys("Flag::justMe")
+            ed.key(Qt.Key.Key_Return)
+            flag = ed.controller.state.canvas[handler.tlid].body
+            assert isinstance(flag, EFlag)
+            # Into the new branch: the end of the last line, inside the string's quotes.
+            ed.key(Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+            ed.key(Qt.Key.Key_Left)
+            ed.keys(" back")
+            ed.settle()
+            assert http_request("GET", url) == (200, "Welcome")
+            qtbot.keyClicks(ed.window.inspector.request_line, "GET /banner")
+            qtbot.keyClick(ed.window.inspector.request_line, Qt.Key.Key_Return)
+            ed.wait(lambda: ed.window.inspector.result.text().startswith("200"), "the reply")
+            assert ed.window.inspector.result.text() == '200  "Welcome back"'
+            assert http_request("GET", url) == (200, "Welcome")
+            ed.window.poll_runtime()
+            ed.wait(lambda: ed.controller.flag_counts, "the flag's counts")
+            ed.window.refresh()
+            text = ed.window.inspector.flag_label.text()
+            assert "recent live requests: 2 old, 1 new" in text, text
+        finally:
+            ed.close()

@@ -151,3 +151,34 @@ def test_a_window_of_zero_turns_locking_off(tmp_path: Path) -> None:
         got = run(send(rt, [ReplaceNode(handler.tlid, body.id, body, EInt(body.id, 2))]))
         assert got["type"] == "ack"
         assert run(ask(rt, {"type": "get_in_use"}))["locked"] == []
+
+
+def test_flag_decisions_of_live_traffic_are_counted_per_branch(tmp_path: Path) -> None:
+    users = b.call("Flag::rollout_v0", b.field(b.var("request"), "path"), 50)
+    handler = b.http("GET", "/split/:u", b.flag("half", users, "old", "new"))
+    with running(tmp_path / "data", LOCKED) as rt:
+        create_toplevels(rt, [handler])
+        answers = [rt.get(f"/split/{i}")[1] for i in range(40)]
+        got = run(ask(rt, {"type": "get_flags"}))
+        (flag,) = got["flags"]
+        assert flag["tlid"] == handler.tlid and flag["name"] == "half"
+        assert flag["old"] == answers.count("old") and flag["new"] == answers.count("new")
+        assert flag["old"] + flag["new"] == 40 and 0 < flag["new"] < 40
+
+
+def test_just_me_is_true_only_with_the_canvas_editor_token_which_no_trace_keeps(
+        tmp_path: Path) -> None:
+    handler = b.http("GET", "/sandbox",
+                     b.flag("mine", b.call("Flag::justMe_v0"), "everyone", "just me"))
+    with running(tmp_path / "data", LOCKED) as rt:
+        create_toplevels(rt, [handler])
+        info = run(ask(rt, {"type": "get_info"}))
+        assert info["traffic_url"] == f"{rt.http}/c/demo"
+        header = info["editor_header"]
+        url = f"{info['traffic_url']}/sandbox"
+        assert http_request("GET", url) == (200, "everyone")
+        assert http_request("GET", url, headers={header: "wrong"}) == (200, "everyone")
+        assert http_request("GET", url, headers={header: rt.token("demo")}) == (200, "just me")
+        traces = run(ask(rt, {"type": "get_traces", "tlid": handler.tlid}))["traces"]
+        assert len(traces) == 3
+        assert rt.token("demo") not in str(traces)

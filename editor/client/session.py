@@ -153,6 +153,11 @@ class CanvasSession(QObject):
         return self._detail
 
     @property
+    def token(self) -> str:
+        """The canvas's editor token (the editor's own requests carry it: Send as me)."""
+        return self._token
+
+    @property
     def seq(self) -> int | None:
         """The last canvas sequence number seen, or None before the first hello."""
         return self._seq

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self.sidebar.create_from_404.connect(c.create_from_404)
         self.sidebar.refresh_requested.connect(c.refresh_404s)
         self.inspector.trace_chosen.connect(self._trace_chosen)
+        self.inspector.send_requested.connect(self._send_as_me)
         if c.session is not None:
             c.session.connection_changed.connect(self.show_connection)
             c.session.problem.connect(self._show_message)
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
             return
         self.controller.refresh_404s()
         self.controller.refresh_locks()
+        self.controller.refresh_flags()
         caret = self.controller.state.caret
         if caret is not None:
             self.controller.request_traces(caret.tlid)
@@ -257,6 +259,7 @@ class MainWindow(QMainWindow):
             kind = getattr(node, "KIND", "")
         self.inspector.show_info(c.info_at_caret(), kind)
         self.inspector.show_live(c.live_at_caret())
+        self.inspector.show_flag(c.flag_at_caret())
         tlid = state.caret.tlid if state.caret else None
         if tlid is not None:
             self.inspector.show_traces(c.traces.get(tlid, []), c.selected_trace.get(tlid))
@@ -318,6 +321,12 @@ class MainWindow(QMainWindow):
             self.controller.run_toplevel(self.arguments[tl.tlid])
             return
         self.controller.run_toplevel()
+
+    def _send_as_me(self, line: str) -> None:
+        if self.controller.session is None:
+            self.inspector.result.setText("Not connected to a runtime.")
+            return
+        self.controller.spawn(self.controller.send_as_me(line))
 
     def _trace_chosen(self, trace_id: str) -> None:
         caret = self.controller.state.caret

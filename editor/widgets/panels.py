@@ -6,6 +6,7 @@ Signals of `Sidebar`:
     refresh_requested(): the 404 list's refresh button.
 Signals of `Inspector`:
     trace_chosen(str): a trace picked in the list.
+    send_requested(str): "Send as me" with its request line (`GET /path [JSON body]`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -94,6 +96,7 @@ class Sidebar(QFrame):
 
 class Inspector(QFrame):
     trace_chosen = Signal(str)
+    send_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,6 +114,22 @@ class Inspector(QFrame):
         self.live_label.setWordWrap(True)
         self.live_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.live_label)
+        layout.addWidget(_heading("Feature flag", self))
+        self.flag_label = QLabel("—", self)
+        self.flag_label.setObjectName("FlagInfo")
+        self.flag_label.setWordWrap(True)
+        layout.addWidget(self.flag_label)
+        layout.addWidget(_heading("Send as me", self))
+        self.request_line = QLineEdit(self)
+        self.request_line.setObjectName("RequestLine")
+        self.request_line.setPlaceholderText('GET /path   or   POST /path {"json": 1}')
+        self.request_line.returnPressed.connect(self._send)
+        send = QPushButton("Send as me", self)
+        send.setToolTip("Sends the request as the editor: Flag::justMe is true for it, so a "
+                        "flag can try new code in production for you alone.")
+        send.clicked.connect(self._send)
+        layout.addWidget(self.request_line)
+        layout.addWidget(send)
         layout.addWidget(_heading("Traces", self))
         self.traces = QListWidget(self)
         self.traces.setObjectName("TraceList")
@@ -157,6 +176,13 @@ class Inspector(QFrame):
             if t.get("trace_id") == selected:
                 self.traces.setCurrentItem(item)
         self._filling = False
+
+    def _send(self) -> None:
+        if self.request_line.text().strip():
+            self.send_requested.emit(self.request_line.text())
+
+    def show_flag(self, text: str | None) -> None:
+        self.flag_label.setText(text or "—")
 
     def show_replay(self, report: tuple[str, list[dict[str, Any]]]) -> None:
         """A replay's summary and, for each request that answers differently, old → new."""
