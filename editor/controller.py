@@ -36,6 +36,7 @@ from editor.model import (
     motion,
     refactor_commands,
     typing,
+    versions,
 )
 from editor.model.state import EditorState, Outcome
 from editor.projection import layout_expr
@@ -132,6 +133,12 @@ class EditorController(QObject):
 
     def rename_toplevel(self, tlid: int, name: str) -> Outcome:
         return self.apply(canvas_actions.rename_toplevel(self.state, tlid, name))
+
+    def new_version(self, tlid: int) -> Outcome:
+        tl = self.state.canvas.get(tlid)
+        if isinstance(tl, UserFunction):
+            return self.apply(versions.new_function_version(self.state, tlid))
+        return self.apply(versions.new_type_version(self.state, tlid))
 
     def edit_declarations(self, tlid: int, rows: Any, return_type: str | None = None) -> Outcome:
         return self.apply(declarations.edit_declarations(self.state, tlid, rows, return_type))

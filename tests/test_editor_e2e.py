@@ -366,3 +366,56 @@ def test_a_just_me_flag_is_a_private_sandbox_and_its_traffic_is_counted(
             assert "recent live requests: 2 old, 1 new" in text, text
         finally:
             ed.close()
+
+
+def test_a_locked_function_gets_a_v1_that_one_of_two_handlers_adopts_through_a_flag(
+        tmp_path: Path, loop: Any, qtbot: Any) -> None:
+    from shared_ast import build as b
+    from shared_ast.nodes import EFlag
+    from shared_ast.toplevels import UserFunction
+    from shared_ast.type_ast import INT
+    from tests.runtime_harness import create_toplevels
+
+    price = b.function("price", [("n", INT)], INT, b.infix("*", b.var("n"), 10),
+                       pos=(600, 40))
+    one = b.http("GET", "/one/:n", b.user_call(price, b.call("Int::parse_v0", b.var("n"),
+                                                              rail=True)), pos=(40, 40))
+    two = b.http("GET", "/two/:n", b.user_call(price, b.call("Int::parse_v0", b.var("n"),
+                                                              rail=True)), pos=(40, 240))
+    with running(tmp_path / "data", ["--lock-window", "3600"]) as runtime:
+        create_toplevels(runtime, [price, one, two])
+        asyncio.set_event_loop(loop)
+        base = f"{runtime.http}/c/demo"
+        assert http_request("GET", f"{base}/one/2") == (200, 20)
+        assert http_request("GET", f"{base}/two/2") == (200, 20)
+        ed = Editor(qtbot, loop, runtime, "demo", runtime.token("demo"), "gus")
+        try:
+            ed.wait(lambda: ed.session.state == "online", "the session to connect")
+            ed.wait(lambda: two.tlid in ed.controller.state.canvas, "the canvas")
+            ed.controller.refresh_locks()
+            ed.wait(lambda: price.tlid in ed.controller.state.locks, "the locks")
+            ed.controller.focus(price.tlid)
+            ed.code.setFocus()
+            ed.key(Qt.Key.Key_End)
+            ed.keys("0")                                 # price_v0 is locked
+            assert "function price_v0 is in use" in ed.window.status.currentMessage()
+            ed.window.run_command("new-function-version")
+            v1 = next(t for t in ed.controller.state.canvas.values()
+                      if isinstance(t, UserFunction) and t.version == 1)
+            ed.key(Qt.Key.Key_End)
+            ed.keys("0")                                 # price_v1: n * 100, free to edit
+            ed.settle()
+            assert ed.controller.state.projection(v1.tlid).text == "n * 100"
+            ed.controller.focus(one.tlid)
+            ed.code.setFocus()
+            ed.key(Qt.Key.Key_Home)
+            ed.window.run_command("use-newest-version")  # through a flag: /one is in use
+            ed.keys("true")
+            ed.key(Qt.Key.Key_Return)
+            ed.settle()
+            assert isinstance(ed.controller.state.canvas[one.tlid].body, EFlag)
+            assert http_request("GET", f"{base}/one/2") == (200, 200)
+            assert http_request("GET", f"{base}/two/2") == (200, 20)
+            assert ed.controller.state.canvas[two.tlid] == two
+        finally:
+            ed.close()

@@ -267,3 +267,48 @@ def test_new_function_version_copies_and_a_call_moves_to_it(window: MainWindow) 
     window.run_command("use-newest-version")
     call = handler(window, "/t").body
     assert isinstance(call, ECall) and call.fn == UserFnRef(fn.fn_id, 1)
+
+
+def test_a_type_gets_a_new_version_and_a_version_in_use_cannot_be_deleted(
+        window: MainWindow) -> None:
+    from shared_ast.toplevels import UserFunction, UserType
+    from shared_ast.type_ast import INT, STRING
+
+    note = b.record_type("Note", [("text", STRING)], pos=(500, 300))
+    fn = b.function("twice", [("x", INT)], INT, b.infix("*", b.var("x"), 2), pos=(500, 20))
+    caller = b.http("GET", "/t", b.user_call(fn, 4), pos=(20, 500))
+    c = window.controller
+    c.load([*c.state.canvas.values(), note, fn, caller])
+    window.canvas.frames[note.tlid].fields["version"].click()
+    versions = sorted(t.version for t in c.state.canvas.values()
+                      if isinstance(t, UserType) and t.type_id == note.type_id)
+    assert versions == [0, 1]
+    window.canvas.frames[fn.tlid].fields["delete"].click()
+    assert fn.tlid in c.state.canvas
+    assert "still used by HTTP GET /t" in window.status.currentMessage()
+    assert isinstance(c.state.canvas[fn.tlid], UserFunction)
+
+
+def test_one_command_versions_every_function_from_a_call_down_to_one(
+        window: MainWindow) -> None:
+    from shared_ast.nodes import UserFnRef
+    from shared_ast.toplevels import UserFunction
+    from shared_ast.type_ast import INT
+
+    leaf = b.function("tax", [("x", INT)], INT, b.infix("+", b.var("x"), 1), pos=(600, 20))
+    mid = b.function("total", [("x", INT)], INT, b.user_call(leaf, b.var("x")), pos=(600, 200))
+    caller = b.http("GET", "/total", b.user_call(mid, 4), pos=(20, 500))
+    c = window.controller
+    c.load([*c.state.canvas.values(), leaf, mid, caller])
+    code = focus_code(window, "/total")
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    window.run_command("version-call-path", "tax")
+    fns = {(t.name, t.version): t for t in c.state.canvas.values()
+           if isinstance(t, UserFunction)}
+    assert {("tax", 1), ("total", 1)} <= set(fns)
+    total_v1 = fns[("total", 1)]
+    assert total_v1.body.fn == UserFnRef(leaf.fn_id, 1)  # type: ignore[attr-defined]
+    call = handler(window, "/total").body
+    assert isinstance(call, ECall) and call.fn == UserFnRef(mid.fn_id, 1)
+    # The old versions are untouched.
+    assert c.state.canvas[mid.tlid] == mid and c.state.canvas[leaf.tlid] == leaf

@@ -36,6 +36,13 @@ async def ask(rt: Any, message: dict[str, Any]) -> dict[str, Any]:
         return got
 
 
+async def hello_seq(rt: Any) -> int:
+    async with aiohttp.ClientSession() as http:
+        ed = await EditorSession.open(http, rt)
+        await ed.ws.close()
+        return int(ed.hello["seq"])
+
+
 def test_a_change_to_a_handler_in_use_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     handler = b.http("GET", "/price", 10)
     with running(tmp_path / "data", LOCKED) as rt:
@@ -46,7 +53,9 @@ def test_a_change_to_a_handler_in_use_is_refused_and_changes_nothing(tmp_path: P
         assert first["type"] == "ack"
         assert rt.get("/price") == (200, 11)
         now = EInt(body.id, 11)
+        seq_before = run(ask(rt, {"type": "ping"})) and run(hello_seq(rt))
         got = run(send(rt, [ReplaceNode(handler.tlid, body.id, now, EInt(body.id, 12))]))
+        assert run(hello_seq(rt)) == seq_before      # nothing was stored
         assert got["type"] == "error" and got["op_index"] == 0
         assert "GET /price is in use" in got["message"]
         assert "Wrap the part to change in a feature flag" in got["message"]

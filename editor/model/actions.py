@@ -306,6 +306,9 @@ for _name, _title, _run, _palette in (
      versions.upgrade_call, True),
 ):
     register(Command(_name, _title, _run, _palette))
+register(Command("version-call-path",
+                 "New versions of every function from this call down to one (asks which)",
+                 versions.version_call_path, True, asks="the function to change"))
 
 
 def perform(state: EditorState, name: str, argument: str | None = None) -> Outcome:

@@ -124,6 +124,15 @@ def delete_toplevel(state: EditorState, tlid: int) -> Outcome:
     tl = state.canvas.get(tlid)
     if tl is None:
         return refuse(state, "That toplevel is already gone.")
+    if isinstance(tl, (UserFunction, UserType)):
+        from editor.model.versions import users_of
+
+        users = users_of(state.canvas, tl)
+        if users:
+            names = ", ".join(toplevel_label(u) for u in users[:3])
+            return refuse(state, f"{toplevel_label(tl)} is still used by {names}: move them to "
+                                 "another version first (Use newest function version), then "
+                                 "delete it.")
     out = commit_to(state, tlid, [DeleteToplevel(tl)], "Deleted; Undo brings it back.")
     return attrs.evolve(out, state=attrs.evolve(out.state, caret=None, selection=None))
 

@@ -24,6 +24,7 @@ REFACTORINGS: dict[str, tuple[str, str | None]] = {
     "wrap-in-if": ("Wrap in if", None),
     "wrap-in-match": ("Wrap in match", None),
     "wrap-in-flag": ("Wrap in feature flag", None),
+    "wrap-in-flag-empty": ("Wrap in feature flag (new branch empty)", None),
     "extract-variable": ("Extract variable", None),
     "extract-function": ("Extract function", None),
     "rename-variable": ("Rename variable and its uses", "the new name"),
@@ -57,6 +58,8 @@ def _function(name: str) -> Callable[..., object]:
         "wrap-in-if": refactor.wrap_in_if,
         "wrap-in-match": refactor.wrap_in_match,
         "wrap-in-flag": flags.wrap_in_flag,
+        "wrap-in-flag-empty": lambda canvas, tlid, node_id: flags.wrap_in_flag(
+            canvas, tlid, node_id, new_from_old=False),
         "extract-variable": refactor.extract_variable,
         "extract-function": refactor.extract_function,
         "rename-variable": refactor.rename_variable,

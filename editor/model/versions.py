@@ -21,11 +21,11 @@ from editor.projection import fn_names
 from shared_ast import traverse
 from shared_ast.apply import LATEST_LANGUAGE_VERSION
 from shared_ast.ids import new_id
-from shared_ast.nodes import ECall, EFlag, EHole, LibFnRef, UserFnRef
-from shared_ast.ops import CreateToplevel, ReplaceNode, SetLanguageVersion
+from shared_ast.nodes import ECall, EFlag, EHole, Expr, LibFnRef, UserFnRef
+from shared_ast.ops import CreateToplevel, Op, ReplaceNode, SetLanguageVersion
 from shared_ast.stdlib.registry import LIBRARY
-from shared_ast.toplevels import Pos, Toplevel, UserFunction
-from shared_ast.type_ast import TOption, TResult
+from shared_ast.toplevels import Handler, Pos, Toplevel, UserFunction, UserType
+from shared_ast.type_ast import TOption, TResult, TUser
 
 
 def newest_version(state: EditorState, fn_id: int) -> UserFunction | None:
@@ -54,6 +54,142 @@ def new_function_version(state: EditorState, tlid: int | None = None) -> Outcome
     focused = motion.focus(out.state, made.tlid).state
     return attrs.evolve(out, state=attrs.evolve(
         focused, history=focused.history.record(made.tlid, out.ops)))
+
+
+def new_type_version(state: EditorState, tlid: int) -> Outcome:
+    """A copy of a user type as its family's next version; code keeps naming the old one
+    until it is moved (values are checked against the version the code names)."""
+    t = state.canvas.get(tlid)
+    if not isinstance(t, UserType):
+        return refuse(state, "That is not a type.")
+    newest = max((x.version for x in state.canvas.values()
+                  if isinstance(x, UserType) and x.type_id == t.type_id), default=t.version)
+    made = attrs.evolve(with_fresh_ids(t), tlid=new_id(), version=newest + 1,
+                        pos=Pos(t.pos.x + 40, t.pos.y + 40))
+    return commit(state, [CreateToplevel(made)], state.caret,
+                  f"Made {made.name}_v{made.version}: edit its fields; code keeps using "
+                  f"{t.name}_v{t.version} until you change it.", record=False)
+
+
+def users_of(canvas: Mapping[int, Toplevel], tl: Toplevel) -> list[Toplevel]:
+    """The other toplevels that call this function version or name this type version."""
+    found = []
+    for other in canvas.values():
+        if other.tlid == tl.tlid:
+            continue
+        for node in traverse.walk(other):
+            if _refers_to(node, tl):
+                found.append(other)
+                break
+        else:
+            if isinstance(tl, UserType) and _names_type(other, tl):
+                found.append(other)
+    return found
+
+
+def _refers_to(node: object, tl: Toplevel) -> bool:
+    match tl:
+        case UserFunction():
+            return isinstance(node, ECall) and node.fn == UserFnRef(tl.fn_id, tl.version)
+        case UserType():
+            ref = getattr(node, "type_ref", None)
+            return ref is not None and (ref.type_id, ref.version) == (tl.type_id, tl.version)
+    return False
+
+
+def _names_type(other: Toplevel, t: UserType) -> bool:
+    stack: list[object] = [other]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, TUser) and (item.type_id, item.version) == (t.type_id, t.version):
+            return True
+        if isinstance(item, tuple):
+            stack.extend(item)
+        elif attrs.has(type(item)):
+            stack.extend(getattr(item, a.name) for a in attrs.fields(type(item)))
+    return False
+
+
+def version_call_path(state: EditorState, target: str) -> Outcome:
+    """From a call in a handler down to the function named `target`: a new version of
+    every function on the way (each calling the next one's new version), and the
+    handler's call moved to the first of them (through a flag when the handler is in use)."""
+    h = edits.here(state)
+    if isinstance(h, str):
+        return refuse(state, h)
+    if not isinstance(h.tl, Handler):
+        return refuse(state, "Put the caret on a call in a handler first.")
+    path_nodes = traverse.path_to(h.tl, h.node.id) or []
+    call = next((n for n in reversed(path_nodes) if isinstance(n, ECall)
+                 and isinstance(n.fn, UserFnRef)), None)
+    if call is None or not isinstance(call.fn, UserFnRef):
+        return refuse(state, "Put the caret on a call of one of your functions.")
+    fns = {(f.fn_id, f.version): f for f in state.canvas.values()
+           if isinstance(f, UserFunction)}
+    chain = _call_path(fns, (call.fn.fn_id, call.fn.version), target)
+    if chain is None:
+        return refuse(state, f"{target!r} is not reached from this call: name a function "
+                             "this call calls, directly or through others.")
+    ops: list[Op] = []
+    new_refs: dict[tuple[int, int], UserFnRef] = {}
+    for key in chain:
+        newest = newest_version(state, key[0])
+        new_refs[key] = UserFnRef(key[0], (newest.version if newest else key[1]) + 1)
+    for i, key in enumerate(chain):
+        fn = fns[key]
+        nxt = chain[i + 1] if i + 1 < len(chain) else None
+        copy = with_fresh_ids(fn)
+        if nxt is not None:
+            copy = _retarget(copy, UserFnRef(*nxt), new_refs[nxt])
+        made = attrs.evolve(copy, tlid=new_id(), version=new_refs[key].version,
+                            pos=Pos(fn.pos.x + 40, fn.pos.y + 40))
+        ops.append(CreateToplevel(made))
+    moved = attrs.evolve(with_fresh_ids(call), fn=new_refs[chain[0]])
+    names = fn_names(state.canvas.values())
+    if h.tl.tlid in state.locks:
+        cond = EHole(new_id())
+        replacement: Expr = EFlag(new_id(), f"{target}-path", cond, call, moved)
+        caret_id = cond.id
+    else:
+        replacement, caret_id = moved, moved.id
+    ops.append(ReplaceNode(h.tl.tlid, call.id, call, replacement))
+    new_tl = traverse.replace(h.tl, call.id, replacement)
+    assert isinstance(new_tl, Toplevel)
+    shown = " → ".join(f"{fns[k].name}_v{new_refs[k].version}" for k in chain)
+    return commit(state, ops, edits.caret_in(new_tl, caret_id, names),
+                  f"New versions {shown}; edit {fns[chain[-1]].name}_v"
+                  f"{new_refs[chain[-1]].version}, then commit the flag.")
+
+
+def _call_path(fns: Mapping[tuple[int, int], UserFunction], start: tuple[int, int],
+               target: str) -> list[tuple[int, int]] | None:
+    """The shortest chain of calls from `start` to a function named `target`."""
+    queue: list[list[tuple[int, int]]] = [[start]]
+    seen = {start}
+    while queue:
+        chain = queue.pop(0)
+        fn = fns.get(chain[-1])
+        if fn is None:
+            continue
+        if fn.name == target:
+            return chain
+        for node in traverse.walk(fn):
+            if isinstance(node, ECall) and isinstance(node.fn, UserFnRef):
+                key = (node.fn.fn_id, node.fn.version)
+                if key not in seen:
+                    seen.add(key)
+                    queue.append([*chain, key])
+    return None
+
+
+def _retarget(fn: UserFunction, old: UserFnRef, new: UserFnRef) -> UserFunction:
+    body = fn.body
+    for node in list(traverse.walk(fn.body)):
+        if isinstance(node, ECall) and node.fn == old:
+            replaced = traverse.replace(body, node.id, attrs.evolve(node, fn=new))
+            assert isinstance(replaced, Expr)
+            body = replaced
+    return attrs.evolve(fn, body=body)
 
 
 def use_newest_version(state: EditorState) -> Outcome:

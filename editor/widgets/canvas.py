@@ -13,6 +13,7 @@ Signals of `ToplevelFrame`:
     moved(int, int, int): (tlid, x, y) after a drag.
     focused(int): the frame was clicked or its code view got focus.
     declarations_requested(int): the "edit parameters / fields / schema" button.
+    version_requested(int): the "new version" button of a function or type.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class ToplevelFrame(QFrame):
     moved = Signal(object, int, int)
     focused = Signal(object)
     declarations_requested = Signal(object)
+    version_requested = Signal(object)
 
     def __init__(self, tl: Toplevel, keymap: Keymap, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +155,13 @@ class ToplevelFrame(QFrame):
             edit.clicked.connect(lambda: self.declarations_requested.emit(self.tlid))
             self.header_layout.addWidget(edit)
             self.fields["declarations"] = edit
+        if isinstance(tl, (UserFunction, UserType)):
+            version = QToolButton(self.header)
+            version.setIcon(icon("add"))
+            version.setToolTip("New version: a copy to edit while code keeps using this one")
+            version.clicked.connect(lambda: self.version_requested.emit(self.tlid))
+            self.header_layout.addWidget(version)
+            self.fields["version"] = version
         if isinstance(tl, (UserFunction, Handler)):
             play = QToolButton(self.header)
             play.setIcon(icon("play"))
@@ -304,7 +313,8 @@ class ToplevelFrame(QFrame):
             badge.setPixmap(icon("lock").pixmap(16, 16))
             # After the icon and the fields, before the stretch and the buttons.
             self.header_layout.insertWidget(self.header_layout.count() - 1 - sum(
-                1 for k in ("declarations", "play", "delete") if k in self.fields), badge)
+                1 for k in ("declarations", "version", "play", "delete") if k in self.fields),
+                badge)
             self.fields["lock"] = badge
         badge.show()
         reach = (f"{in_use.requests} recent request(s)" if not in_use.via

@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
         frame.moved.connect(lambda t, x, y: c.move(t, Pos(max(0, x), max(0, y))))
         frame.focused.connect(self._focus_toplevel)
         frame.declarations_requested.connect(self.edit_declarations)
+        frame.version_requested.connect(c.new_version)
         frame.move(tl.pos.x, tl.pos.y)
         frame.show()
         self.canvas.frames[tlid] = frame
