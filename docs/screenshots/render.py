@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,6 +22,7 @@ from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import apply_theme
 from runtime.demo import demo_toplevels
+from shared_ast.locking import InUse
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
 
 HERE = Path(__file__).resolve().parent
@@ -67,7 +69,24 @@ def main() -> int:
     QTest.keyClicks(code, "Int::a")
     app.processEvents()
     window.grab().save(str(HERE / "editor-completion.png"))
-    print(f"wrote {HERE / 'editor-handler.png'} and {HERE / 'editor-completion.png'}")
+    # Code in use: /hello is locked, and its change goes through a flag.
+    QTest.keyClick(code, Qt.Key.Key_Escape)
+    hello = next(t for t in toplevels if isinstance(t, Handler) and t.spec.route == "/hello")
+    controller.set_locks({hello.tlid: InUse(hello.tlid, 42, time.time())})
+    controller.flag_counts = {}
+    controller.focus(hello.tlid)
+    hello_code = window.canvas.frames[hello.tlid].code
+    hello_code.setFocus()
+    window.run_command("wrap-in-flag")
+    QTest.keyClicks(hello_code, "Flag::justMe")
+    QTest.keyClick(hello_code, Qt.Key.Key_Return)
+    flag = controller.state.canvas[hello.tlid].body
+    controller.flag_counts = {flag.id: {"old": 40, "new": 2}}
+    controller.changed.emit()
+    app.processEvents()
+    window.grab().save(str(HERE / "editor-flag.png"))
+    print(f"wrote {HERE / 'editor-handler.png'}, {HERE / 'editor-completion.png'} and "
+          f"{HERE / 'editor-flag.png'}")
     window.close()
     return 0
 
