@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, Signal
 from editor.model import (
     actions,
     canvas_actions,
+    checking,
     completion,
     declarations,
     motion,
@@ -42,7 +43,7 @@ from editor.model.state import EditorState, Outcome
 from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
-from shared_ast.checker import NodeInfo, check_toplevel
+from shared_ast.checker import NodeInfo
 from shared_ast.locking import InUse
 from shared_ast.nodes import EFlag, EHole, EPartial
 from shared_ast.ops import Op
@@ -73,6 +74,8 @@ class EditorController(QObject):
         self.completions: list[completion.Completion] = []
         self.completion_index = 0
         self.infos: dict[int, dict[int, NodeInfo]] = {}
+        #: The canvas `infos` describe, to re-check only what changed since.
+        self._checked_canvas: Mapping[int, Toplevel] = {}
         self.traces: dict[int, list[dict[str, Any]]] = {}
         self.selected_trace: dict[int, str] = {}
         self.live: dict[int, dict[int, tuple[Any, bool]]] = {}
@@ -177,12 +180,8 @@ class EditorController(QObject):
         return out
 
     def _recheck(self) -> None:
-        program = Program.from_toplevels(self.state.canvas.values())
-        infos: dict[int, dict[int, NodeInfo]] = {}
-        for tlid, tl in self.state.canvas.items():
-            if isinstance(tl, (Handler, UserFunction)):
-                infos[tlid] = check_toplevel(tl, program)
-        self.infos = infos
+        self.infos = checking.recheck(self._checked_canvas, self.state.canvas, self.infos)
+        self._checked_canvas = self.state.canvas
 
     def marks(self, tlid: int) -> dict[int, NodeInfo]:
         return {i: info for i, info in self.infos.get(tlid, {}).items() if info.marks}
