@@ -32,6 +32,7 @@ from editor.model import (
     actions,
     canvas_actions,
     checking,
+    committing,
     completion,
     declarations,
     motion,
@@ -150,7 +151,7 @@ class EditorController(QObject):
         if not self.completions or self.state.caret is None:
             return Outcome(self.state)
         chosen = self.completions[self.completion_index if index is None else index]
-        return self.apply(typing.commit_completion(self.state, self.state.caret.node_id,
+        return self.apply(committing.commit_completion(self.state, self.state.caret.node_id,
                                                    chosen))
 
     def completion_fits_query(self) -> bool:

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from strategies import raw_exprs, renumber
 
-from editor.model import actions, canvas_actions, completion, motion, typing
+from editor.model import actions, canvas_actions, committing, completion, motion, typing
 from editor.model.state import EditorState, Outcome
 from shared_ast import ids, traverse, wire
 from shared_ast.apply import OpError, apply_to_canvas
@@ -173,7 +173,7 @@ class EditorMachine(RuleBasedStateMachine):
             return
         chosen = offered[pick % len(offered)]
         self.step(f"complete {chosen.label!r}",
-                  typing.commit_completion(self.state, node.id, chosen))
+                  committing.commit_completion(self.state, node.id, chosen))
 
     def _all(self, which: str, tlid: int) -> None:
         can = getattr(self.state.history, f"can_{which}")

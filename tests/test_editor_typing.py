@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_editor_projection import read_back, shape
 
-from editor.model import actions, completion, motion, typing
+from editor.model import actions, committing, completion, motion, typing
 from editor.model.state import EditorState, Outcome
 from editor.projection import Caret
 from shared_ast import build as b
@@ -224,7 +224,7 @@ def test_commit_completion_builds_the_completion_at_the_partial() -> None:
     program = Program.from_toplevels(state.canvas.values())
     offered = completion.completions(program, state.canvas[TLID], partial.id, "String::len")
     chosen = next(c for c in offered if c.label.startswith("String::length"))
-    out = typing.commit_completion(state, partial.id, chosen)
+    out = committing.commit_completion(state, partial.id, chosen)
     check_ops(state, out)
     call = body(out.state)
     assert isinstance(call, n.ECall) and call.fn == chosen.target
@@ -234,7 +234,7 @@ def test_commit_completion_builds_the_completion_at_the_partial() -> None:
 def test_a_completion_for_code_that_changed_under_it_is_refused() -> None:
     state = typed("1")
     chosen = completion.completions(Program(), state.canvas[TLID], 1001, "")[0]
-    out = typing.commit_completion(state, 1001, chosen)
+    out = committing.commit_completion(state, 1001, chosen)
     assert out.refused and "no longer applies" in out.message and out.state == state
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import attrs
 
-from editor.model import deleting, edits, motion, typing, versions
+from editor.model import committing, deleting, edits, motion, typing, versions
 from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, Projection, fn_names
@@ -56,9 +56,9 @@ def newline(state: EditorState) -> Outcome:
     if isinstance(h, str):
         return refuse(state, h)
     if isinstance(h.node, EPartial):
-        return typing.commit_partial(state, h.node.id)
+        return committing.commit_partial(state, h.node.id)
     if isinstance(h.node, ERightPartial):
-        return typing.commit_right_partial(state, h.node.id)
+        return committing.commit_right_partial(state, h.node.id)
     if h.column < h.proj.line_end(h.line):
         return Outcome(state, message="Enter adds a line at the end of a line; press End first.")
     first = h.proj.by_line[h.line][0]
@@ -257,8 +257,8 @@ def leaving(state: EditorState, move: Callable[[EditorState], Outcome]) -> Outco
     h = edits.here(state)
     done = Outcome(state)
     if not isinstance(h, str) and isinstance(h.node, (EPartial, ERightPartial)):
-        commit_it = (typing.commit_partial if isinstance(h.node, EPartial)
-                     else typing.commit_right_partial)
+        commit_it = (committing.commit_partial if isinstance(h.node, EPartial)
+                     else committing.commit_right_partial)
         tried = commit_it(state, h.node.id)
         if not tried.refused:
             done = tried

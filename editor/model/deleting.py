@@ -13,6 +13,7 @@ from __future__ import annotations
 import attrs
 
 from editor.model import edits
+from editor.model.committing import FLOAT_TEXT, INT_TEXT
 from editor.model.edits import Here
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
 from editor.projection import Caret, fn_names
@@ -130,8 +131,6 @@ def _edit_text(h: Here, node: Node, slot: str, new_text: str, caret: Caret,
         case EInt() | EFloat():
             if not new_text or new_text == "-":
                 return _to_hole(h, node)
-            from editor.model.typing import FLOAT_TEXT, INT_TEXT
-
             if INT_TEXT.fullmatch(new_text):
                 return commit(h.state, [replace(tl, node.id, EInt(node.id, int(new_text)))], caret)
             if FLOAT_TEXT.fullmatch(new_text) and not new_text.endswith("."):
