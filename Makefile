@@ -34,10 +34,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# The six performance benchmarks of issue 6; writes docs/benchmarks.md and benchmarks/results.json.
 bench: install
-	@if ls benchmarks/bench_*.py >/dev/null 2>&1; then \
-	  for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done; \
-	else echo "no benchmarks yet: they arrive with the performance issue"; fi
+	$(PY) -m pip install -q -e '.[bench]'
+	$(HEADLESS) $(PY) benchmarks/run_all.py
 
 screenshots: install
 	$(HEADLESS) $(PY) docs/screenshots/render.py

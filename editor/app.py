@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -87,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     settings_mod.save(chosen)
     controller = EditorController(session)
+    # What a loaded canvas allocates lives as long as the window: keep it out of the
+    # garbage collector's full passes, which otherwise pause a keystroke now and then.
+    session.loaded.connect(lambda _toplevels: gc.freeze())
     window = MainWindow(controller, f"Gloam — {chosen.canvas} on {chosen.editor_url}")
     window.show()
     closed = asyncio.Event()

@@ -27,6 +27,12 @@ class Caret:
     offset: int = 0
 
 
+#: Recent projections by (toplevel identity, function names); the toplevel is kept
+#: alongside so an id reused by a new object is never mistaken for the old one.
+_CACHE: dict[tuple[int, tuple[tuple[int, str], ...]], tuple[Toplevel, Projection]] = {}
+_CACHE_SIZE = 256
+
+
 class Projection:
     """The layout of one expression tree with lookup tables for the caret."""
 
@@ -62,8 +68,20 @@ class Projection:
 
     @classmethod
     def of_toplevel(cls, tl: Toplevel, names: dict[int, str] | None = None) -> Projection | None:
+        """The projection of a toplevel's code; the same tree (by identity) and names give
+        the same object, so one keystroke lays the code out once, not once per reader."""
         body = body_of(tl)
-        return None if body is None else cls.of_expr(body, tl.tlid, names)
+        if body is None:
+            return None
+        key = (id(tl), tuple(sorted((names or {}).items())))
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is tl:
+            return hit[1]
+        proj = cls.of_expr(body, tl.tlid, names)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = (tl, proj)
+        return proj
 
     # ---------------------------------------------------------- queries
 

@@ -17,7 +17,16 @@ from collections.abc import Mapping
 
 import attrs
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from editor.projection import Projection
@@ -56,6 +65,8 @@ class CodeView(QWidget):
         self.hint: LiveHint | None = None
         #: Repaints done, for the editor benchmark and tests.
         self.paints = 0
+        self._fonts: dict[object, QFont] = {}
+        self._colors: dict[str, QColor] = {}
 
     # ------------------------------------------------------------ state
 
@@ -144,8 +155,8 @@ class CodeView(QWidget):
                 painter.fillRect(QRect(x, y + 1, width, h - 2), QColor(style.background))
             if token.role == "space":
                 continue
-            painter.setFont(styled_font(self.font_, style))
-            painter.setPen(QColor(style.foreground))
+            painter.setFont(self._font(style))
+            painter.setPen(self._color(style.foreground))
             painter.drawText(QPoint(x, y + ascent), token.text)
             underline = style.underline
             if token.node_id in self.marked:
@@ -160,8 +171,8 @@ class CodeView(QWidget):
             line = self.caret[0]
             col = len(proj.lines[line].text) + 3
             style = token_style("live" if self.hint.taken else "preview")
-            painter.setFont(styled_font(self.font_, style))
-            painter.setPen(QColor(style.foreground))
+            painter.setFont(self._font(style))
+            painter.setPen(self._color(style.foreground))
             painter.drawText(QPoint(PAD + col * w, PAD + line * h + ascent), f"→ {self.hint.text}")
         rect = self.caret_rect()
         if rect is not None and self.hasFocus():
@@ -169,6 +180,19 @@ class CodeView(QWidget):
         elif rect is not None:
             painter.fillRect(rect, QColor(token_style("placeholder").foreground))
         painter.end()
+
+    def _font(self, style: object) -> QFont:
+        """The code font in a style's weight and slant, made once per style."""
+        font = self._fonts.get(style)
+        if font is None:
+            font = self._fonts[style] = styled_font(self.font_, style)  # type: ignore[arg-type]
+        return font
+
+    def _color(self, hex_color: str) -> QColor:
+        color = self._colors.get(hex_color)
+        if color is None:
+            color = self._colors[hex_color] = QColor(hex_color)
+        return color
 
     @staticmethod
     def _wave(painter: QPainter, x: int, y: int, width: int, color: str) -> None:
