@@ -18,6 +18,7 @@ import attrs
 
 from runtime.store import Store
 from shared_ast import wire
+from shared_ast.compiler import Compiled, compile_toplevel
 from shared_ast.program import Program
 from shared_ast.toplevels import (
     CronSpec,
@@ -100,10 +101,38 @@ class CanvasState:
     routes: RouteTable
     workers: Mapping[str, tuple[Handler, ...]]
     crons: tuple[Handler, ...]
+    #: tlid → the handler compiled against `program` (issue 6's fast path), made at deploy.
+    compiled: Mapping[int, Compiled] = attrs.field(factory=dict, eq=False)
+
+    def compiled_for(self, handler: Handler) -> Compiled | None:
+        """The compiled code of exactly this handler in this snapshot, if any."""
+        found = self.compiled.get(handler.tlid)
+        if found is None or found.toplevel is not handler or found.program is not self.program:
+            return None
+        return found
 
     @classmethod
-    def build(cls, name: str, seq: int, toplevels: Mapping[int, Toplevel]) -> CanvasState:
+    def build(
+        cls,
+        name: str,
+        seq: int,
+        toplevels: Mapping[int, Toplevel],
+        *,
+        program: Program | None = None,
+        reuse: Mapping[int, Compiled] | None = None,
+    ) -> CanvasState:
         handlers = [t for t in toplevels.values() if isinstance(t, Handler)]
+        program = program if program is not None else Program.from_toplevels(toplevels.values())
+        compiled: dict[int, Compiled] = {}
+        for h in handlers:
+            old = (reuse or {}).get(h.tlid)
+            if old is not None and old.toplevel is h and old.program is program:
+                compiled[h.tlid] = old  # unchanged handler, same program: still valid
+                continue
+            try:
+                compiled[h.tlid] = compile_toplevel(h, program)
+            except Exception:  # compile_toplevel should not raise; a deploy must never fail
+                log.exception("canvas %s: handler %s not compiled, runs interpreted", name, h.tlid)
         workers: dict[str, list[Handler]] = {}
         for h in handlers:
             if isinstance(h.spec, WorkerSpec):
@@ -112,10 +141,11 @@ class CanvasState:
             name=name,
             seq=seq,
             toplevels=dict(toplevels),
-            program=Program.from_toplevels(toplevels.values()),
+            program=program,
             routes=RouteTable.build(handlers),
             workers={q: tuple(hs) for q, hs in workers.items()},
             crons=tuple(h for h in handlers if isinstance(h.spec, CronSpec)),
+            compiled=compiled,
         )
 
     def next(
@@ -128,12 +158,12 @@ class CanvasState:
             for tlid in changed
             for t in (self.toplevels.get(tlid), toplevels.get(tlid))
         )
-        rebuilt = CanvasState.build(self.name, seq, toplevels)
         if not code_changed:
             # Functions, types and datastores are untouched: keep the same Program object,
-            # so anything cached against it stays valid.
-            rebuilt = attrs.evolve(rebuilt, program=self.program)
-        return rebuilt
+            # so anything cached against it stays valid (compiled handlers included).
+            return CanvasState.build(self.name, seq, toplevels, program=self.program,
+                                     reuse=self.compiled)
+        return CanvasState.build(self.name, seq, toplevels)
 
 
 def load_canvas(store: Store, name: str) -> CanvasState:

@@ -1,0 +1,206 @@
+"""What compiled code calls at run time: the state of one compiled run and its slow paths.
+
+`shared_ast.compiler` turns toplevels into Python functions; those functions
+take a `CompiledRun` as their first argument. It holds the budget, the impure
+log, the host and the flags being decided, and implements the calls compiled
+code does not inline: library calls (the same checks as the reference
+evaluator's `Machine.call_library`), closure application (for pipes, and as
+the `runner` library functions call lambdas back through), and the error
+paths of field access and equality.
+
+Two exceptions steer a compiled run:
+
+- `RailExit` carries an `ErrorRail` value from where it appears to the end
+  of the function body or flag condition that turns it back into a value.
+  Every other construct propagates a rail value unchanged, so an exception
+  is the same thing, without a test at every node.
+- `Fallback` abandons the compiled run (budget spent, nesting that may be too
+  deep, a closure not compiled here); the caller re-runs the reference
+  evaluator from the same state, which gives its exact answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from shared_ast.eval_context import Budget, ImpureLog, LibraryCallContext
+from shared_ast.nodes import Expr, NodeId
+from shared_ast.program import Program
+from shared_ast.stdlib.bool_fns import expect_bool
+from shared_ast.stdlib.registry import Escape, LibError, LibFunction
+from shared_ast.value_types import describe_value, value_fits
+from shared_ast.values import (
+    SPECIAL_TYPES,
+    Closure,
+    ErrorRail,
+    ErrorValue,
+    FrozenDict,
+    first_special,
+    is_special,
+    show,
+    values_equal,
+)
+
+__all__ = ["CompiledRun", "Fallback", "LambdaCode", "RailExit"]
+
+_SPECIALS = frozenset(SPECIAL_TYPES)
+
+
+class RailExit(Exception):
+    """An `ErrorRail` on its way to the end of the body (or flag condition) it leaves."""
+
+    def __init__(self, value: ErrorRail) -> None:
+        super().__init__()
+        self.value = value
+
+
+class Fallback(BaseException):
+    """Give up the compiled run; the reference evaluator re-runs it from the start."""
+
+
+#: A compiled lambda body: (the body node, its language version, the function).
+#: The function takes the run, the captured variables (a plain dict) and the arguments.
+LambdaCode = tuple[Expr, int, Callable[..., Any]]
+
+
+class CompiledRun:
+    """The state of one run of compiled code, and what it calls that is not inlined."""
+
+    __slots__ = ("budget", "decided", "depth_limit", "flags", "host", "impure", "lambdas",
+                 "program")
+
+    def __init__(
+        self,
+        program: Program,
+        budget: Budget,
+        depth_limit: int,
+        impure: ImpureLog,
+        host: Any,
+        lambdas: dict[int, LambdaCode],
+    ) -> None:
+        self.program = program
+        self.budget = budget
+        #: Calls may nest up to here; past it the reference evaluator decides (its
+        #: depth and nesting limits), so the compiled path never has to imitate them.
+        self.depth_limit = depth_limit
+        self.impure = impure
+        self.host = host
+        self.lambdas = lambdas
+        self.flags: list[str] = []
+        #: flag_decided reports, held back until the run is known not to fall back
+        #: (the reference re-run would report them again).
+        self.decided: list[tuple[NodeId, str, bool]] = []
+
+    # ------------------------------------------------------------ library calls
+
+    def call_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId,
+                     fits: Sequence[Any]) -> Any:
+        """Machine.call_library after the arity check: specials, shapes, purity, impure log.
+
+        `fits[i]` is None when argument i needs no check, else (type, phrase) for value_fits.
+        """
+        if not lib.accepts_special:
+            special = first_special(args)
+            if special is not None:
+                return special
+        for param, arg, fit in zip(lib.params, args, fits, strict=True):
+            if fit is None or is_special(arg):
+                continue
+            if value_fits(arg, fit[0], self.program, deep=False) is not None:
+                return ErrorValue(
+                    f"{lib.qualified} expects {fit[1]} for {param.name}, got {describe_value(arg)}",
+                    node_id)
+        if lib.pure:
+            return self.run_library(lib, args, node_id)
+        replayed, result = self.impure.replay(lib.qualified, args)
+        if not replayed:
+            result = self.run_library(lib, args, node_id)
+        self.impure.append(lib.qualified, args, result)
+        return result
+
+    def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
+        try:
+            flag = self.flags[-1] if self.flags else ""
+            return lib.impl(LibraryCallContext(self, node_id, self.host, flag), *args)
+        except Escape as escape:
+            return escape.value
+        except LibError as problem:
+            return ErrorValue(str(problem), node_id)
+        except RecursionError:
+            # The reference evaluator's stack is not ours: let it decide.
+            raise Fallback() from None
+        except Exception as exc:  # a bug in a library function must not take the handler down
+            return ErrorValue(
+                f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
+
+    # ---------------------------------------------------------- closure calls
+
+    def apply_function(self, fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any:
+        """Machine.apply_function for closures made by compiled code (the hot path of List::map)."""
+        if type(fn) is Closure and len(fn.params) == len(args):
+            code = self.lambdas.get(id(fn.body))
+            if code is not None and code[0] is fn.body and code[1] == fn.language_version:
+                for arg in args:
+                    if type(arg) in _SPECIALS:
+                        return first_special(args)
+                # The compiled lambda counts the call's depth itself.
+                return code[2](self, fn.env._d, *args)
+        if not isinstance(fn, Closure):
+            return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
+        if len(fn.params) != len(args):
+            return ErrorValue(
+                f"this function takes {len(fn.params)} argument(s) but was given {len(args)}",
+                node_id)
+        special = first_special(args)
+        if special is not None:
+            return special
+        raise Fallback()  # a closure made elsewhere: the reference evaluator runs it
+
+    def flag_decided(self, flag_id: NodeId, name: str, took_new: bool) -> None:
+        self.decided.append((flag_id, name, took_new))
+
+    # -------------------------------------------------------------- slow paths
+
+    def field(self, record: Any, name: str, node_id: NodeId) -> Any:
+        if is_special(record):
+            return record
+        if not isinstance(record, FrozenDict):
+            return ErrorValue(f"cannot get the field {name} of {describe_value(record)}: "
+                              "only records have fields", node_id)
+        if name not in record:
+            return ErrorValue(f"no field {name} in {show(record, limit=80)}", node_id)
+        return record[name]
+
+    def equality(self, op: str, left: Any, right: Any, node_id: NodeId) -> Any:
+        special = first_special((left, right))
+        if special is not None:
+            return special
+        try:
+            equal = values_equal(left, right)
+        except RecursionError:
+            return ErrorValue(f"cannot compare with {op}: the values are nested too deeply",
+                              node_id)
+        return equal if op == "==" else not equal
+
+    def not_bool(self, value: Any, what: str, node_id: NodeId) -> ErrorValue:
+        """The library's error for a lambda that gave no Bool (`expect_bool`'s message)."""
+        try:
+            expect_bool(value, what)
+        except LibError as problem:
+            return ErrorValue(str(problem), node_id)
+        raise Fallback()  # it was a Bool after all: not the compiled code's case to judge
+
+    def check_call(self, args: tuple[Any, ...], fits: Sequence[Any], node_id: NodeId | None
+                   ) -> Any:
+        """Machine.call_function's checks: the value instead of the call, or None to run it.
+
+        `fits[i]` is None when argument i needs no check, else (type, message start).
+        """
+        special = first_special(args)
+        if special is not None:
+            return special
+        for arg, fit in zip(args, fits, strict=True):
+            if fit is not None and value_fits(arg, fit[0], self.program, deep=False) is not None:
+                return ErrorValue(fit[1] + describe_value(arg), node_id)
+        return None
