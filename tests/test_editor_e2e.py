@@ -46,6 +46,7 @@ class Editor:
                  author: str, queue_path: Path | None = None) -> None:
         self.qtbot = qtbot
         self.loop = loop
+        self.rt = rt
         self.session = CanvasSession(rt.editor, canvas, token, author, queue_path=queue_path)
         self.controller = EditorController(self.session)
         self.window = MainWindow(self.controller, f"test {author}")
@@ -60,7 +61,9 @@ class Editor:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"timed out waiting for {what}; status: "
                                          f"{self.window.status.currentMessage()!r}, "
-                                         f"connection: {self.session.detail!r}")
+                                         f"connection: {self.session.detail!r}, "
+                                         f"inspector: {self.window.inspector.result.text()!r}, "
+                                         f"runtime log: {self.rt.log()[-1500:]!r}")
                 await asyncio.sleep(0.02)
         self.loop.run_until_complete(poll())
 
