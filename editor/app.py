@@ -73,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from editor.client.session import CanvasSession, SessionError
     from editor.controller import EditorController
+    from editor.widgets.keymap import KeymapError
     from editor.widgets.main_window import MainWindow
     from editor.widgets.theme import apply_theme
 
@@ -88,10 +89,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     settings_mod.save(chosen)
     controller = EditorController(session)
+    try:
+        window = MainWindow(controller, f"Gloam — {chosen.canvas} on {chosen.editor_url}")
+    except KeymapError as e:
+        print(f"gloam editor: {e}; fix assets/keymap.json (its bindings name commands "
+              "by name) and start again", file=sys.stderr)
+        return 1
     # What a loaded canvas allocates lives as long as the window: keep it out of the
     # garbage collector's full passes, which otherwise pause a keystroke now and then.
     session.loaded.connect(lambda _toplevels: gc.freeze())
-    window = MainWindow(controller, f"Gloam — {chosen.canvas} on {chosen.editor_url}")
     window.show()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)  # type: ignore[attr-defined]

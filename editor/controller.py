@@ -341,7 +341,7 @@ class EditorController(QObject):
         except wire.WireError as e:
             self.message.emit(f"The runtime sent a result this editor cannot read: {e}")
             return
-        self.live[tlid] = _live_table(live)
+        self.live[tlid] = live  # node id → (value, taken), as decode_live_values gives
         self.live_changed.emit()
         if show_result:
             self.run_result.emit(show(value))
@@ -500,16 +500,6 @@ def _enclosing_flag(tl: Toplevel, node_id: int | None) -> EFlag | None:
         return None
     path = traverse.path_to(tl, node_id) or []
     return next((n for n in reversed(path) if isinstance(n, EFlag)), None)
-
-
-def _live_table(live: Any) -> dict[int, tuple[Any, bool]]:
-    out: dict[int, tuple[Any, bool]] = {}
-    items = live.items() if isinstance(live, Mapping) else []
-    for node_id, entry in items:
-        value = getattr(entry, "value", entry[0] if isinstance(entry, tuple) else entry)
-        taken = getattr(entry, "taken", entry[1] if isinstance(entry, tuple) else True)
-        out[int(node_id)] = (value, bool(taken))
-    return out
 
 
 __all__ = ["UI_COMMANDS", "EditorController"]

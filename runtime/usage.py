@@ -24,9 +24,13 @@ from shared_ast.locking import InUse, describe_toplevel
 from shared_ast.nodes import ECall, EConstructor, EVariable, UserFnRef
 from shared_ast.program import Program
 from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
-from shared_ast.type_ast import TUser, Type
+from shared_ast.type_ast import Type
+from shared_ast.unify import user_types_in
 
 DEFAULT_WINDOW_SECONDS = 7 * 86400
+
+#: The toplevels a spread was computed for, the handlers traffic reached, the result.
+_Spread = tuple[Mapping[int, Toplevel], frozenset[int], dict[int, InUse]]
 
 
 class Usage:
@@ -34,6 +38,10 @@ class Usage:
         self.window_seconds = window_seconds
         #: canvas → handler tlid → [requests, last_at]
         self._seen: dict[str, dict[int, list[float]]] = {}
+        #: canvas → (the toplevels it was computed for, the handlers traffic reached, result):
+        #: the deploy path asks on every batch, and the answer only changes when the canvas
+        #: or the set of reached handlers does.
+        self._spread: dict[str, _Spread] = {}
 
     @property
     def enabled(self) -> bool:
@@ -61,7 +69,14 @@ class Usage:
             tl = toplevels.get(tlid)
             if isinstance(tl, Handler) and last_at >= cutoff:
                 found[tlid] = InUse(tlid, int(count), last_at, "", self.window_seconds)
-        return _spread(found, toplevels, self.window_seconds)
+        key = frozenset(found)
+        cached = self._spread.get(canvas)
+        if cached is not None and cached[0] is toplevels and cached[1] == key:
+            # Same code, same handlers in use: only the counts moved; keep the spread.
+            return {t: found.get(t, u) for t, u in cached[2].items()}
+        result = _spread(found, toplevels, self.window_seconds)
+        self._spread[canvas] = (toplevels, key, result)
+        return result
 
 
 def _spread(direct: dict[int, InUse], toplevels: Mapping[int, Toplevel],
@@ -120,17 +135,10 @@ def _type_fields(tl: UserType) -> Iterator[Type]:
 
 
 def _types_named(t: Type, types: Mapping[tuple[int, int], UserType]) -> Iterator[UserType]:
-    stack: list[object] = [t]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, TUser):
-            found = types.get((item.type_id, item.version))
-            if found is not None:
-                yield found
-        if isinstance(item, tuple):
-            stack.extend(item)
-        elif hasattr(item, "__attrs_attrs__"):
-            stack.extend(getattr(item, a.name) for a in item.__attrs_attrs__)  # type: ignore[attr-defined]
+    for ref in user_types_in(t):
+        found = types.get((ref.type_id, ref.version))
+        if found is not None:
+            yield found
 
 
 #: How many recent decisions each flag remembers.

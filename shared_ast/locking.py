@@ -147,8 +147,8 @@ def batch_lock_problem(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
                        in_use: Mapping[int, InUse]) -> tuple[int, str] | None:
     """The first op of a batch that changes code in use unsafely, and why; each op is
     judged on the toplevel as the ops before it in the batch left it."""
-    if not in_use:
-        return None
+    if not any(op.target_tlid in in_use for op in ops):
+        return None  # the common case: nothing locked is touched, nothing to replay
     current = toplevels
     for index, op in enumerate(ops):
         if op.target_tlid in in_use:

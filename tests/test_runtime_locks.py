@@ -53,7 +53,7 @@ def test_a_change_to_a_handler_in_use_is_refused_and_changes_nothing(tmp_path: P
         assert first["type"] == "ack"
         assert rt.get("/price") == (200, 11)
         now = EInt(body.id, 11)
-        seq_before = run(ask(rt, {"type": "ping"})) and run(hello_seq(rt))
+        seq_before = run(hello_seq(rt))
         got = run(send(rt, [ReplaceNode(handler.tlid, body.id, now, EInt(body.id, 12))]))
         assert run(hello_seq(rt)) == seq_before      # nothing was stored
         assert got["type"] == "error" and got["op_index"] == 0
@@ -191,3 +191,23 @@ def test_just_me_is_true_only_with_the_canvas_editor_token_which_no_trace_keeps(
         traces = run(ask(rt, {"type": "get_traces", "tlid": handler.tlid}))["traces"]
         assert len(traces) == 3
         assert rt.token("demo") not in str(traces)
+
+
+def test_in_use_follows_new_traffic_and_new_code_without_recomputing_between() -> None:
+    from runtime.usage import Usage
+
+    double = b.function("double", [("x", INT)], INT, b.infix("*", b.var("x"), 2))
+    a = b.http("GET", "/a", b.user_call(double, 1))
+    other = b.http("GET", "/o", 1)
+    canvas = {t.tlid: t for t in (double, a, other)}
+    usage = Usage(3600)
+    assert usage.in_use("c", canvas, now=100.0) == {}
+    usage.saw("c", a.tlid, 100.0)
+    first = usage.in_use("c", canvas, now=100.0)
+    assert set(first) == {a.tlid, double.tlid} and first[a.tlid].requests == 1
+    usage.saw("c", a.tlid, 101.0)                 # more traffic, same code: counts move
+    assert usage.in_use("c", canvas, now=101.0)[a.tlid].requests == 2
+    usage.saw("c", other.tlid, 102.0)             # a new handler reached: spread again
+    assert set(usage.in_use("c", canvas, now=102.0)) == {a.tlid, double.tlid, other.tlid}
+    changed = {**canvas, a.tlid: b.http("GET", "/a", 3, tlid=a.tlid)}  # /a no longer calls it
+    assert set(usage.in_use("c", changed, now=102.0)) == {a.tlid, other.tlid}

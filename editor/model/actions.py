@@ -239,10 +239,6 @@ def _selected(state: EditorState) -> Node | None:
 # ------------------------------------------------------- registry
 
 
-def _keep(run: Callable[[EditorState], Outcome]) -> Callable[[EditorState], Outcome]:
-    return run
-
-
 COMMANDS: dict[str, Command] = {}
 
 
@@ -325,10 +321,3 @@ def perform(state: EditorState, name: str, argument: str | None = None) -> Outco
 
 def type_text(state: EditorState, text: str) -> Outcome:
     return typing.insert_text(state, text)
-
-
-def caret_for(state: EditorState, tlid: int, node_id: int) -> Caret | None:
-    proj = state.projection(tlid)
-    if proj is None or not proj.has(node_id):
-        return None
-    return Caret(tlid, node_id, 0)

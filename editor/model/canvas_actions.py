@@ -11,7 +11,6 @@ import attrs
 
 from editor.model import motion
 from editor.model.state import EditorState, Outcome, commit, refuse
-from shared_ast import traverse
 from shared_ast.ids import new_id
 from shared_ast.names import spec_problem, toplevel_name_problem
 from shared_ast.nodes import EHole, Param, TypeField
@@ -203,6 +202,3 @@ def toplevel_label(tl: Toplevel) -> str:
             return f"datastore {tl.name}_v{tl.version}"
     return tl.KIND
 
-
-def node_count(tl: Toplevel) -> int:
-    return sum(1 for _ in traverse.walk(tl))

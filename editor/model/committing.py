@@ -15,7 +15,6 @@ import re
 import attrs
 
 from editor.model import completion, edits
-from editor.model.edits import Here
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import fn_names
 from shared_ast import traverse
@@ -25,13 +24,10 @@ from shared_ast.nodes import (
     ECall,
     EConstructor,
     EField,
-    EFlag,
     EFloat,
     EHole,
     EInfix,
     EInt,
-    ELambda,
-    ELet,
     EMatch,
     EPartial,
     EPipe,
@@ -41,6 +37,7 @@ from shared_ast.nodes import (
     PHole,
 )
 from shared_ast.operators import OPERATORS
+from shared_ast.program import Program
 from shared_ast.toplevels import Toplevel
 
 INT_TEXT = re.compile(r"-?\d+")
@@ -73,7 +70,7 @@ def commit_partial(state: EditorState, partial_id: int) -> Outcome:
     elif FLOAT_TEXT.fullmatch(text):
         built = EFloat(new_id(), float(text))
     else:
-        program = edits.Here.program(_fake_here(state, tl))
+        program = Program.from_toplevels(state.canvas.values())
         matches = [c for c in completion.completions(program, tl, partial.id, text, limit=500)
                    if c.label == text]
         if not matches:
@@ -106,19 +103,10 @@ def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
     new_tl = traverse.replace(tl, old.id, built)
     names = fn_names(state.canvas.values())
     assert isinstance(new_tl, Toplevel)
+    # On the hole the completion says comes next, else on the first blank of what was built.
     target = traverse.find(new_tl, caret_node) if caret_node is not None else None
-    if target is not None and caret_node != built.id and isinstance(target, (EHole, PHole)):
-        caret = edits.caret_in(new_tl, caret_node, names)
-    elif isinstance(built, (ELet, ELambda, EFlag)):
-        caret = edits.caret_in(new_tl, built.id, names)
-    else:
-        caret = edits.caret_in(new_tl, built.id, names)
-    return commit(state, [op], caret)
-
-
-def _fake_here(state: EditorState, tl: Toplevel) -> Here:
-    # Only `program()` is used: it needs the state.
-    return Here(state, tl, None, None, 0, tl)  # type: ignore[arg-type]
+    at = caret_node if isinstance(target, (EHole, PHole)) else built.id
+    return commit(state, [op], edits.caret_in(new_tl, at, names))
 
 
 def _rotates(outer: str, new: str) -> bool:

@@ -75,11 +75,6 @@ def here(state: EditorState) -> Here | str:
     return Here(state, tl, proj, placed, k, node)
 
 
-def project(state: EditorState, tlid: int) -> Projection | None:
-    tl = state.canvas.get(tlid)
-    return None if tl is None else Projection.of_toplevel(tl, fn_names(state.canvas.values()))
-
-
 # ------------------------------------------------------------------ carets
 # These are computed on the tree *after* an edit, which the caller passes as a
 # toplevel; the caret is then exact even when the layout moved things around.

@@ -14,7 +14,6 @@ from editor.model import edits
 from editor.model.state import EditorState, Outcome, refuse
 from editor.projection import Caret
 from shared_ast import traverse
-from shared_ast.nodes import Node
 from shared_ast.toplevels import Toplevel
 
 DIRECTIONS = ("left", "right", "up", "down", "home", "end", "doc_start", "doc_end")
@@ -108,11 +107,7 @@ def select_parent(state: EditorState) -> Outcome:
     parent = traverse.parent_of(h.tl, state.selection)
     if parent is None or isinstance(parent, Toplevel):
         return Outcome(state, message="The whole code is selected.")
-    return Outcome(attrs.evolve(state, selection=_selectable(h.tl, parent).id))
-
-
-def _selectable(tl: Toplevel, node: Node) -> Node:
-    return node
+    return Outcome(attrs.evolve(state, selection=parent.id))
 
 
 def select_none(state: EditorState) -> Outcome:
@@ -121,7 +116,7 @@ def select_none(state: EditorState) -> Outcome:
 
 def place(state: EditorState, tlid: int, line: int, column: int) -> Outcome:
     """A click: the caret at (line, column) of a toplevel's code."""
-    proj = edits.project(state, tlid)
+    proj = state.projection(tlid)
     if proj is None:
         return Outcome(attrs.evolve(state, caret=None, selection=None))
     return Outcome(attrs.evolve(state, caret=proj.caret_at(line, column), selection=None))
@@ -129,7 +124,7 @@ def place(state: EditorState, tlid: int, line: int, column: int) -> Outcome:
 
 def focus(state: EditorState, tlid: int) -> Outcome:
     """Put the caret at the first blank of a toplevel, or at its start."""
-    proj = edits.project(state, tlid)
+    proj = state.projection(tlid)
     if proj is None:
         return Outcome(attrs.evolve(state, caret=None, selection=None))
     blanks = proj.holes()

@@ -87,26 +87,21 @@ def run(state: EditorState, name: str, argument: str | None = None) -> Outcome:
         edit = fn(*args, argument) if asks else fn(*args)
     except refactor.RefactorError as e:
         return refuse(state, str(e))
-    caret = _caret_after(state, edit)  # type: ignore[arg-type]
-    ops = list(edit.ops)  # type: ignore[attr-defined]
-    return commit(state, ops, caret or state.caret, f"{title}: done.")
+    out = commit(state, list(edit.ops), state.caret, f"{title}: done.")  # type: ignore[attr-defined]
+    caret = None if out.refused else _caret_after(out.state, edit)
+    return out if caret is None else attrs.evolve(out, state=attrs.evolve(out.state, caret=caret))
 
 
 def _caret_after(state: EditorState, edit: object) -> Caret | None:
+    """Where the refactoring says the caret goes, on the canvas its ops made."""
     target = getattr(edit, "caret", None)
     if target is None:
         return None
     tlid, node_id = target
-    from shared_ast.apply import OpError, apply_to_canvas
-
-    try:
-        canvas = apply_to_canvas(list(edit.ops), state.canvas)  # type: ignore[attr-defined]
-    except OpError:
-        return None
-    tl = canvas.get(tlid)
+    tl = state.canvas.get(tlid)
     if tl is None or edits.Projection.of_toplevel(tl) is None:
         return None
-    return edits.caret_in(tl, node_id, fn_names(canvas.values()))
+    return edits.caret_in(tl, node_id, fn_names(state.canvas.values()))
 
 
-__all__ = ["REFACTORINGS", "attrs", "run", "target_node"]
+__all__ = ["REFACTORINGS", "run", "target_node"]

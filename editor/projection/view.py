@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import attrs
 
 from editor.projection.layout import body_of, layout_expr
-from editor.projection.tokens import Line, Placed, Token
+from editor.projection.tokens import Line, Placed
 from shared_ast.nodes import Expr
 from shared_ast.toplevels import Toplevel
 
@@ -181,15 +181,6 @@ class Projection:
             return None
         return self.caret_at(first.line, first.column)
 
-    def subtree_span(self, node_ids: Iterable[int]
-                     ) -> tuple[tuple[int, int], tuple[int, int]] | None:
-        """The (line, column) of the first and of the end of the last token of these nodes."""
-        wanted = set(node_ids)
-        inside = [p for p in self.placed if p.token.node_id in wanted]
-        if not inside:
-            return None
-        return (inside[0].line, inside[0].column), (inside[-1].line, inside[-1].end)
-
     def _subtree_first(self, node_id: int) -> Placed | None:
         own = self.own_tokens(node_id)
         return own[0] if own else None
@@ -201,10 +192,3 @@ class Projection:
     def holes(self) -> list[Placed]:
         """Every blank token (holes and blank names) in reading order: Tab stops."""
         return [p for p in self.placed if p.token.blank]
-
-    def token_text(self, p: Placed) -> str:
-        return "" if p.token.blank else p.token.text
-
-
-def first_token(placed: list[Placed]) -> Token | None:
-    return placed[0].token if placed else None

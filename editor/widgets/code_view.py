@@ -13,8 +13,6 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import attrs
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -205,6 +203,3 @@ class CodeView(QWidget):
             painter.drawLine(i, y + (0 if up else 2), i + step, y + (2 if up else 0))
             up = not up
 
-
-def marked_nodes(marks: Mapping[int, object]) -> set[int]:
-    return set(marks)
