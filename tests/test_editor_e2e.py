@@ -312,6 +312,10 @@ def test_a_locked_handler_is_upgraded_through_a_flag_checked_by_replay(
             assert isinstance(flag, EFlag) and isinstance(flag.new, ECall)
             assert flag.new.fn.qualified == "Dict::get_v2"
             ed.settle()
+            # Traces are stored off the request path: replay once all three are.
+            ed.controller.request_traces(handler.tlid)
+            ed.wait(lambda: len(ed.controller.traces.get(handler.tlid, [])) >= 3,
+                    "the three stored traces")
             ed.window.run_command("check-flag-commit")
             ed.wait(lambda: "Replayed" in ed.window.inspector.result.text(), "the replay")
             report = ed.window.inspector.result.text()
