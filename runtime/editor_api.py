@@ -225,9 +225,9 @@ class EditorApi:
                 case "ops":
                     await self.on_ops(session, msg)
                 case "get_traces":
-                    self.on_traces(session, msg)
+                    await self.on_traces(session, msg)
                 case "get_404s":
-                    self.on_404s(session, msg)
+                    await self.on_404s(session, msg)
                 case "get_in_use":
                     self.on_in_use(session, msg)
                 case "get_flags":
@@ -295,13 +295,20 @@ class EditorApi:
 
         await self.deployer.deploy(session.canvas, ops, session.author, on_deployed=announce)
 
-    def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
+    async def traces_written(self) -> None:
+        """Wait until the traces of requests already answered are stored: traces are
+        written off the request path, and an editor asking right after a request
+        expects to see it."""
+        await asyncio.wrap_future(self.services.store.traces_written())
+
+    async def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
         tlid = msg.get("tlid")
         if not isinstance(tlid, int) or isinstance(tlid, bool):
             raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer)')
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is an integer from 1 to 1000')
+        await self.traces_written()
         traces = self.services.store.traces(session.canvas, tlid, limit)
         session.send(
             {
@@ -336,7 +343,8 @@ class EditorApi:
         self.services.store.set_cron_state(session.canvas, cron.tlid, last_run, paused)
         session.send({"type": "cron_paused", "id": msg.get("id"), "tlid": tlid, "paused": paused})
 
-    def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
+    async def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
+        await self.traces_written()
         traces = self.services.store.traces(session.canvas, None, 1000)
         grouped: dict[str, dict[str, Any]] = {}
         for t in traces:
@@ -413,6 +421,7 @@ class EditorApi:
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is a whole number from 1 to 1000')
+        await self.traces_written()
         traces = self.services.store.traces(session.canvas, live.tlid, limit)
         program = replay.program_with(list(state.toplevels.values()), candidate)
         # Replays can take a while: run them off the event loop so traffic keeps flowing.

@@ -70,6 +70,10 @@ def _explain(e: sqlite3.Error) -> StoreError:
     return StoreError(f"the store could not save this ({text}); nothing was changed.")
 
 
+def _nothing(_db: sqlite_utils.Database) -> None:
+    """A write job that writes nothing: a barrier behind the jobs queued before it."""
+
+
 class SQLiteStore:
     """`Store` over one SQLite file."""
 
@@ -325,6 +329,11 @@ class SQLiteStore:
             )
 
         return self.submit(job, durable=False)
+
+    def traces_written(self) -> concurrent.futures.Future[None]:
+        """A future that resolves once every trace queued before this call is committed:
+        a reader that awaits it sees the traces of requests already answered."""
+        return self.submit(_nothing, durable=False)
 
     def traces(self, canvas: str, tlid: int | None, limit: int = 100) -> list[TraceRecord]:
         rows = self._read(traces=True).execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -61,6 +62,24 @@ def test_traces_older_than_the_window_go(store: SQLiteStore) -> None:
     store.submit_trace(trace(1, 5, now - 7200), keep_last=100, keep_seconds=3600).result()
     store.submit_trace(trace(2, 5, now), keep_last=100, keep_seconds=3600).result()
     assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
+
+
+def test_traces_written_resolves_only_after_the_traces_queued_before_it(
+        store: SQLiteStore) -> None:
+    gate = threading.Event()
+    # Hold the writer so the traces below queue up behind it, unwritten.
+    held = store.submit(lambda _db: gate.wait(10), durable=False)
+    now = time.time()
+    for i in range(5):
+        store.submit_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600)
+    written = store.traces_written()
+    time.sleep(0.05)
+    assert not written.done()
+    assert store.traces("c", 5) == []
+    gate.set()
+    written.result(timeout=10)
+    assert held.done()
+    assert len(store.traces("c", 5)) == 5
 
 
 def test_store_errors_say_what_to_do() -> None:
