@@ -68,18 +68,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(chosen, str):
         print(f"gloam editor: {chosen}", file=sys.stderr)
         return 1
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from editor.client.session import CanvasSession, SessionError
     from editor.controller import EditorController
+    from editor.event_loop import EditorLoop
     from editor.widgets.keymap import KeymapError
     from editor.widgets.main_window import MainWindow
     from editor.widgets.theme import apply_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)  # type: ignore[arg-type]
-    loop = qasync.QEventLoop(app)
+    loop = EditorLoop(app)
     asyncio.set_event_loop(loop)
     try:
         session = CanvasSession(chosen.editor_url, chosen.canvas, chosen.token, chosen.author,

@@ -216,7 +216,7 @@ def shared_rt(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_connects_on_the_qt_loop_and_loads_the_demo_canvas(shared_rt: RuntimeProcess,
                                                            qapp: Any) -> None:
-    import qasync
+    from editor.event_loop import EditorLoop
 
     found = client_settings.discover_local(shared_rt.data_dir)
     assert found is not None and found.canvas == "demo" and found.editor_url == shared_rt.editor
@@ -233,7 +233,7 @@ def test_connects_on_the_qt_loop_and_loads_the_demo_canvas(shared_rt: RuntimePro
         await session.close()
         assert session.state == OFFLINE
 
-    loop = qasync.QEventLoop(qapp)
+    loop = EditorLoop(qapp)
     try:
         loop.run_until_complete(scenario())
     finally:
@@ -462,6 +462,35 @@ def test_requests_fail_clearly_offline_and_on_errors(shared_rt: RuntimeProcess) 
             await session.request({"type": "ops", "ops": []})
         reply = await session.request({"type": "get_404s"})
         assert reply["type"] == "404s"
+        await session.close()
+
+    run(scenario())
+
+
+def test_a_failed_send_reconnects_and_loses_no_batch(shared_rt: RuntimeProcess) -> None:
+    """If sending fails while the socket looks open, the session must not go on queueing
+    into a writer that has stopped: it reconnects and sends the batch again."""
+    async def scenario() -> None:
+        session = session_for(shared_rt, "wendy")
+        sig = await online(session)
+        ws = session._ws
+        assert ws is not None
+        real_send = ws.send_str
+
+        async def broken(text: str, *args: Any, **kwargs: Any) -> None:
+            ws.send_str = real_send  # type: ignore[method-assign]
+            raise RuntimeError("the transport went away")
+
+        ws.send_str = broken  # type: ignore[method-assign]
+        handler = text_handler("/client-writer", "sent")
+        number = session.send_ops([CreateToplevel(handler)])
+        await sig.until(lambda: any(n == number for n, _ in sig.acked), "the batch's ack")
+        assert any("sending to the runtime failed (RuntimeError: the transport went away)"
+                   in p for p in sig.problems), sig.problems
+        assert [s for s, _ in sig.states].count(ONLINE) >= 2  # it reconnected
+        assert await http_get(shared_rt, "/client-writer") == (200, "sent")
+        reply = await session.request({"type": "ping"})
+        assert reply["type"] == "pong"
         await session.close()
 
     run(scenario())

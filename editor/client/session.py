@@ -137,6 +137,7 @@ class CanvasSession(QObject):
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._closing: asyncio.Future[bool] | None = None  # held so the close is not collected
         self._outbox: asyncio.Queue[str] | None = None
+        self._writer: asyncio.Task[None] | None = None
         self._requests: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._request_count = 0
         if queue_path is not None and queue_path.exists():
@@ -333,7 +334,8 @@ class CanvasSession(QObject):
     async def _serve(self, ws: aiohttp.ClientWebSocketResponse) -> str:
         outbox: asyncio.Queue[str] = asyncio.Queue()
         writer = asyncio.ensure_future(_write(ws, outbox))
-        self._ws, self._outbox = ws, outbox
+        writer.add_done_callback(lambda done: self._writer_stopped(ws, done))
+        self._ws, self._outbox, self._writer = ws, outbox, writer
         for batch in self._pending:
             outbox.put_nowait(self._batch_message(batch))
         self._persist()  # the queue file now records the seq a later resume starts from
@@ -349,12 +351,36 @@ class CanvasSession(QObject):
                 else:
                     self.problem.emit(f"the runtime sent a {msg.type.name} frame; ignored")
         finally:
-            self._ws = self._outbox = None
+            self._ws = self._outbox = self._writer = None
             writer.cancel()
             self._fail_requests("the connection to the runtime was lost before it answered")
         if self._reconnect_now:
             return "reloading the canvas"
         return f"the runtime at {self._where} closed the connection"
+
+    def _writer_stopped(self, ws: aiohttp.ClientWebSocketResponse, done: asyncio.Task[None]
+                        ) -> None:
+        """The writer ended while the connection was up: close it, so the session
+        reconnects and sends what is queued again, instead of queueing into nothing."""
+        if done.cancelled():
+            return
+        error = done.exception()  # retrieved even when ignored, so asyncio does not warn
+        if ws.closed or self._ws is not ws:
+            return
+        why = f"{type(error).__name__}: {error}" if error is not None else "the socket closed"
+        self.problem.emit(f"sending to the runtime failed ({why}); reconnecting")
+        self._closing = asyncio.ensure_future(ws.close())
+
+    def diagnose(self) -> str:
+        """The connection's insides in one line, for a stalled test or a bug report."""
+        writer = self._writer
+        writer_state = ("none" if writer is None else "running" if not writer.done()
+                        else "cancelled" if writer.cancelled()
+                        else f"ended ({writer.exception()!r})")
+        outbox = self._outbox.qsize() if self._outbox is not None else None
+        return (f"state {self._state}, seq {self._seq}, {len(self._pending)} batches unacked, "
+                f"{len(self._requests)} requests waiting, outbox {outbox}, writer {writer_state}, "
+                f"socket closed: {self._ws.closed if self._ws is not None else None}")
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
         msg = await ws.receive(timeout=GREETING_TIMEOUT)
@@ -549,10 +575,7 @@ async def _write(ws: aiohttp.ClientWebSocketResponse, outbox: asyncio.Queue[str]
     """The one writer of a connection, so messages leave in the order they were queued."""
     while True:
         text = await outbox.get()
-        try:
-            await ws.send_str(text)
-        except (ConnectionError, RuntimeError):
-            return  # the reader sees the close and reconnects; batches are still queued
+        await ws.send_str(text)  # a failure ends the writer, and the session reconnects
 
 
 def _parse(text: str) -> dict[str, Any]:
