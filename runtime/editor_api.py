@@ -31,6 +31,7 @@ from runtime.host import CanvasHost
 from runtime.live import load_canvas
 from runtime.services import RuntimeServices
 from runtime.tokens import hash_token, read_admin_token, token_matches
+from runtime.trace_input import input_wire
 from runtime.traffic import EDITOR_HEADER
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog, LiveValues
@@ -225,9 +226,9 @@ class EditorApi:
                 case "ops":
                     await self.on_ops(session, msg)
                 case "get_traces":
-                    await self.on_traces(session, msg)
+                    self.on_traces(session, msg)
                 case "get_404s":
-                    await self.on_404s(session, msg)
+                    self.on_404s(session, msg)
                 case "get_in_use":
                     self.on_in_use(session, msg)
                 case "get_flags":
@@ -295,20 +296,19 @@ class EditorApi:
 
         await self.deployer.deploy(session.canvas, ops, session.author, on_deployed=announce)
 
-    async def traces_written(self) -> None:
-        """Wait until the traces of requests already answered are stored: traces are
-        written off the request path, and an editor asking right after a request
-        expects to see it."""
-        await asyncio.wrap_future(self.services.store.traces_written())
+    def write_buffered_traces(self) -> None:
+        """Write the traces still buffered: traces are written off the request path,
+        and an editor asking right after a request expects to see it."""
+        self.services.store.write_traces()
 
-    async def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
+    def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
         tlid = msg.get("tlid")
         if not isinstance(tlid, int) or isinstance(tlid, bool):
             raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer)')
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is an integer from 1 to 1000')
-        await self.traces_written()
+        self.write_buffered_traces()
         traces = self.services.store.traces(session.canvas, tlid, limit)
         session.send(
             {
@@ -343,8 +343,8 @@ class EditorApi:
         self.services.store.set_cron_state(session.canvas, cron.tlid, last_run, paused)
         session.send({"type": "cron_paused", "id": msg.get("id"), "tlid": tlid, "paused": paused})
 
-    async def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
-        await self.traces_written()
+    def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
+        self.write_buffered_traces()
         traces = self.services.store.traces(session.canvas, None, 1000)
         grouped: dict[str, dict[str, Any]] = {}
         for t in traces:
@@ -421,7 +421,7 @@ class EditorApi:
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is a whole number from 1 to 1000')
-        await self.traces_written()
+        self.write_buffered_traces()
         traces = self.services.store.traces(session.canvas, live.tlid, limit)
         program = replay.program_with(list(state.toplevels.values()), candidate)
         # Replays can take a while: run them off the event loop so traffic keeps flowing.
@@ -463,6 +463,6 @@ def _trace_json(t: Any) -> dict[str, Any]:
         "at": t.at,
         "description": t.description,
         "duration_ms": t.duration_ms,
-        "input": json.loads(t.input_json),
+        "input": input_wire(t.input_json),
         "output": json.loads(t.output_json),
     }

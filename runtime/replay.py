@@ -14,7 +14,6 @@ a host, so it fails inside the replay instead of writing for real.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from runtime.live import Route, split_path
 from runtime.responses import answer_for, handler_label
 from runtime.services import impure_from_json
 from runtime.store import TraceRecord
-from shared_ast import wire
+from runtime.trace_input import input_value
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
@@ -53,7 +52,7 @@ class ReplayRow:
 
 def trace_inputs(tl: Handler | UserFunction, trace: TraceRecord) -> dict[str, Any]:
     """The variables a trace's request binds: `request`, and the route's parameters."""
-    request = wire.decode_value(json.loads(trace.input_json))
+    request = input_value(trace.input_json)
     params: dict[str, Any] = {"request": request}
     if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec):
         route = Route(tl.spec.method, split_path(tl.spec.route), tl)

@@ -1,12 +1,14 @@
 """What the runtime's parts share: config, store, live table, and trace recording.
 
-Traces are written off the request path: `record_trace` queues the write on
-the store's writer thread and returns at once; the writer batches queued
-traces into one transaction.
+Traces are written off the request path: `record_trace` adds the trace to the
+store's buffer and returns at once. The event loop writes the buffer in one
+transaction TRACE_DELAY seconds after its first trace arrived (or at once when
+TRACE_BATCH are waiting), and before anything reads traces.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -22,6 +24,10 @@ from shared_ast import wire
 from shared_ast.eval_context import ImpureCall, ImpureLog
 
 log = logging.getLogger("gloam.services")
+
+#: How long a trace may wait in the buffer, and how many may, before they are written.
+TRACE_DELAY = 0.05
+TRACE_BATCH = 500
 
 
 @attrs.define
@@ -59,18 +65,32 @@ class RuntimeServices:
         if tlid is not None:
             self.usage.saw(canvas, tlid, trace.at)
         try:
-            fut = self.store.submit_trace(
+            waiting = self.store.buffer_trace(
                 trace, self.config.trace_keep_last, self.config.trace_keep_seconds
             )
         except StoreError as e:
             log.warning("trace %s not stored: %s", trace_id, e)
             return
-        fut.add_done_callback(_log_trace_failure)
+        if waiting >= TRACE_BATCH:
+            self.store.write_traces()
+        elif waiting == 1:
+            self._write_traces_soon()
+
+    def _write_traces_soon(self) -> None:
+        """The first trace of a batch: write the batch in TRACE_DELAY seconds."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop on this thread (a script, a test): write now
+            self.store.write_traces()
+            return
+        loop.call_later(TRACE_DELAY, self.store.write_traces)
 
 
 def impure_to_json(log_: ImpureLog | None) -> str:
     """The impure calls of a run, as a trace keeps them (to replay the run later)."""
     calls = log_.calls if log_ is not None else []
+    if not calls:
+        return "[]"
     return json.dumps(
         [{"fn": c.name, "args": [wire.encode_value(a) for a in c.args],
           "result": wire.encode_value(c.result)} for c in calls],
@@ -84,9 +104,3 @@ def impure_from_json(text: str) -> list[ImpureCall]:
                    wire.decode_value(c["result"]))
         for c in json.loads(text)
     ]
-
-
-def _log_trace_failure(fut: object) -> None:
-    exc = fut.exception()  # type: ignore[attr-defined]
-    if exc is not None:
-        log.warning("a trace was not stored: %s", exc)

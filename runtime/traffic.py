@@ -17,7 +17,6 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
 
 from aiohttp import web
 
@@ -26,12 +25,11 @@ from runtime.live import LiveTable
 from runtime.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.services import RuntimeServices, impure_to_json
 from runtime.tokens import token_matches
-from shared_ast import wire
+from runtime.trace_input import RawRequest, parse_body, request_value
 from shared_ast.compiler import Compiled
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
-from shared_ast.stdlib.json_fns import from_json
 from shared_ast.toplevels import Handler
 from shared_ast.values import FrozenDict
 
@@ -42,6 +40,7 @@ CANVAS_PREFIX = "/c/"
 
 #: The header the editor's "Send as me" sets to its canvas token (see `Flag::justMe_v0`).
 EDITOR_HEADER = "X-Gloam-Editor"
+EDITOR_HEADER_KEY = EDITOR_HEADER.lower()
 
 
 def resolve_canvas(request: web.Request) -> tuple[str | None, str]:
@@ -61,29 +60,25 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-async def request_value(request: web.Request, max_body: int) -> tuple[FrozenDict, str | None]:
-    """The request as the handler sees it, or a reason it cannot be read (→ 400)."""
+async def read_request(request: web.Request, max_body: int
+                       ) -> tuple[RawRequest | None, FrozenDict, str | None]:
+    """The request as a trace keeps it and as the handler sees it, or a reason it
+    cannot be read (→ 400)."""
     data = await request.read()
-    body: Any = None
-    problem = None
     if len(data) > max_body:
-        return FrozenDict(), f"the request body is larger than {max_body} bytes"
-    if data:
-        if request.content_type == "application/json" or request.content_type.endswith("+json"):
-            try:
-                body = from_json(_text(data))
-            except Exception as e:
-                problem = f"the request body is not valid JSON: {e}"
-        else:
-            body = _text(data)
-    value = FrozenDict(
-        method=request.method,
-        path=request.path,
-        body=body,
-        query=FrozenDict(dict(request.query.items())),
-        headers=FrozenDict({k.lower(): v for k, v in request.headers.items()}),
-    )
-    return value, problem
+        return None, FrozenDict(), f"the request body is larger than {max_body} bytes"
+    text = _text(data) if data else None
+    ctype = request.content_type
+    is_json = ctype == "application/json" or ctype.endswith("+json")
+    try:
+        body = parse_body(text, is_json)
+    except Exception as e:
+        return None, FrozenDict(), f"the request body is not valid JSON: {e}"
+    query = dict(request.query.items())
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers.pop(EDITOR_HEADER_KEY, None)  # a token must never reach user code or a trace
+    raw = RawRequest(request.method, request.path, query, headers, text, is_json)
+    return raw, request_value(request.method, request.path, query, headers, body), None
 
 
 class TrafficServer:
@@ -122,9 +117,9 @@ class TrafficServer:
                 ),
                 trace_id,
             )
-        req_value, problem = await request_value(request, self.config.max_body_bytes)
-        if problem is not None:
-            return _send(error_answer(400, problem, "Send a valid body."), trace_id)
+        raw, req_value, problem = await read_request(request, self.config.max_body_bytes)
+        if raw is None:
+            return _send(error_answer(400, str(problem), "Send a valid body."), trace_id)
         found = state.routes.match(request.method, path)
         description = f"{request.method} {path}"
         if found is None:
@@ -134,30 +129,20 @@ class TrafficServer:
                 "The request is listed among this canvas's 404s in the editor: "
                 "create a handler from it there.",
             )
-            self._trace(canvas, None, description, req_value, answer, None, started, trace_id)
+            self._trace(canvas, None, description, raw, answer, None, started, trace_id)
             return _send(answer, trace_id)
         handler, params = found
-        req_value, from_editor = self.editor_mark(canvas, request, req_value)
+        from_editor = self.from_editor(canvas, request)
         answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id,
                                   from_editor=from_editor, compiled=state.compiled_for(handler))
-        self._trace(canvas, handler, description, req_value, answer, impure, started, trace_id)
+        self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id, head=request.method == "HEAD")
 
-    def editor_mark(self, canvas: str, request: web.Request, req_value: FrozenDict
-                    ) -> tuple[FrozenDict, bool]:
-        """Whether the request came from the canvas's editor (its token in `X-Gloam-Editor`).
-
-        The header is removed from the request either way: a token must never reach
-        user code or a trace.
-        """
+    def from_editor(self, canvas: str, request: web.Request) -> bool:
+        """Whether the request came from the canvas's editor (its token in
+        `X-Gloam-Editor`; `read_request` keeps the header from user code and traces)."""
         token = request.headers.get(EDITOR_HEADER)
-        if token is None:
-            return req_value, False
-        headers = req_value["headers"]
-        assert isinstance(headers, FrozenDict)
-        kept = FrozenDict({k: v for k, v in headers.items() if k != EDITOR_HEADER.lower()})
-        stripped = FrozenDict({**req_value, "headers": kept})
-        return stripped, token_matches(token, self.services.store.token_hashes(canvas))
+        return token is not None and token_matches(token, self.services.store.token_hashes(canvas))
 
     def run(
         self,
@@ -197,7 +182,7 @@ class TrafficServer:
         canvas: str,
         handler: Handler | None,
         description: str,
-        req_value: FrozenDict,
+        request: RawRequest,
         answer: HttpAnswer,
         impure: ImpureLog | None,
         started: float,
@@ -208,7 +193,7 @@ class TrafficServer:
             tlid=handler.tlid if handler else None,
             description=description,
             trace_id=trace_id,
-            input_json=json.dumps(wire.encode_value(req_value), allow_nan=False),
+            input_json=request.to_json(),
             output_json=json.dumps(answer.summary(), allow_nan=False),
             impure_json=impure_to_json(impure),
             duration_ms=(time.perf_counter() - started) * 1000,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -50,8 +49,8 @@ def test_a_commit_to_a_missing_canvas_changes_nothing(store: SQLiteStore) -> Non
 def test_traces_keep_the_last_n_per_handler(store: SQLiteStore) -> None:
     now = time.time()
     for i in range(12):
-        store.submit_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600).result()
-    store.submit_trace(trace(99, None, now), keep_last=10, keep_seconds=3600).result()
+        store.add_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600)
+    store.add_trace(trace(99, None, now), keep_last=10, keep_seconds=3600)
     kept = store.traces("c", 5, limit=100)
     assert [t.trace_id for t in kept] == [f"t{i}" for i in range(11, 1, -1)]
     assert [t.trace_id for t in store.traces("c", None)] == ["t99"]
@@ -59,27 +58,46 @@ def test_traces_keep_the_last_n_per_handler(store: SQLiteStore) -> None:
 
 def test_traces_older_than_the_window_go(store: SQLiteStore) -> None:
     now = time.time()
-    store.submit_trace(trace(1, 5, now - 7200), keep_last=100, keep_seconds=3600).result()
-    store.submit_trace(trace(2, 5, now), keep_last=100, keep_seconds=3600).result()
+    store.add_trace(trace(1, 5, now - 7200), keep_last=100, keep_seconds=3600)
+    store.add_trace(trace(2, 5, now), keep_last=100, keep_seconds=3600)
     assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
 
 
-def test_traces_written_resolves_only_after_the_traces_queued_before_it(
+def test_buffered_traces_are_written_together_and_pruned_as_one_by_one(
         store: SQLiteStore) -> None:
-    gate = threading.Event()
-    # Hold the writer so the traces below queue up behind it, unwritten.
-    held = store.submit(lambda _db: gate.wait(10), durable=False)
     now = time.time()
-    for i in range(5):
-        store.submit_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600)
-    written = store.traces_written()
-    time.sleep(0.05)
-    assert not written.done()
-    assert store.traces("c", 5) == []
-    gate.set()
-    written.result(timeout=10)
-    assert held.done()
-    assert len(store.traces("c", 5)) == 5
+    for i in range(25):
+        assert store.buffer_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600) == i + 1
+    store.buffer_trace(trace(90, 6, now - 7200), keep_last=10, keep_seconds=3600)
+    store.buffer_trace(trace(91, 6, now), keep_last=10, keep_seconds=3600)
+    assert store.traces("c", 5) == []  # buffered, not yet written
+    assert store.write_traces() == 27
+    assert store.write_traces() == 0
+    # As if each had been written alone: the newest ten of handler 5, and of
+    # handler 6 only the one inside the window.
+    assert [t.trace_id for t in store.traces("c", 5)] == [f"t{i}" for i in range(24, 14, -1)]
+    assert [t.trace_id for t in store.traces("c", 6)] == ["t91"]
+
+
+def test_a_failed_trace_write_is_logged_and_the_next_batch_goes_through(
+        store: SQLiteStore, caplog: pytest.LogCaptureFixture) -> None:
+    now = time.time()
+    store.buffer_trace(trace(1, 5, now), keep_last=10, keep_seconds=3600)
+    store.buffer_trace(trace(1, 5, now), keep_last=10, keep_seconds=3600)  # same id twice
+    assert store.write_traces() == 0
+    assert "2 traces were not stored" in caplog.text
+    store.add_trace(trace(2, 5, now), keep_last=10, keep_seconds=3600)
+    assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
+
+
+def test_closing_the_store_writes_the_buffered_traces(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "g.sqlite3")
+    s.create_canvas("c", "hash")
+    s.buffer_trace(trace(1, 5, time.time()), keep_last=10, keep_seconds=3600)
+    s.close()
+    again = SQLiteStore(tmp_path / "g.sqlite3")
+    assert [t.trace_id for t in again.traces("c", 5)] == ["t1"]
+    again.close()
 
 
 def test_store_errors_say_what_to_do() -> None:

@@ -1,0 +1,88 @@
+"""The request a trace keeps: stored raw, turned into a Gloam value when read.
+
+A handler sees its request as a Gloam value (`request_value`). Encoding that
+value to the wire format for every trace cost a request about as much as
+running a small handler, and most traces are never read. So an HTTP trace
+stores the request's raw parts as plain JSON (`{"raw_request": {...}}`), and
+readers (the editor's trace list, replay) rebuild the value with the same
+`request_value` the handler's run used: what the editor shows is what the
+handler saw. Traces that hold a wire value (workers, crons, and HTTP traces
+written before raw requests) are read as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from shared_ast import wire
+from shared_ast.stdlib.json_fns import from_json
+from shared_ast.values import FrozenDict
+
+RAW_KEY = "raw_request"
+
+
+def parse_body(text: str | None, is_json: bool) -> Any:
+    """The body as the handler sees it: parsed JSON, the text, or None (raises LibError)."""
+    if text is None:
+        return None
+    return from_json(text) if is_json else text
+
+
+def request_value(method: str, path: str, query: dict[str, str], headers: dict[str, str],
+                  body: Any) -> FrozenDict:
+    return FrozenDict(
+        method=method,
+        path=path,
+        body=body,
+        query=FrozenDict(query),
+        headers=FrozenDict(headers),
+    )
+
+
+@attrs.frozen
+class RawRequest:
+    """An HTTP request's parts, as a trace stores them (headers lowercased)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body_text: str | None
+    is_json: bool
+
+    def to_json(self) -> str:
+        return json.dumps({RAW_KEY: {
+            "method": self.method, "path": self.path, "query": self.query,
+            "headers": self.headers, "body": self.body_text, "json": self.is_json,
+        }}, ensure_ascii=False)
+
+    def value(self) -> FrozenDict:
+        return request_value(self.method, self.path, self.query, self.headers,
+                             parse_body(self.body_text, self.is_json))
+
+
+def _raw(stored: Any) -> RawRequest | None:
+    if not isinstance(stored, dict) or set(stored) != {RAW_KEY}:
+        return None
+    r = stored[RAW_KEY]
+    return RawRequest(r["method"], r["path"], r["query"], r["headers"], r["body"], r["json"])
+
+
+def input_value(input_json: str) -> Any:
+    """The Gloam value a trace's run received (the request, or a worker's event)."""
+    stored = json.loads(input_json)
+    raw = _raw(stored)
+    return raw.value() if raw is not None else wire.decode_value(stored)
+
+
+def input_wire(input_json: str) -> Any:
+    """The same value in the wire format, for the editor (see docs/protocol.md)."""
+    stored = json.loads(input_json)
+    raw = _raw(stored)
+    if raw is None:
+        return stored
+    # from_json reads at most 500 levels, well inside what the wire format allows.
+    return wire.encode_value(raw.value())
