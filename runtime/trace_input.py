@@ -54,10 +54,12 @@ class RawRequest:
     is_json: bool
 
     def to_json(self) -> str:
+        # json.dumps with its default options reuses one encoder; any option builds a
+        # new one per call, which cost a request more than the encoding itself.
         return json.dumps({RAW_KEY: {
             "method": self.method, "path": self.path, "query": self.query,
             "headers": self.headers, "body": self.body_text, "json": self.is_json,
-        }}, ensure_ascii=False)
+        }})
 
     def value(self) -> FrozenDict:
         return request_value(self.method, self.path, self.query, self.headers,

@@ -194,7 +194,7 @@ class TrafficServer:
             description=description,
             trace_id=trace_id,
             input_json=request.to_json(),
-            output_json=json.dumps(answer.summary(), allow_nan=False),
+            output_json=json.dumps(answer.summary()),  # strings and ints: no NaN to refuse
             impure_json=impure_to_json(impure),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
