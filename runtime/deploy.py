@@ -19,14 +19,20 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
+from runtime import replay
 from runtime.live import CanvasState, LiveTable
+from runtime.responses import handler_label
 from runtime.sqlite_store import SQLiteStore
 from runtime.store import StoreError
 from runtime.usage import Usage
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.locking import InUse, batch_lock_problem
-from shared_ast.ops import Op
+from shared_ast.ops import Op, SetLanguageVersion
+from shared_ast.toplevels import Handler
+
+#: How many of a handler's newest stored requests a language move replays.
+LANGUAGE_REPLAY_LIMIT = 100
 
 
 class DeployError(Exception):
@@ -81,6 +87,7 @@ class Deployer:
                 raise DeployError(f"there is no canvas named {canvas!r}")
             in_use = self.usage.in_use(canvas, state.toplevels) if self.usage else {}
             new_state, changed, ops_json = self.prepare(state, ops, in_use)
+            await self.check_language_moves(canvas, state, new_state, ops, in_use)
             try:
                 future = self.store.submit_ops(canvas, author, ops_json, changed)
                 seq = await asyncio.wrap_future(future)
@@ -92,6 +99,36 @@ class Deployer:
                 on_deployed(done)
             return done
 
+    async def check_language_moves(
+        self, canvas: str, state: CanvasState, new_state: CanvasState, ops: Sequence[Op],
+        in_use: Mapping[int, InUse],
+    ) -> None:
+        """A handler in use moves to another language version only if every stored
+        request answers the same on it: the runtime replays them here, so no editor
+        can skip the check. Raises DeployError naming the requests that would change."""
+        for index, op in enumerate(ops):
+            if not isinstance(op, SetLanguageVersion) or op.target_tlid not in in_use:
+                continue
+            live, moved = state.toplevels.get(op.tlid), new_state.toplevels.get(op.tlid)
+            if not isinstance(live, Handler) or not isinstance(moved, Handler):
+                continue
+            self.store.write_traces()
+            traces = self.store.traces(canvas, op.tlid, LANGUAGE_REPLAY_LIMIT)
+            rows = await asyncio.to_thread(replay.replay, live, moved, state.program,
+                                           new_state.program, traces)
+            differ = [r for r in rows if not r.same]
+            if differ:
+                first = differ[0]
+                raise DeployError(
+                    f"{op.KIND}: {handler_label(live)} is in use, and on language version "
+                    f"{op.new} {len(differ)} of its last {len(rows)} requests would answer "
+                    f"differently (first: {first.description}, "
+                    f"{first.old.get('status')} now, {first.new.get('status')} after). "
+                    "Replay them to see each one (Check language upgrade), change the code "
+                    "until they answer the same, then move it again.",
+                    index,
+                )
+
     @staticmethod
     def prepare(
         state: CanvasState, ops: Sequence[Op], in_use: Mapping[int, InUse] | None = None
@@ -100,7 +137,7 @@ class Deployer:
         locked = batch_lock_problem(state.toplevels, ops, in_use or {})
         if locked is not None:
             index, problem = locked
-            raise DeployError(f"{ops[index].KIND}: {problem} Nothing was changed.", index)
+            raise DeployError(f"{ops[index].KIND}: {problem}", index)
         try:
             toplevels = apply_to_canvas(ops, state.toplevels)
         except OpError as e:

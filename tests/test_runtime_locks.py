@@ -211,3 +211,28 @@ def test_in_use_follows_new_traffic_and_new_code_without_recomputing_between() -
     assert set(usage.in_use("c", canvas, now=102.0)) == {a.tlid, double.tlid, other.tlid}
     changed = {**canvas, a.tlid: b.http("GET", "/a", 3, tlid=a.tlid)}  # /a no longer calls it
     assert set(usage.in_use("c", changed, now=102.0)) == {a.tlid, other.tlid}
+
+
+def test_a_handler_in_use_moves_language_version_only_when_replay_shows_no_change(
+        tmp_path: Path) -> None:
+    from shared_ast.ops import SetLanguageVersion
+
+    # Version 1 makes a list with an unfinished element unfinished (a 500); version 0
+    # leaves the element out. The second handler answers the same on both.
+    changes = b.http("GET", "/items", b.list_(1, b.hole(), 3))
+    same = b.http("GET", "/fixed", b.list_(1, 2))
+    with running(tmp_path / "data", LOCKED) as rt:
+        create_toplevels(rt, [changes, same])
+        assert rt.get("/items") == (200, [1, 3])
+        assert rt.get("/fixed") == (200, [1, 2])
+        seq_before = run(hello_seq(rt))
+        got = run(send(rt, [SetLanguageVersion(changes.tlid, 0, 1)]))
+        assert got["type"] == "error" and got["op_index"] == 0, got
+        assert "1 of its last 1 requests would answer differently" in got["message"]
+        assert "GET /items, 200 now, 500 after" in got["message"]
+        assert got["message"].count("Nothing was changed") == 1
+        assert run(hello_seq(rt)) == seq_before
+        assert rt.get("/items") == (200, [1, 3])
+        moved = run(send(rt, [SetLanguageVersion(same.tlid, 0, 1)]))
+        assert moved["type"] == "ack", moved
+        assert rt.get("/fixed") == (200, [1, 2])
