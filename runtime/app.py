@@ -36,7 +36,7 @@ class Runtime:
         self.config = config
         self.store: SQLiteStore | None = None
         self.services: RuntimeServices | None = None
-        self.runners: list[web.AppRunner] = []
+        self.runners: list[web.BaseRunner] = []
         self.ports: dict[str, int] = {}
         self.background: list[asyncio.Task[None]] = []
 
@@ -58,10 +58,13 @@ class Runtime:
         deployer = Deployer(store, live, usage)
         traffic = TrafficServer(live, services)
         editor = EditorApi(services, deployer)
-        self.ports["http"] = await self._listen(traffic.app(), config.host, config.port)
+        self.ports["http"] = await self._listen(
+            web.ServerRunner(traffic.server(), shutdown_timeout=30), config.host, config.port
+        )
         editor.traffic_port = self.ports["http"]
         self.ports["editor"] = await self._listen(
-            editor.app(), config.editor_host, config.editor_port
+            web.AppRunner(editor.app(), shutdown_timeout=30, access_log=None),
+            config.editor_host, config.editor_port,
         )
         self.background = start_background(services)
         write_state(
@@ -84,8 +87,7 @@ class Runtime:
             self.ports["editor"],
         )
 
-    async def _listen(self, app: web.Application, host: str, port: int) -> int:
-        runner = web.AppRunner(app, shutdown_timeout=30, access_log=None)
+    async def _listen(self, runner: web.BaseRunner, host: str, port: int) -> int:
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_address=True)
         await site.start()

@@ -13,10 +13,12 @@ answered 500: a crash in user code never stops the server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
+from typing import Any
 
 from aiohttp import web
 
@@ -43,7 +45,7 @@ EDITOR_HEADER = "X-Gloam-Editor"
 EDITOR_HEADER_KEY = EDITOR_HEADER.lower()
 
 
-def resolve_canvas(request: web.Request) -> tuple[str | None, str]:
+def resolve_canvas(request: web.BaseRequest) -> tuple[str | None, str]:
     """(canvas name, path inside the canvas) from the Host header or a /c/NAME/ prefix."""
     path = request.path
     if path.startswith(CANVAS_PREFIX):
@@ -60,13 +62,17 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-async def read_request(request: web.Request, max_body: int
+async def read_request(request: web.BaseRequest, max_body: int
                        ) -> tuple[RawRequest | None, FrozenDict, str | None]:
     """The request as a trace keeps it and as the handler sees it, or a reason it
-    cannot be read (→ 400)."""
-    data = await request.read()
+    cannot be read (→ 400, or 413 when the body is too large)."""
+    too_large = f"the request body is larger than {max_body} bytes"
+    try:
+        data = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # far larger: aiohttp stopped reading it
+        return None, FrozenDict(), too_large
     if len(data) > max_body:
-        return None, FrozenDict(), f"the request body is larger than {max_body} bytes"
+        return None, FrozenDict(), too_large
     text = _text(data) if data else None
     ctype = request.content_type
     is_json = ctype == "application/json" or ctype.endswith("+json")
@@ -87,12 +93,21 @@ class TrafficServer:
         self.services = services
         self.config = services.config
 
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=self.config.max_body_bytes + 1024)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
-        return app
+    def server(self) -> web.Server:
+        """aiohttp's low-level server, without an Application: the runtime routes each
+        request itself (Host or /c/NAME/, then the canvas's routes), so aiohttp's
+        router and middleware chain were work for nothing (about a tenth of a
+        small request)."""
+        max_size = self.config.max_body_bytes + 1024
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+        def make_request(message: Any, payload: Any, protocol: Any, writer: Any,
+                         task: Any, _cls: Any = None) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task,
+                                   asyncio.get_running_loop(), client_max_size=max_size)
+
+        return web.Server(self.handle, request_factory=make_request, access_log=None)
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         trace_id = uuid.uuid4().hex
         canvas, path = resolve_canvas(request)
@@ -119,7 +134,10 @@ class TrafficServer:
             )
         raw, req_value, problem = await read_request(request, self.config.max_body_bytes)
         if raw is None:
-            return _send(error_answer(400, str(problem), "Send a valid body."), trace_id)
+            problem = str(problem)
+            if "larger than" in problem:
+                return _send(error_answer(413, problem, "Send a smaller body."), trace_id)
+            return _send(error_answer(400, problem, "Send a valid body."), trace_id)
         found = state.routes.match(request.method, path)
         description = f"{request.method} {path}"
         if found is None:
@@ -138,7 +156,7 @@ class TrafficServer:
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id, head=request.method == "HEAD")
 
-    def from_editor(self, canvas: str, request: web.Request) -> bool:
+    def from_editor(self, canvas: str, request: web.BaseRequest) -> bool:
         """Whether the request came from the canvas's editor (its token in
         `X-Gloam-Editor`; `read_request` keeps the header from user code and traces)."""
         token = request.headers.get(EDITOR_HEADER)

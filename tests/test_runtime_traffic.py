@@ -131,3 +131,13 @@ def test_every_request_is_traced_and_404s_are_listed(rt: RuntimeProcess) -> None
     assert any(t["description"] == "GET /users/7" for t in traces["traces"])
     assert traces["traces"][0]["output"]["status"] == 200
     assert any(r["description"] == "GET /not-here-either" for r in missing["requests"])
+
+
+def test_a_body_too_large_is_refused_with_413_and_the_server_lives_on(
+        rt: RuntimeProcess) -> None:
+    limit = 8 * 1024 * 1024
+    for size in (limit + 10, limit + 1024 * 1024):   # just over, and far over (aiohttp stops)
+        status, body = http_request("POST", f"{rt.http}/c/demo/hello", body="x" * size)
+        assert status == 413, (size, status, body)
+        assert f"larger than {limit} bytes" in body["error"] and "smaller" in body["hint"]
+    assert rt.get("/hello") == (200, "Hello from Gloam!\n")
