@@ -9,6 +9,12 @@ digit onto an Int literal (2 → 27) and Backspace (27 → 2), so every keystrok
 editor applies, checks, projects and paints. The paint counter
 (`CodeView.paints`) confirms a paint happened for every sample.
 
+`repaint()` paints the whole code view, every line, not only what the edit
+damaged. The editor lays out again only the subtrees the edit changed
+(`editor/projection/fragments.py`) and draws each unchanged line from the
+image it painted for it before (`editor/widgets/line_images.py`); the edited
+line is painted token by token, as every line is on the first paint.
+
 Baseline: a plain `QPlainTextEdit` holding the same text, the same keystrokes,
 timed the same way.
 """

@@ -10,9 +10,9 @@ enclose.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
+from editor.projection.fragments import LayoutMemo, LineWriter
 from editor.projection.tokens import BLANK_NAME_TEXT, HOLE_TEXT, Line, Token
 from shared_ast.nodes import (
     EBool,
@@ -55,8 +55,9 @@ from shared_ast.nodes import (
 from shared_ast.operators import OPERATORS
 from shared_ast.toplevels import Handler, Toplevel, UserFunction
 
-INDENT = 2
 BLOCKS = (ELet, EIf, EMatch, EPipe, EFlag)
+#: Expressions that are one token or three: cheaper to lay out again than to reuse.
+_LEAVES = (EHole, EInt, EFloat, EString, EBool, ENull, EVariable, EPipeTarget)
 #: Tightest binding: application (a call's arguments) sits above every infix.
 _APPLICATION = 100
 
@@ -88,43 +89,18 @@ def string_index(value: str, shown: int) -> int:
     return len(value)
 
 
-class _Out:
-    """Collects tokens into lines; `newline` starts a line at the current indent."""
-
-    def __init__(self) -> None:
-        self.lines: list[Line] = []
-        self.indent = 0
-        self._current: list[Token] = []
-        self._current_indent = 0
-
-    def emit(self, token: Token) -> None:
-        self._current.append(token)
-
-    def newline(self) -> None:
-        self.lines.append(Line(self._current_indent, tuple(self._current)))
-        self._current = []
-        self._current_indent = self.indent
-
-    @contextmanager
-    def indented(self) -> Iterator[None]:
-        self.indent += INDENT
-        try:
-            yield
-        finally:
-            self.indent -= INDENT
-
-    def finish(self) -> list[Line]:
-        if self._current or not self.lines:
-            self.newline()
-        return self.lines
-
-
 class Layout:
-    """Lays out one expression tree; `fn_names` names user functions by family id."""
+    """Lays out one expression tree; `fn_names` names user functions by family id.
 
-    def __init__(self, fn_names: dict[int, str] | None = None) -> None:
-        self.out = _Out()
+    With a `memo`, subtrees unchanged since the memo's last layouts are spliced
+    in from it rather than laid out again (`editor.projection.fragments`).
+    """
+
+    def __init__(self, fn_names: dict[int, str] | None = None,
+                 memo: LayoutMemo | None = None) -> None:
+        self.out = LineWriter()
         self.fn_names = fn_names or {}
+        self.memo = memo
 
     # ------------------------------------------------------------ tokens
 
@@ -150,6 +126,20 @@ class Layout:
             self.tok(e, ")", "punct")
 
     def _expr(self, e: Expr) -> None:
+        memo = self.memo
+        if memo is None or isinstance(e, _LEAVES):
+            self._lay(e)
+            return
+        out = self.out
+        fragment = memo.reusable(e, out.indent)
+        if fragment is not None:
+            out.splice(fragment)
+            return
+        mark = out.mark()
+        self._lay(e)
+        memo.remember(out.fragment(e, mark))
+
+    def _lay(self, e: Expr) -> None:
         match e:
             case EHole():
                 self.tok(e, HOLE_TEXT, "hole", blank=True)
@@ -373,10 +363,18 @@ def fn_names(toplevels: Iterable[Toplevel]) -> dict[int, str]:
     return {tl.fn_id: tl.name for tl in toplevels if isinstance(tl, UserFunction)}
 
 
-def layout_expr(e: Expr, names: dict[int, str] | None = None) -> list[Line]:
-    lay = Layout(names)
+def layout_expr(e: Expr, names: dict[int, str] | None = None,
+                memo: LayoutMemo | None = None) -> list[Line]:
+    """The lines of `e`; a `memo` (made for the same `names`) lets unchanged subtrees be reused."""
+    if memo is not None:
+        assert memo.names == (names or {}), "a layout memo serves one set of function names"
+        memo.begin()
+    lay = Layout(names, memo)
     lay.expr(e)
-    return lay.out.finish()
+    lines = lay.out.finish()
+    if memo is not None:
+        memo.end()
+    return lines
 
 
 def body_of(tl: Toplevel) -> Expr | None:

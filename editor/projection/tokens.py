@@ -29,7 +29,9 @@ HOLE_TEXT = "___"
 BLANK_NAME_TEXT = "name"
 
 
-@attrs.frozen
+# Hashes are cached: the code view keys its painted lines by value (`Line` equality),
+# and a line's hash is the hash of its tokens.
+@attrs.frozen(cache_hash=True)
 class Token:
     text: str
     node_id: int
@@ -46,7 +48,7 @@ class Token:
         assert self.role in TOKEN_ROLES, self.role
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Line:
     indent: int
     tokens: tuple[Token, ...]

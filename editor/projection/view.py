@@ -9,9 +9,11 @@ the caret attached to a node.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
+from editor.projection.fragments import LayoutMemo
 from editor.projection.layout import body_of, layout_expr
 from editor.projection.tokens import Line, Placed
 from shared_ast.nodes import Expr
@@ -27,10 +29,17 @@ class Caret:
     offset: int = 0
 
 
-#: Recent projections by (toplevel identity, function names); the toplevel is kept
-#: alongside so an id reused by a new object is never mistaken for the old one.
-_CACHE: dict[tuple[int, tuple[tuple[int, str], ...]], tuple[Toplevel, Projection]] = {}
-_CACHE_SIZE = 256
+_NamesKey = tuple[tuple[int, str], ...]
+#: The latest projections of each toplevel, newest last, with the tree and function
+#: names each was made from. Only the last few trees of a toplevel are asked for
+#: again (the one before an edit and the one after); keeping more would keep every
+#: keystroke's tokens alive and make each full collection of the GC slower.
+_CACHE: dict[int, list[tuple[Toplevel, _NamesKey, Projection]]] = {}
+_PER_TOPLEVEL = 3
+#: Each toplevel's layout memo (`editor.projection.fragments`), for its last names.
+_MEMOS: dict[int, LayoutMemo] = {}
+#: Toplevels remembered at most (the oldest are forgotten first).
+_TOPLEVELS = 1024
 
 
 class Projection:
@@ -63,24 +72,35 @@ class Projection:
             self.by_line.append(row)
 
     @classmethod
-    def of_expr(cls, e: Expr, tlid: int, names: dict[int, str] | None = None) -> Projection:
-        return cls(layout_expr(e, names), tlid)
+    def of_expr(cls, e: Expr, tlid: int, names: dict[int, str] | None = None,
+                memo: LayoutMemo | None = None) -> Projection:
+        return cls(layout_expr(e, names, memo), tlid)
 
     @classmethod
     def of_toplevel(cls, tl: Toplevel, names: dict[int, str] | None = None) -> Projection | None:
         """The projection of a toplevel's code; the same tree (by identity) and names give
-        the same object, so one keystroke lays the code out once, not once per reader."""
+        the same object, so one keystroke lays the code out once, not once per reader.
+        A new tree of the same toplevel is laid out incrementally: only its subtrees that
+        are not the objects of the toplevel's earlier layouts are walked."""
         body = body_of(tl)
         if body is None:
             return None
-        key = (id(tl), tuple(sorted((names or {}).items())))
-        hit = _CACHE.get(key)
-        if hit is not None and hit[0] is tl:
-            return hit[1]
-        proj = cls.of_expr(body, tl.tlid, names)
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = (tl, proj)
+        names = names or {}
+        key = tuple(sorted(names.items()))
+        recent = _CACHE.get(tl.tlid)
+        if recent is None:
+            recent = _CACHE[tl.tlid] = []
+            _forget_oldest(_CACHE)
+        for tree, names_key, proj in recent:
+            if tree is tl and names_key == key:
+                return proj
+        memo = _MEMOS.get(tl.tlid)
+        if memo is None or memo.names != names:
+            memo = _MEMOS[tl.tlid] = LayoutMemo(names)
+            _forget_oldest(_MEMOS)
+        proj = cls.of_expr(body, tl.tlid, names, memo)
+        recent.append((tl, key, proj))
+        del recent[:-_PER_TOPLEVEL]
         return proj
 
     # ---------------------------------------------------------- queries
@@ -192,3 +212,8 @@ class Projection:
     def holes(self) -> list[Placed]:
         """Every blank token (holes and blank names) in reading order: Tab stops."""
         return [p for p in self.placed if p.token.blank]
+
+
+def _forget_oldest(table: dict[int, Any]) -> None:
+    if len(table) > _TOPLEVELS:
+        table.pop(next(iter(table)))

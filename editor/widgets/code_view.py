@@ -1,9 +1,11 @@
-"""The code view: one toplevel's projection, painted token by token.
+"""The code view: one toplevel's projection, painted line by line.
 
 It draws what the controller hands it (a projection, the caret position, the
 selection, the checker's marks, live values) and turns key presses and clicks
-into command names and typed text. It holds no editor state: every change
-comes back through `show_code`.
+into command names and typed text. Each line is painted token by token into an
+image that is drawn again while the line is unchanged (`line_images.py`), so a
+keystroke paints the line it edited and copies the others. It holds no editor
+state: every change comes back through `show_code`.
 
 Signals:
     command(str): a key bound to a command in the keymap's `code` section.
@@ -16,20 +18,18 @@ from __future__ import annotations
 import attrs
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
-    QFont,
     QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from editor.projection import Projection
 from editor.widgets.keymap import Keymap
-from editor.widgets.theme import Underline, code_font, styled_font, token_style
+from editor.widgets.line_images import LineImages
+from editor.widgets.theme import code_font, token_style
 
 PAD = 8
 
@@ -56,6 +56,8 @@ class CodeView(QWidget):
         self.keymap = keymap
         self.font_ = code_font()
         self.metrics = QFontMetrics(self.font_)
+        #: Each shown line painted once, drawn again while it is unchanged.
+        self.images = LineImages(self.font_, PAD)
         self.projection: Projection | None = None
         self.caret: tuple[int, int] | None = None
         self.selection: set[int] = set()
@@ -63,14 +65,14 @@ class CodeView(QWidget):
         self.hint: LiveHint | None = None
         #: Repaints done, for the editor benchmark and tests.
         self.paints = 0
-        self._fonts: dict[object, QFont] = {}
-        self._colors: dict[str, QColor] = {}
 
     # ------------------------------------------------------------ state
 
     def show_code(self, projection: Projection | None, caret: tuple[int, int] | None,
                   selection: set[int], marked: set[int], hint: LiveHint | None) -> None:
         old_size = self.sizeHint()
+        if projection is not self.projection and projection is not None:
+            self.images.keep_only(projection.lines)
         self.projection, self.caret = projection, caret
         self.selection, self.marked, self.hint = selection, marked, hint
         if self.sizeHint() != old_size:
@@ -131,75 +133,35 @@ class CodeView(QWidget):
 
     # ------------------------------------------------------------ paint
 
-    def paintEvent(self, _event: QPaintEvent) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         self.paints += 1
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         proj = self.projection
         if proj is None:
             painter.end()
             return
         w, h = self.cell
-        ascent = self.metrics.ascent()
-        selection_bg = QColor(token_style("selection").background or "#dbe7ff")
-        for p in proj.placed:
-            token = p.token
-            x, y = PAD + p.column * w, PAD + p.line * h
-            width = len(token.text) * w
-            style = token_style(token.role)
-            if token.node_id in self.selection:
-                painter.fillRect(QRect(x, y, width, h), selection_bg)
-            elif style.background:
-                painter.fillRect(QRect(x, y + 1, width, h - 2), QColor(style.background))
-            if token.role == "space":
-                continue
-            painter.setFont(self._font(style))
-            painter.setPen(self._color(style.foreground))
-            painter.drawText(QPoint(x, y + ascent), token.text)
-            underline = style.underline
-            if token.node_id in self.marked:
-                self._wave(painter, x, y + h - 2, width, token_style("error").foreground)
-            elif underline != Underline.NONE:
-                pen = QPen(QColor(style.underline_color or style.foreground))
-                pen.setStyle(Qt.PenStyle.DotLine if underline == Underline.DOTTED
-                             else Qt.PenStyle.SolidLine)
-                painter.setPen(pen)
-                painter.drawLine(x, y + h - 2, x + width, y + h - 2)
+        images = self.images
+        images.set_ratio(self.devicePixelRatioF())
+        # Only the lines the paint event asks for: Qt repaints what `update` marked.
+        area = event.rect()
+        first = max(0, (area.top() - PAD) // h)
+        last = min(len(proj.lines) - 1, (area.bottom() - PAD) // h)
+        for n in range(first, last + 1):
+            painter.drawPixmap(0, PAD + n * h,
+                               images.image(proj.lines[n], proj.by_line[n], self.selection,
+                                            self.marked))
         if self.hint is not None and self.caret is not None:
             line = self.caret[0]
             col = len(proj.lines[line].text) + 3
             style = token_style("live" if self.hint.taken else "preview")
-            painter.setFont(self._font(style))
-            painter.setPen(self._color(style.foreground))
-            painter.drawText(QPoint(PAD + col * w, PAD + line * h + ascent), f"→ {self.hint.text}")
+            painter.setFont(images.font_for(style))
+            painter.setPen(images.color(style.foreground))
+            painter.drawText(QPoint(PAD + col * w, PAD + line * h + self.metrics.ascent()),
+                             f"→ {self.hint.text}")
         rect = self.caret_rect()
         if rect is not None and self.hasFocus():
-            painter.fillRect(rect, QColor(token_style("caret").foreground))
+            painter.fillRect(rect, images.color(token_style("caret").foreground))
         elif rect is not None:
-            painter.fillRect(rect, QColor(token_style("placeholder").foreground))
+            painter.fillRect(rect, images.color(token_style("placeholder").foreground))
         painter.end()
-
-    def _font(self, style: object) -> QFont:
-        """The code font in a style's weight and slant, made once per style."""
-        font = self._fonts.get(style)
-        if font is None:
-            font = self._fonts[style] = styled_font(self.font_, style)  # type: ignore[arg-type]
-        return font
-
-    def _color(self, hex_color: str) -> QColor:
-        color = self._colors.get(hex_color)
-        if color is None:
-            color = self._colors[hex_color] = QColor(hex_color)
-        return color
-
-    @staticmethod
-    def _wave(painter: QPainter, x: int, y: int, width: int, color: str) -> None:
-        pen = QPen(QColor(color))
-        pen.setWidth(1)
-        painter.setPen(pen)
-        step = 3
-        up = True
-        for i in range(x, x + max(width, step), step):
-            painter.drawLine(i, y + (0 if up else 2), i + step, y + (2 if up else 0))
-            up = not up
-
