@@ -32,11 +32,12 @@ from strategies import raw_exprs, renumber
 from editor.model import actions, canvas_actions, committing, completion, motion, typing
 from editor.model.state import EditorState, Outcome
 from shared_ast import ids, traverse, wire
-from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.apply import OpError, apply_to_canvas, validate
 from shared_ast.checker import INTERNAL_ERROR, check_toplevel
 from shared_ast.eval_context import Budget
 from shared_ast.evaluator import run_toplevel
 from shared_ast.nodes import EHole, EPartial
+from shared_ast.ops import CreateToplevel
 from shared_ast.program import Program
 from shared_ast.toplevels import Handler, HttpSpec, Pos, ReplSpec, Toplevel, WorkerSpec
 
@@ -62,12 +63,19 @@ def handler(tlid: int, spec_index: int, body: object | None) -> Handler:
     return renumber(Handler(0, Pos(0, 0), 0, SPECS[spec_index], code), start=tlid)
 
 
+def runtime_accepts(h: Handler) -> bool:
+    """Whether the runtime would create this handler: the machine starts only from code
+    an editor could have sent (the strategies also draw malformed trees, such as an
+    infix with no such operator, to test the checker; undo could not restore those)."""
+    return validate(CreateToplevel(h), None) is None
+
+
 handlers = st.builds(
     handler,
     st.just(1),
     st.integers(0, len(SPECS) - 1),
     st.one_of(st.none(), raw_exprs(8)),
-)
+).filter(runtime_accepts)
 
 
 def runtime_replay(ops: tuple, runtime: dict[int, Toplevel]) -> dict[int, Toplevel]:
