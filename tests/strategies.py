@@ -255,6 +255,17 @@ def toplevels(max_leaves: int = 12) -> st.SearchStrategy[t.Toplevel]:
 # ---------------------------------------------------------------- renumbering
 
 
+def strip_ids(node: object) -> object:
+    """A tree as nested tuples without ids, to compare shapes."""
+    if isinstance(node, tuple):
+        return tuple(strip_ids(x) for x in node)
+    if not attrs.has(type(node)):
+        return node
+    fields = [(a.name, strip_ids(getattr(node, a.name))) for a in attrs.fields(type(node))
+              if a.name != "id"]
+    return (type(node).__name__, *fields)
+
+
 def renumber(tree: Any, start: int = 1) -> Any:
     """The same tree with ids 1, 2, 3, ... in pre-order (tlid included), so they are unique."""
     counter = itertools.count(start)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import attrs
 import pytest
 from hypothesis import given, settings
-from strategies import exprs, renumber
+from strategies import exprs, renumber, strip_ids
 
 from editor.model import actions, canvas_actions, deleting, motion, typing
 from editor.model.history import inverse
@@ -94,16 +94,6 @@ def position(state: EditorState) -> tuple[int, int] | None:
     proj = state.projection()
     assert proj is not None and state.caret is not None
     return proj.position(state.caret)
-
-
-def strip_ids(node: object) -> object:
-    if isinstance(node, tuple):
-        return tuple(strip_ids(x) for x in node)
-    if not attrs.has(type(node)):
-        return node
-    fields = [(a.name, strip_ids(getattr(node, a.name))) for a in attrs.fields(type(node))
-              if a.name != "id"]
-    return (type(node).__name__, *fields)
 
 
 def unchanged(before: EditorState, out: Outcome) -> bool:

@@ -15,6 +15,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import strip_ids
 from test_editor_projection import read_back, shape
 
 from editor.model import actions, committing, completion, motion, typing
@@ -75,17 +76,6 @@ def shown(state: EditorState) -> str:
 def caret_node(state: EditorState) -> n.Node | None:
     assert state.caret is not None
     return state.node(state.caret.node_id)
-
-
-def strip_ids(node: object) -> object:
-    """A tree as nested tuples without ids, to compare shapes."""
-    if isinstance(node, tuple):
-        return tuple(strip_ids(x) for x in node)
-    if not attrs.has(type(node)):
-        return node
-    fields = [(a.name, strip_ids(getattr(node, a.name))) for a in attrs.fields(type(node))
-              if a.name != "id"]
-    return (type(node).__name__, *fields)
 
 
 # --------------------------------------------------------- in a hole
