@@ -101,15 +101,22 @@ class CanvasState:
     routes: RouteTable
     workers: Mapping[str, tuple[Handler, ...]]
     crons: tuple[Handler, ...]
-    #: tlid → the handler compiled against `program` (issue 6's fast path), made at deploy.
-    compiled: Mapping[int, Compiled] = attrs.field(factory=dict, eq=False)
+    #: tlid → the handler compiled against `program` (issue 6's fast path). A deploy
+    #: compiles the handlers it touched; a handler it did not touch but whose program
+    #: changed (a function edit) is compiled when traffic first reaches it, so a
+    #: function edit on a big canvas does not compile every handler before its ack.
+    compiled: dict[int, Compiled | None] = attrs.field(factory=dict, eq=False)
 
     def compiled_for(self, handler: Handler) -> Compiled | None:
-        """The compiled code of exactly this handler in this snapshot, if any."""
-        found = self.compiled.get(handler.tlid)
-        if found is None or found.toplevel is not handler or found.program is not self.program:
+        """The compiled code of exactly this handler in this snapshot (compiled now if
+        it has not been yet), or None: not this snapshot's handler, or not compilable."""
+        if self.toplevels.get(handler.tlid) is not handler:
             return None
-        return found
+        found = self.compiled.get(handler.tlid, _MISSING)
+        if found is _MISSING or (found is not None and (
+                found.toplevel is not handler or found.program is not self.program)):
+            found = self.compiled[handler.tlid] = _compile(self.name, handler, self.program)
+        return found  # type: ignore[return-value]
 
     @classmethod
     def build(
@@ -119,20 +126,22 @@ class CanvasState:
         toplevels: Mapping[int, Toplevel],
         *,
         program: Program | None = None,
-        reuse: Mapping[int, Compiled] | None = None,
+        reuse: Mapping[int, Compiled | None] | None = None,
+        compile_now: Iterable[int] | None = None,
     ) -> CanvasState:
+        """A snapshot. Handlers in `compile_now` (all of them when it is None) are
+        compiled here; compiled code in `reuse` is kept where still valid; the rest
+        is compiled on first use."""
         handlers = [t for t in toplevels.values() if isinstance(t, Handler)]
         program = program if program is not None else Program.from_toplevels(toplevels.values())
-        compiled: dict[int, Compiled] = {}
+        eager = None if compile_now is None else set(compile_now)
+        compiled: dict[int, Compiled | None] = {}
         for h in handlers:
             old = (reuse or {}).get(h.tlid)
             if old is not None and old.toplevel is h and old.program is program:
                 compiled[h.tlid] = old  # unchanged handler, same program: still valid
-                continue
-            try:
-                compiled[h.tlid] = compile_toplevel(h, program)
-            except Exception:  # compile_toplevel should not raise; a deploy must never fail
-                log.exception("canvas %s: handler %s not compiled, runs interpreted", name, h.tlid)
+            elif eager is None or h.tlid in eager:
+                compiled[h.tlid] = _compile(name, h, program)
         workers: dict[str, list[Handler]] = {}
         for h in handlers:
             if isinstance(h.spec, WorkerSpec):
@@ -151,7 +160,8 @@ class CanvasState:
     def next(
         self, seq: int, toplevels: Mapping[int, Toplevel], changed: Iterable[int]
     ) -> CanvasState:
-        """The snapshot after a deploy that changed `changed`; reuses what did not change."""
+        """The snapshot after a deploy that changed `changed`; reuses what did not change
+        and compiles the changed handlers (the others, if the program changed, on first use)."""
         changed = set(changed)
         code_changed = any(
             isinstance(t, UserFunction | UserType | Datastore)
@@ -162,8 +172,19 @@ class CanvasState:
             # Functions, types and datastores are untouched: keep the same Program object,
             # so anything cached against it stays valid (compiled handlers included).
             return CanvasState.build(self.name, seq, toplevels, program=self.program,
-                                     reuse=self.compiled)
-        return CanvasState.build(self.name, seq, toplevels)
+                                     reuse=self.compiled, compile_now=changed)
+        return CanvasState.build(self.name, seq, toplevels, compile_now=changed)
+
+
+_MISSING = object()
+
+
+def _compile(canvas: str, handler: Handler, program: Program) -> Compiled | None:
+    try:
+        return compile_toplevel(handler, program)
+    except Exception:  # compile_toplevel should not raise; a deploy must never fail
+        log.exception("canvas %s: handler %s not compiled, runs interpreted", canvas, handler.tlid)
+        return None
 
 
 def load_canvas(store: Store, name: str) -> CanvasState:
