@@ -339,7 +339,9 @@ def values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
             st.builds(
                 v.Closure,
                 st.lists(names, max_size=2, unique=True).map(tuple),
-                exprs(4),
+                # A closure's code comes from elsewhere in the program: ids far from the
+                # 1, 2, 3... of the expression under test, as on a real canvas.
+                st.builds(renumber, raw_exprs(4), st.integers(10**6, 10**9)),
                 st.dictionaries(names, inner, max_size=2).map(v.FrozenDict),
                 st.integers(0, 1),
             ),
