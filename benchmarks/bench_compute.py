@@ -114,8 +114,9 @@ def main() -> dict[str, object]:
         fib_c = compile_toplevel(fib, program)
         pipe_c = compile_toplevel(pipe, program)
         figures["compute_compile_ms"] = round((time.perf_counter() - start) * 1000.0, 3)
-        c_fib_ms, c_fib = best_ms(lambda: fib_c.run({"n": FIB_N}, budget=big()), 5)
-        c_pipe_ms, c_pipe = best_ms(lambda: pipe_c.run({}, budget=big()), 5)
+        # Runs of a few ms on a shared machine: as many as Python's, for as fair a best.
+        c_fib_ms, c_fib = best_ms(lambda: fib_c.run({"n": FIB_N}, budget=big()), 20)
+        c_pipe_ms, c_pipe = best_ms(lambda: pipe_c.run({}, budget=big()), 20)
         if plain(c_fib) != fib_expected:
             problems.append(f"compiled fib gave {c_fib!r}, expected {fib_expected}")
         if plain(c_pipe) != pipe_expected:

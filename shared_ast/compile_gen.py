@@ -8,11 +8,18 @@ them; `compile_loops` generates list loops over lambdas in place.
 Conventions of the generated code:
 
 - every body function takes the run (`R`, a `compile_run.CompiledRun`)
-  first; `B` is its budget and `MS` the step limit;
-- each node's value is a local temporary or a constant of the namespace;
+  first, then `r`, how many calls may still nest inside it (a call passes
+  `r - 1`; below 0 the reference's depth limit may apply: `Fallback`);
+- each node's value is a local temporary, a constant of the namespace, or
+  pure Int arithmetic written where it is used (`compile_ints`);
 - steps: `_Body.pending` counts the nodes generated since the last flush,
-  and a flush (`B.steps += n`, then the limit test) is emitted before every
-  branch, call, return and rail exit, so the count is exact where observed;
+  and a flush (`R.steps += n`, then the limit test) is emitted before every
+  effect, return and rail exit, so the count is exact where observed (a
+  quiet call is not observed: see `compile_calls`);
+- what is known of a temporary (`IntFacts`: it surely holds an Int, a Bool)
+  drops the tests that value would need; a user function's result is known
+  when its body's is (`compile_unit` checks the guess);
+- an `if` in tail position returns from each arm;
 - an `ErrorRail` raises `RailExit`, caught at the end of its body (its value)
   or of a flag condition (an unfinished condition: old code runs).
 
@@ -25,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from shared_ast.compile_calls import CallCode
 from shared_ast.compile_loops import inline_loop
 from shared_ast.evaluator import _BUILTIN_CASES, literal_rules
 from shared_ast.nodes import (
@@ -51,13 +59,11 @@ from shared_ast.nodes import (
     EString,
     EVariable,
     Expr,
-    LibFnRef,
     PVariable,
     PWildcard,
 )
 from shared_ast.operators import OPERATORS
 from shared_ast.patterns import pattern_variables
-from shared_ast.stdlib.registry import INT_MAX, INT_MIN, LIBRARY, LibFunction
 from shared_ast.type_ast import (
     TBool,
     TDict,
@@ -65,10 +71,7 @@ from shared_ast.type_ast import (
     TInt,
     TList,
     TString,
-    TUnknown,
-    TVar,
 )
-from shared_ast.value_types import type_phrase
 from shared_ast.values import (
     ErrorValue,
     Incomplete,
@@ -85,18 +88,6 @@ MAX_HEIGHT = 1000
 #: Python refuses blocks nested much deeper than this.
 MAX_INDENT = 90
 
-# Library functions on two Ints inlined as a Python operator; True: the result is range-checked.
-_INLINE_INT_OPS: dict[str, tuple[str, bool]] = {
-    "Int::add_v0": ("+", True),
-    "Int::subtract_v0": ("-", True),
-    "Int::multiply_v0": ("*", True),
-    "Int::mod_v0": ("%", False),
-    "Int::lessThan_v0": ("<", False),
-    "Int::greaterThan_v0": (">", False),
-    "Int::lessThanOrEqualTo_v0": ("<=", False),
-    "Int::greaterThanOrEqualTo_v0": (">=", False),
-}
-
 # A type test that implies `value_fits(v, t, deep=False) is None` (shallow fits).
 _FAST_FITS: dict[type, str] = {
     TInt: "type({v}) is int",
@@ -109,7 +100,7 @@ _FAST_FITS: dict[type, str] = {
 
 
 #: Entering a call: past the depth limit the reference evaluator decides (see compiler).
-_ENTER = ["if B.depth >= R.depth_limit:", "    raise FB()", "B.depth += 1"]
+_ENTER = ["if r < 0:", "    raise FB()"]
 
 
 class CompileError(Exception):
@@ -119,10 +110,11 @@ class CompileError(Exception):
 Scope = dict[str, str]
 
 
-class _Body:
+class _Body(CallCode):
     """The source of one Python function: a toplevel body, a user function's, or a lambda's."""
 
     def __init__(self, unit: UnitBuilder, version: int) -> None:
+        super().__init__()
         self.unit = unit
         self.version = version
         self.lines: list[str] = []
@@ -130,13 +122,40 @@ class _Body:
         self.pending = 0
         #: Loops generated in place (compile_loops) around what is being generated.
         self.loops = 0
-        #: Variables known to hold an Int (parameters of type Int, past a call's checks).
-        self.ints: set[str] = set()
+        #: Whether this body may raise `RailExit` (then its value may be a rail exit).
+        self.may_rail = False
+        #: The variable holding how many calls may still nest here (see the module doc).
+        self.depth = "r"
+        #: Whether this body calls the library (but for inlined Int operations) or what may.
+        self.effects = False
+        #: A quiet call was made since the last test of the budget (see `user_call`).
+        self.unchecked = False
+        #: The node being generated gives the function's value (see `branches`).
+        self.tail = False
+        #: Steps its callers add for a call of this (fast) function, before it runs; its
+        #: returns add what they counted less that (see `user_call`).
+        self.precharged = 0
+        #: The fewest steps a return counted (callers may add that many for a call).
+        self.least: int | None = None
+        #: Every path returned in place (tail position), none reaches the end of the body.
+        self.ended = False
         rules = literal_rules(version)
         self.list_items = unit.const(rules.list_items)
         self.record_fields = unit.const(rules.record_fields)
 
     # ------------------------------------------------------------- emitting
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """What generating code changes here, to `restore` if that code is thrown away."""
+        return (len(self.lines), self.indent, self.pending, self.loops, self.depth,
+                self.may_rail, self.effects, self.unchecked, set(self.ints), set(self.bools),
+                dict(self.bounds), dict(self.compares), dict(self.int_lists))
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        (length, self.indent, self.pending, self.loops, self.depth, self.may_rail,
+         self.effects, self.unchecked, self.ints, self.bools, self.bounds, self.compares,
+         self.int_lists) = saved
+        del self.lines[length:]
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
@@ -148,21 +167,32 @@ class _Body:
         """Add the steps counted since the last flush to the budget, and test the limit.
 
         The test may be left out where nothing but pure computation follows until the
-        next test: before a call (an effect) the limit is always tested, and a run is
-        tested once more at its end (compiler.Compiled), so a spent budget is never missed.
+        next test: before an effect the limit is always tested, and a run is tested once
+        more at its end (compiler.Compiled), so a spent budget is never missed. After a
+        quiet call (`unchecked`) it is always made, so that a runaway stops in time.
         """
-        if self.pending:
-            self.emit(f"B.steps += {self.pending}")
-            if check:
-                self.emit("if B.steps > MS:")
-                self.emit("    raise FB()")
-            self.pending = 0
+        if self.pending > 0:
+            self.emit(f"R.steps += {self.pending}")
+        elif self.pending < 0:
+            self.emit(f"R.steps -= {-self.pending}")
+        if (check and self.pending) or self.unchecked:
+            self.emit("if R.steps > R.ms:")
+            self.emit("    raise FB()")
+            self.unchecked = False
+        self.pending = 0
+
+    def flush_return(self) -> None:
+        """The flush before a return: what the callers added (`precharged`) is not added again."""
+        self.least = self.pending if self.least is None else min(self.least, self.pending)
+        self.pending -= self.precharged
+        self.flush(check=False)
 
     def rail_check(self, var: str) -> None:
         """A value from a call may be a rail exit: raise it (with the steps so far)."""
+        self.may_rail = True
         with self.block(f"if type({var}) is ER:"):
             if self.pending:
-                self.emit(f"B.steps += {self.pending}")
+                self.emit(f"R.steps += {self.pending}")
             self.emit(f"raise RailExit({var})")
 
     def tmp(self) -> str:
@@ -170,7 +200,11 @@ class _Body:
 
     def named(self, value: str) -> str:
         """`value` as a variable, so that `is` tests never compare with a literal."""
-        return value if value.isidentifier() and value != "None" else self.assign(value)
+        if value.isidentifier() and value != "None":
+            return value
+        var = self.assign(value)
+        self.know(var, value)
+        return var
 
     def const(self, value: Any) -> str:
         if type(value) is int or type(value) is bool or value is None:
@@ -178,34 +212,36 @@ class _Body:
         return self.unit.const(value)
 
     def emit_def(self, name: str, params: list[str], body: Expr, scope: Scope,
-                 prologue: list[str] | None = None, nid: str = "") -> None:
+                 prologue: list[str] | None = None, nid: str = "") -> str:
         """`def name(params)`: the body's value, a rail exit's value if it leaves.
 
-        With a prologue (a user function's checks and depth), the depth is undone on return.
+        Returns what the function surely gives (`kind`): "any" if a rail exit may leave.
         """
-        for line in prologue or ["B = R.budget"]:
+        for line in prologue or []:
             self.emit(line)
-        leave = ["B.depth -= 1"] if prologue else []
-        self.emit("MS = B.max_steps")
         self.emit("try:")
         self.indent += 1
+        self.tail = True
         result = self.expr(body, scope, None)
-        self.flush(check=False)
-        for line in leave:
-            self.emit(line)
-        self.emit(f"return {result}")
+        if not self.ended:
+            self.flush_return()
+            self.emit(f"return {result}")
         self.indent -= 1
         self.emit("except RailExit as x:")
-        for line in leave:
-            self.emit("    " + line)
         self.emit("    return x.value")
         self.unit.source += [f"def {name}({', '.join(params)}{nid}):", *self.lines, ""]
+        return "any" if self.may_rail else self.kind(result)
+
+    def quiet(self) -> bool:
+        """No effect can happen in this body: no library call (see `user_call`)."""
+        return not self.effects
 
     # ------------------------------------------------------------ expressions
 
     def expr(self, e: Expr, scope: Scope, pipe: str | None) -> str:
-        """Generate `e`; the Python expression (a name) that holds its value."""
+        """Generate `e`; the Python expression (a name, or pure arithmetic) of its value."""
         self.pending += 1
+        tail, self.tail = self.tail, False
         match e:
             case EHole():
                 return self.const(Incomplete(e.id))
@@ -214,8 +250,10 @@ class _Body:
             case ENull():
                 return "None"
             case EPartial():
+                self.tail = tail
                 return self.expr(e.old, scope, pipe)
             case ERightPartial():
+                self.tail = tail
                 return self.expr(e.left, scope, pipe)
             case EVariable():
                 found = scope.get(e.name)
@@ -229,6 +267,7 @@ class _Body:
                 return pipe if pipe is not None else self.const(Incomplete(e.id))
             case ELet():
                 rhs = self.expr(e.rhs, scope, pipe)
+                self.tail = tail
                 return self.expr(e.body, {**scope, e.name: rhs}, pipe)
             case EList():
                 items = [self.expr(item, scope, pipe) for item in e.items]
@@ -241,7 +280,7 @@ class _Body:
             case EField():
                 return self.field(e, scope, pipe)
             case EIf():
-                return self.if_(e, scope, pipe)
+                return self.if_(e, scope, pipe, tail)
             case ELambda():
                 return self.lambda_(e, scope)
             case ECall():
@@ -273,38 +312,68 @@ class _Body:
             self.emit(f"{out} = R.field({record}, {name}, {e.id})")
         return out
 
-    def branches(self, out: str, arms: list[tuple[str, Callable[[], str]]]) -> str:
+    def branches(self, out: str, arms: list[tuple[str, Callable[[], str]]],
+                 tail: bool = False) -> str:
         """An if/elif chain, each arm assigning `out` with its own steps flushed at its end.
 
         The steps counted before the chain are carried into every arm (their tests are
         pure), so an arm flushes them with its own: one addition fewer on each path.
+        In `tail` position (the value of the function) each arm returns its value instead.
         """
-        before = self.pending
+        before, unchecked = self.pending, self.unchecked
+        kinds = set()
         for header, arm in arms:
-            self.pending = before
+            self.pending, self.unchecked = before, unchecked
             with self.block(header):
-                self.emit(f"{out} = {arm()}")
-                self.flush(check=False)
-        self.pending = 0
+                self.tail = tail
+                value = arm()
+                kinds.add(self.kind(value))
+                if tail:
+                    self.flush_return()
+                    self.emit(f"return {value}")
+                else:
+                    self.emit(f"{out} = {value}")
+                    self.flush(check=False)
+        self.pending, self.tail = 0, False
+        self.ended = tail
+        if kinds == {"int"}:
+            self.ints.add(out)
+        elif kinds == {"bool"}:
+            self.bools.add(out)
         return out
 
-    def if_(self, e: EIf, scope: Scope, pipe: str | None) -> str:
-        cond = self.named(self.expr(e.cond, scope, pipe))
+    def if_(self, e: EIf, scope: Scope, pipe: str | None, tail: bool) -> str:
+        cond = self.expr(e.cond, scope, pipe)
+        if self.is_bool(cond):
+            return self.branches(self.tmp(), [
+                (f"if {cond}:", lambda: self.knowing(cond, True, e.then, scope, pipe)),
+                ("else:", lambda: self.knowing(cond, False, e.else_, scope, pipe)),
+            ], tail)
+        cond = self.named(cond)
         message = self.const("an if needs a Bool condition, got ")
         return self.branches(self.tmp(), [
             (f"if {cond} is True:", lambda: self.expr(e.then, scope, pipe)),
             (f"elif {cond} is False:", lambda: self.expr(e.else_, scope, pipe)),
             (f"elif type({cond}) in SPECIALS:", lambda: cond),
             ("else:", lambda: f"EV({message} + describe_value({cond}), {e.id})"),
-        ])
+        ], tail)
+
+    def knowing(self, cond: str, holds: bool, e: Expr, scope: Scope, pipe: str | None) -> str:
+        """Generate `e` where `cond` is `holds` (see `IntFacts.refine`)."""
+        saved = dict(self.bounds)
+        self.refine(cond, holds)
+        try:
+            return self.expr(e, scope, pipe)
+        finally:
+            self.bounds = saved
 
     def lambda_(self, e: ELambda, scope: Scope) -> str:
         name = self.unit.fresh("lam")
         params = [f"a{i}" for i in range(len(e.params))]
         inner: Scope = {n: f"D[{self.unit.const(n)}]" for n in scope}
         inner.update((p.name, var) for p, var in zip(e.params, params, strict=True))
-        _Body(self.unit, self.version).emit_def(name, ["R", "D", *params], e.body, inner,
-                                                ["B = R.budget", *_ENTER])
+        _Body(self.unit, self.version).emit_def(name, ["R", "r", "D", *params], e.body, inner,
+                                                _ENTER)
         self.unit.lambdas.append((e.body, self.version, name))
         names = self.const(tuple(p.name for p in e.params))
         env = ", ".join(f"{self.const(n)}: {v}" for n, v in scope.items())
@@ -313,80 +382,8 @@ class _Body:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, e: ECall, scope: Scope, pipe: str | None) -> str:
-        looped = inline_loop(self, e, scope, pipe)
-        if looped is not None:
-            return looped
-        args = [self.expr(a, scope, pipe) for a in e.args]
-        fn = e.fn
-        if isinstance(fn, LibFnRef):
-            name = fn.qualified
-            out = self.library(name, args, e.id)
-        else:
-            user_fn = self.unit.program.function(fn)
-            if user_fn is None:
-                return self.const(ErrorValue(
-                    f"unknown function (function #{fn.fn_id}, version {fn.version})", e.id))
-            name = user_fn.qualified
-            if len(args) != len(user_fn.params):  # call_ wrappers have the arity built in
-                out = self.const(ErrorValue(
-                    f"{name} takes {len(user_fn.params)} argument(s) but was given {len(args)}",
-                    e.id))
-            else:
-                wrapper = self.unit.function(user_fn)
-                self.flush()
-                out = self.assign(f"{wrapper}(R{''.join(', ' + a for a in args)}, {e.id})")
-                self.rail_check(out)
-        if e.on_rail:
-            out = self.assign(f"onto_rail({out}, {self.const(name)}, {e.id})")
-            self.rail_check(out)
-        return out
-
-    def library(self, name: str, args: list[str], node_id: int) -> str:
-        lib = LIBRARY.get(name)
-        if lib is None:
-            return self.const(ErrorValue(f"unknown function {name}", node_id))
-        if len(args) != len(lib.params):
-            return self.const(ErrorValue(
-                f"{name} takes {len(lib.params)} argument(s) but was given {len(args)}",
-                node_id))
-        inline = _INLINE_INT_OPS.get(name)
-        if inline is not None and all(isinstance(p.type, TInt) for p in lib.params):
-            return self.int_op(lib, inline, args, node_id)
-        self.flush()
-        out = self.assign(self.slow_library(lib, args, node_id))
-        self.rail_check(out)
-        return out
-
-    def slow_library(self, lib: LibFunction, args: list[str], node_id: int) -> str:
-        fits = tuple(None if isinstance(p.type, TUnknown | TVar)
-                     else (p.type, type_phrase(p.type, self.unit.program)) for p in lib.params)
-        arg_tuple = "(" + "".join(a + ", " for a in args) + ")"
-        return f"R.call_library({self.const(lib)}, {arg_tuple}, {node_id}, {self.const(fits)})"
-
-    def int_op(self, lib: LibFunction, inline: tuple[str, bool], args: list[str],
-               node_id: int) -> str:
-        # Pure and calls nothing back: its slow path needs no flush of the steps.
-        op, checked = inline
-        a, b = args
-        out = self.tmp()
-        # A literal Int needs no test (`const` spells Ints as digits, an optional minus first).
-        tests = [f"type({v}) is int" for v in args
-                 if not v.lstrip("-").isdigit() and v not in self.ints]
-        if op == "%":
-            tests.append(f"{b} > 0")  # the modulus must be positive: the slow path says so
-        if tests:
-            self.emit(f"if {' and '.join(tests)}:")
-            self.indent += 1
-        self.emit(f"{out} = {a} {op} {b}")
-        if checked:
-            with self.block(f"if not ({INT_MIN} <= {out} <= {INT_MAX}):"):
-                self.emit(f"{out} = {self.slow_library(lib, args, node_id)}")
-        if tests:
-            self.indent -= 1
-            with self.block("else:"):
-                self.emit(f"{out} = {self.slow_library(lib, args, node_id)}")
-        return out
+    def loop(self, e: ECall, scope: Scope, pipe: str | None) -> str | None:
+        return inline_loop(self, e, scope, pipe)
 
     def infix(self, e: EInfix, scope: Scope, pipe: str | None) -> str:
         if e.op in ("&&", "||"):
@@ -403,8 +400,12 @@ class _Body:
                                f"EV({self.const(f'the operator {e.op} has no meaning yet')}, "
                                f"{e.id})")
         out = self.tmp()
+        if self.is_int(left) and self.is_int(right):
+            self.bools.add(out)
+            self.emit(f"{out} = {left} {e.op} {right}")
+            return out
         fast = f"type({left}) is type({right}) and type({left}) in (int, str, bool)"
-        if right.lstrip("-").isdigit():  # an Int literal: only an Int can equal it
+        if self.is_int(right):  # only an Int can equal an Int
             fast = f"type({left}) is int"
         with self.block(f"if {fast}:"):
             self.emit(f"{out} = {left} {e.op} {right}")
@@ -444,7 +445,9 @@ class _Body:
             if not self.unit.machine.step_uses_target(step):
                 self.flush()
                 applied = self.tmp()
+                self.effects = True
                 with self.block(f"if type({result}) is Closure:"):
+                    self.emit(f"R.rem = {self.depth}")
                     self.emit(f"{applied} = R.apply_function({result}, ({value},), {step.id})")
                     self.rail_check(applied)
                 with self.block("else:"):

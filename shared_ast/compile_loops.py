@@ -16,6 +16,12 @@ would do around each call, in the same order:
   (the library's `Escape`); `filter` needs a Bool (`expect_bool`'s error);
 - the lambda node still counts its step, though no closure is built.
 
+Over a list known to hold only Ints (`List::range_v0` of Ints, a map or
+filter of such a list), a lambda that surely gives what the loop wants (an
+Int or a Bool, no rail exit) cannot end the loop early: no test of each
+element or result, and, when its body is straight code, its steps are added
+once for the whole list.
+
 Loops nest at most `MAX_LOOPS` deep in one function (Python limits nested blocks).
 """
 
@@ -58,6 +64,7 @@ def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | 
     if not isinstance(lib.params[0].type, TList):
         return None
     values = [body.expr(a, scope, pipe) for a in e.args[:fn_index]]
+    body.effects = True  # its slow path calls the library
     body.pending += 1  # the lambda node
     body.flush()
     xs = values[0]
@@ -69,6 +76,7 @@ def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | 
     with body.block(f"elif type({xs}) is not tuple:"):
         closure = body.lambda_(lam, scope)
         call = body.slow_library(lib, [*values, closure], e.id)
+        body.emit(f"R.rem = {body.depth}")
         body.emit(f"{out} = {call}")
     with body.block("else:"):
         _loop(body, name, lam, values, out, scope, e.id)
@@ -81,51 +89,116 @@ def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | 
 
 def _loop(body: _Body, name: str, lam: ELambda, values: list[str], out: str, scope: Scope,
           node_id: int) -> None:
+    folding = name == "List::fold_v0"
+    # A fold's accumulator is an Int if its start is one and each step gives one: try it.
+    if folding and body.is_int(values[1]) and values[0] in body.int_lists:
+        saved = body.snapshot()
+        if _loop_over(body, name, lam, values, out, scope, node_id, int_acc=True):
+            return
+        body.restore(saved)
+    _loop_over(body, name, lam, values, out, scope, node_id, int_acc=False)
+
+
+def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str,
+               scope: Scope, node_id: int, int_acc: bool) -> bool:
+    """The loop; False if `int_acc` (the accumulator taken for an Int) proved wrong."""
     xs = values[0]
     item = body.tmp()
     acc = body.tmp()
     result = body.tmp()
     folding = name == "List::fold_v0"
+    filtering = name == "List::filter_v2"
+    elements = body.int_lists.get(xs)
     body.emit(f"{acc} = {values[1]}" if folding else f"{acc} = []")
     args = [acc, item] if folding else [item]
     inner = dict(scope)
     inner.update((p.name, a) for p, a in zip(lam.params, args, strict=True))
+    if elements is not None:  # the list, a tuple here, holds Ints within these bounds
+        body.ints.add(item)
+        body.bounds[item] = elements
+    if int_acc:
+        body.ints.add(acc)
     body.loops += 1
-    # The depth is counted once around the loop rather than around each call of the body:
+    # The depth is tested once before the loop rather than at each call of the body:
     # nothing between two calls looks at it. (An all-special list is refused a call the
     # reference would not make; that only costs a fallback, never a different answer.)
-    with body.block(f"if {xs}:"):
-        body.emit("if B.depth >= R.depth_limit:")
-        body.emit("    raise FB()")
-        body.emit("B.depth += 1")
+    depth, outer = body.tmp(), body.depth
+    body.emit(f"{depth} = {outer} - 1")
+    with body.block(f"if {depth} < 0 and {xs}:"):
+        body.emit("raise FB()")
+    body.depth = depth
+    add = body.tmp()
+    if not folding:
+        body.emit(f"{add} = {acc}.append")
     with body.block(f"for {item} in {xs}:"):
         # The accumulator is never special: init was checked, and a special result ends the loop.
-        with body.block(f"if type({item}) in SPECIALS:"):
-            body.emit(f"{result} = first_special(({''.join(a + ', ' for a in args)}))")
-        with body.block("else:"):
-            with body.block("try:"):
-                body.emit(f"{result} = {body.expr(lam.body, inner, None)}")
-                body.flush(check=False)  # tested after the loop, and before any call
-            with body.block("except RailExit as x:"):
-                body.emit(f"{result} = x.value")
-        with body.block(f"if type({result}) in SPECIALS:"):
-            body.emit(f"{out} = {result}")
-            body.emit("break")
+        if elements is None:
+            body.emit(f"if type({item}) in SPECIALS:")
+            body.emit(f"    {result} = first_special(({''.join(a + ', ' for a in args)}))")
+            body.emit("else:")
+            body.indent += 1
+        try_at = len(body.lines)
+        body.emit("try:")
+        body.indent += 1
+        rail_before, body.may_rail = body.may_rail, False
+        unchecked_before, body.unchecked = body.unchecked, False
+        value = body.expr(lam.body, inner, None)
+        kind = body.kind(value)
+        may_rail = body.may_rail
+        body.may_rail = rail_before or may_rail
+        if int_acc and (kind != "int" or may_rail):
+            return False
+        # A body that surely gives what the loop wants never ends it early: its steps,
+        # the same for each element when it is straight code, are added once after.
+        steady = (elements is not None and not may_rail
+                  and kind == ("bool" if filtering else "int" if folding else kind) != "any")
+        straight = steady and not body.unchecked and not any(
+            "R.steps" in line for line in body.lines[try_at:])
+        body.unchecked = body.unchecked or unchecked_before
+        per_item = 0
+        body.emit(f"{result} = {value}")
+        if straight:
+            per_item, body.pending = body.pending, 0
+        else:
+            body.flush(check=False)  # tested after the loop, and before any call
+        body.indent -= 1
+        if may_rail:
+            body.emit("except RailExit as x:")
+            body.emit(f"    {result} = x.value")
+        else:  # nothing to catch: no `try`
+            del body.lines[try_at]
+            body.lines[try_at:] = [line[4:] for line in body.lines[try_at:]]
+        if elements is None:
+            body.indent -= 1
+        if not steady:
+            with body.block(f"if type({result}) in SPECIALS:"):
+                body.emit(f"{out} = {result}")
+                body.emit("break")
         if folding:
             body.emit(f"{acc} = {result}")
-        elif name == "List::filter_v2":
+        elif filtering and steady:
+            with body.block(f"if {result}:"):
+                body.emit(f"{add}({item})")
+        elif filtering:
             with body.block(f"if {result} is True:"):
-                body.emit(f"{acc}.append({item})")
+                body.emit(f"{add}({item})")
             with body.block(f"elif {result} is not False:"):
                 what = body.const(f"the function passed to {name}")
                 body.emit(f"{out} = R.not_bool({result}, {what}, {node_id})")
                 body.emit("break")
         else:
-            body.emit(f"{acc}.append({result})")
+            body.emit(f"{add}({result})")
     with body.block("else:"):
         body.emit(f"{out} = {acc}" if folding else f"{out} = tuple({acc})")
-    with body.block(f"if {xs}:"):
-        body.emit("B.depth -= 1")
-        body.emit("if B.steps > MS:")
-        body.emit("    raise FB()")
+    if per_item:
+        body.emit(f"R.steps += {per_item} * len({xs})")
+    body.depth = outer
+    with body.block("if R.steps > R.ms:"):
+        body.emit("raise FB()")
     body.loops -= 1
+    # What the result holds, if it is a tuple (it is one only when the loop made it).
+    if filtering and elements is not None:
+        body.int_lists[out] = elements
+    elif name == "List::map_v0" and kind == "int" and steady:
+        body.int_lists[out] = body.bound(value)
+    return True

@@ -68,7 +68,7 @@ class CompiledRun:
     """The state of one run of compiled code, and what it calls that is not inlined."""
 
     __slots__ = ("budget", "decided", "depth_limit", "flags", "host", "impure", "lambdas",
-                 "program")
+                 "ms", "program", "rem", "steps")
 
     def __init__(
         self,
@@ -84,6 +84,13 @@ class CompiledRun:
         #: Calls may nest up to here; past it the reference evaluator decides (its
         #: depth and nesting limits), so the compiled path never has to imitate them.
         self.depth_limit = depth_limit
+        #: The steps spent, kept here rather than in the budget (one attribute less per
+        #: count); `compiler.Compiled` copies them back when the run ends.
+        self.steps = budget.steps
+        self.ms = budget.max_steps
+        #: Compiled code passes the calls it may still nest as an argument (`r`); before a
+        #: library call that may call a lambda back, it leaves its own here.
+        self.rem = depth_limit - budget.depth
         self.impure = impure
         self.host = host
         self.lambdas = lambdas
@@ -144,8 +151,12 @@ class CompiledRun:
                 for arg in args:
                     if type(arg) in _SPECIALS:
                         return first_special(args)
-                # The compiled lambda counts the call's depth itself.
-                return code[2](self, fn.env._d, *args)
+                # The compiled lambda tests the depth itself; a lambda it runs may leave
+                # a deeper `rem` behind, so this call's is put back.
+                rem = self.rem
+                value = code[2](self, rem - 1, fn.env._d, *args)
+                self.rem = rem
+                return value
         if not isinstance(fn, Closure):
             return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
         if len(fn.params) != len(args):

@@ -21,9 +21,19 @@ evaluator, which stops it with the reference's error.
 Semantics are the reference evaluator's (`shared_ast.evaluator`), node for
 node, and `tests/test_compiler.py` checks that differentially. How:
 
-- Steps are counted exactly: each straight run of nodes adds its count to
-  the budget before anything that could observe it (a call, a branch, a
-  return), so budgets end where the reference's do.
+- Steps are counted exactly: each straight run of nodes adds its count
+  before anything that could observe it (an effect, a rail exit, a return),
+  so budgets end where the reference's do. Where no effect can happen (a
+  call of a quiet function, a loop whose lambda surely gives what it wants)
+  steps may be added later than the reference adds them, never other than
+  it: a stop can come later than the reference's, never be missed, since a
+  run is tested once more at its end, and the reference re-runs it.
+- Depth: each compiled function takes how many calls may still nest in it,
+  rather than counting in the budget; past the limit, `Fallback`.
+- What is surely an Int (of 64 bits, within known bounds) or a Bool needs no
+  test (`compile_ints`); an Int result out of 64 bits falls back. User
+  functions have a fast version for arguments that surely fit, whose result
+  is known when its body's is (`compile_calls`, `compile_unit`).
 - An `ErrorRail` travels as a `RailExit` exception from where it appears to
   the end of its function body or flag condition (see `compile_run`).
 - Anything the compiled code cannot decide exactly ends the run with
@@ -42,8 +52,10 @@ toplevel is compiled whole or not at all (deeper than `MAX_HEIGHT`, blocks
 nested deeper than Python allows).
 
 Modules: `compile_unit` (which bodies, one namespace), `compile_gen` (the
-code of one body), `compile_loops` (list loops), `compile_run` (run-time
-support).
+code of one body), `compile_calls` (calls), `compile_ints` (what is known of
+Ints), `compile_loops` (list loops), `compile_run` (run-time support). To read
+the code generated for a toplevel: `compile_unit.generate_unit(tl, program,
+inputs)[0].source`.
 """
 
 from __future__ import annotations
@@ -140,14 +152,16 @@ class Compiled:
         frames = (MAX_NESTING - 1) // (self.height + 5) - 1
         run = CompiledRun(self.program, budget, min(budget.max_depth, depth0 + frames), log,
                           host, self.lambdas)
+        # What nesting is left to the entry: a function's own call counts one.
+        first = run.rem - (0 if isinstance(self.toplevel, Handler) else 1)
         with recursion_headroom():
             try:
-                value = entry(run, *args)
+                value = entry(run, first, *args)
             except (Fallback, RecursionError, RailExit):
                 value = _FELL_BACK
             except Exception:  # a bug of the compiler must not change the answer: re-run
                 value = _FELL_BACK
-        if value is _FELL_BACK or budget.steps > budget.max_steps:
+        if value is _FELL_BACK or run.steps > budget.max_steps:
             budget.steps, budget.depth = steps0, depth0
             made = log.calls[calls0:]
             del log.calls[calls0:]
@@ -155,6 +169,7 @@ class Compiled:
             pending = made + list(log._pending)
             log._pending = pending
             return reference(budget, log)
+        budget.steps = run.steps
         decided = getattr(host, "flag_decided", None)
         if decided is not None:
             for flag_id, name, took_new in run.decided:
