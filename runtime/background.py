@@ -17,11 +17,10 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from runtime.host import CanvasHost
-from runtime.services import RuntimeServices, impure_to_json
+from runtime.services import RuntimeServices, impure_to_json, new_trace_id
 from runtime.store import QueuedEvent
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
@@ -52,7 +51,7 @@ def run_traced(
         raise LookupError(canvas)
     started = time.perf_counter()
     impure = ImpureLog()
-    trace_id = uuid.uuid4().hex
+    trace_id = new_trace_id()
     try:
         host = CanvasHost(services, canvas, state.program, tlid=handler.tlid, traffic=True)
         compiled = state.compiled_for(handler)

@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +24,7 @@ from aiohttp import web
 from runtime.host import CanvasHost
 from runtime.live import LiveTable
 from runtime.responses import HttpAnswer, answer_for, error_answer, handler_label
-from runtime.services import RuntimeServices, impure_to_json
+from runtime.services import RuntimeServices, impure_to_json, new_trace_id
 from runtime.tokens import token_matches
 from runtime.trace_input import RawRequest, parse_body, request_value
 from shared_ast.compiler import Compiled
@@ -109,7 +108,7 @@ class TrafficServer:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
-        trace_id = uuid.uuid4().hex
+        trace_id = new_trace_id()
         canvas, path = resolve_canvas(request)
         if canvas is None:
             return _send(

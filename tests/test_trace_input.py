@@ -84,3 +84,11 @@ def test_read_request_refuses_bad_json_and_big_bodies_with_a_reason() -> None:
     assert raw is None and problem is not None and "not valid JSON" in problem
     raw, _, problem = read({}, b"x" * 50, max_body=10)
     assert raw is None and problem is not None and "larger than 10 bytes" in problem
+
+
+def test_trace_ids_are_unique_32_hex_digits() -> None:
+    from runtime.services import new_trace_id
+
+    ids = [new_trace_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
