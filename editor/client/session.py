@@ -36,9 +36,16 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-import attrs
 from PySide6.QtCore import QObject, Signal
 
+from editor.client.queue_file import (
+    PendingBatch,
+    QueueFileError,
+    SavedQueue,
+    is_int,
+    load_queue,
+    save_queue,
+)
 from shared_ast import wire
 from shared_ast.ops import Op
 
@@ -53,7 +60,6 @@ GREETING_TIMEOUT = 15.0
 HEARTBEAT = 15.0
 #: A whole canvas arrives in one hello; the runtime's own cap on what it accepts is lower.
 MAX_INCOMING_BYTES = 256 * 1024 * 1024
-QUEUE_SCHEMA = 1
 LOST_REFUSAL = ("the runtime refused this batch while the connection was down (its answer "
                 "was lost); nothing of it was applied")
 _CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
@@ -69,15 +75,6 @@ class _Malformed(Exception):
 
 class _Dropped(Exception):
     """The connection ended; the text says how."""
-
-
-@attrs.frozen
-class PendingBatch:
-    """A batch of ops the runtime has not acked yet, with its local number."""
-
-    number: int
-    ops: tuple[Op, ...]
-    author: str
 
 
 class CanvasSession(QObject):
@@ -497,51 +494,20 @@ class CanvasSession(QObject):
     def _persist(self) -> None:
         if self._queue_path is None:
             return
-        doc = {"schema": QUEUE_SCHEMA, "canvas": self.canvas, "seq": self._seq,
-               "next_number": self._next_number,
-               "batches": [{"number": b.number, "author": b.author,
-                            "ops": wire.encode_ops(b.ops)} for b in self._pending]}
-        path = self._queue_path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(json.dumps(doc, allow_nan=False, ensure_ascii=False))
-            tmp.replace(path)
+            save_queue(self._queue_path, self.canvas,
+                       SavedQueue(self._seq, self._next_number, tuple(self._pending)))
         except OSError as e:
-            self.problem.emit(f"cannot save the edit queue to {path}: {e}; unsent edits are kept "
-                         "in memory only until the runtime acks them")
+            self.problem.emit(f"cannot save the edit queue to {self._queue_path}: {e}; unsent "
+                              "edits are kept in memory only until the runtime acks them")
 
     def _load_queue(self, path: Path) -> None:
-        def bad(why: str) -> SessionError:
-            return SessionError(f"the edit queue {path} cannot be read: {why}. It may hold "
-                                "edits the runtime never got; move it aside to go without them")
-
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise bad(str(e)) from None
-        if not isinstance(doc, dict) or doc.get("schema") != QUEUE_SCHEMA:
-            raise bad(f"expected a JSON object with \"schema\": {QUEUE_SCHEMA}")
-        if doc.get("canvas") != self.canvas:
-            raise bad(f"it belongs to canvas {doc.get('canvas')!r}, not {self.canvas!r}")
-        seq, next_number, raw = doc.get("seq"), doc.get("next_number"), doc.get("batches")
-        if not (seq is None or _is_int(seq)) or not _is_int(next_number):
-            raise bad('"seq" and "next_number" must be integers')
-        if not isinstance(raw, list):
-            raise bad('"batches" must be a list')
-        batches = []
-        for i, item in enumerate(raw):
-            if not (isinstance(item, dict) and _is_int(item.get("number"))
-                    and isinstance(item.get("author"), str)):
-                raise bad(f"batches[{i}] needs a number, an author and ops")
-            try:
-                ops = wire.decode_ops(item.get("ops"), f"$.batches[{i}].ops")
-            except wire.WireError as e:
-                raise bad(str(e)) from None
-            batches.append(PendingBatch(item["number"], tuple(ops), item["author"]))
-        self._seq = seq
-        self._pending = batches
-        self._next_number = max([next_number, *(b.number + 1 for b in batches)])
+            saved = load_queue(path, self.canvas)
+        except QueueFileError as e:
+            raise SessionError(str(e)) from None
+        self._seq, self._next_number = saved.seq, saved.next_number
+        self._pending = list(saved.batches)
 
     # --------------------------------------------------------------- misc
 
@@ -608,13 +574,9 @@ def _broadcast(msg: dict[str, Any]) -> tuple[int, str, list[Op]]:
 
 def _int_field(msg: dict[str, Any], key: str) -> int:
     value = msg.get(key)
-    if not _is_int(value):
+    if not is_int(value):
         raise _Malformed(f"{msg.get('type')}: {key!r} is not an integer ({value!r})")
     return int(value)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _batch_number(message_id: object) -> int | None:
