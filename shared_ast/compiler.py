@@ -96,6 +96,8 @@ class Compiled:
     #: The deepest expression in the code this can run, for the nesting bound.
     height: int = 0
     reason: str = ""
+    #: A handler's input names (`request` and the route's parameters), worked out once.
+    names: tuple[str, ...] = ()
 
     @property
     def fast(self) -> bool:
@@ -113,7 +115,7 @@ class Compiled:
         tl = self.toplevel
         budget = budget if budget is not None else Budget()
         if isinstance(tl, Handler):
-            args = tuple(inputs.get(name, Incomplete(None)) for name in _bound_names(tl))
+            args = tuple(inputs.get(name, Incomplete(None)) for name in self.names)
         elif isinstance(tl, UserFunction):
             args = tuple(inputs.get(p.name, Incomplete(p.id)) for p in tl.params)
         else:
@@ -190,13 +192,15 @@ def compile_toplevel(tl: Toplevel, program: Program | None = None) -> Compiled:
     program = program if program is not None else Program()
     if not isinstance(tl, Handler | UserFunction):
         return Compiled(tl, program, reason="only handlers and functions run")
+    names = _bound_names(tl) if isinstance(tl, Handler) else ()
     try:
-        unit = compile_unit(tl, program, _bound_names(tl) if isinstance(tl, Handler) else ())
+        unit = compile_unit(tl, program, names)
     except CompileError as problem:
-        return Compiled(tl, program, reason=str(problem))
+        return Compiled(tl, program, reason=str(problem), names=names)
     except (RecursionError, SyntaxError, MemoryError, ValueError) as problem:
-        return Compiled(tl, program, reason=f"{type(problem).__name__}: {problem}")
-    return Compiled(tl, program, unit.entry, unit.call_entry, unit.lambdas, unit.height)
+        return Compiled(tl, program, reason=f"{type(problem).__name__}: {problem}", names=names)
+    return Compiled(tl, program, unit.entry, unit.call_entry, unit.lambdas, unit.height,
+                    names=names)
 
 
 _FUNCTION_CACHE: dict[tuple[int, int], tuple[UserFunction, Program, Compiled]] = {}
