@@ -493,6 +493,14 @@ class SQLiteStore:
             )
         )
 
+    def has_due_events(self, now: float) -> bool:
+        """Whether any event is ready to run: a read on the caller's own connection, so
+        an idle worker loop polls without waking the writer thread (or any thread)."""
+        row = self._read().execute(
+            "SELECT 1 FROM events WHERE status = 'ready' AND next_at <= ? LIMIT 1", [now]
+        ).fetchone()
+        return row is not None
+
     def claim_events(self, now: float, limit: int) -> list[QueuedEvent]:
         def job(db: sqlite_utils.Database) -> list[QueuedEvent]:
             rows = db.execute(

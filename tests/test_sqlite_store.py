@@ -114,3 +114,14 @@ def test_a_failed_write_does_not_sink_the_writer(store: SQLiteStore) -> None:
     with pytest.raises(StoreError, match="disk"):
         store.submit(boom).result()
     assert store.commit_ops("c", "me", "[]", {}) == 1
+
+
+def test_due_events_are_seen_by_a_read_before_any_claim(store: SQLiteStore) -> None:
+    now = time.time()
+    assert not store.has_due_events(now)
+    store.enqueue("c", "jobs", '{"n": 1}')
+    assert store.has_due_events(now + 1)
+    (claimed,) = store.claim_events(now + 1, 10)
+    assert not store.has_due_events(now + 1)  # running, not ready
+    store.retry_event(claimed.event_id, "failed", now + 60, dead=False)
+    assert not store.has_due_events(now + 1) and store.has_due_events(now + 61)
