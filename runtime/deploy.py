@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -24,12 +25,14 @@ from runtime.live import CanvasState, LiveTable
 from runtime.responses import handler_label
 from runtime.sqlite_store import SQLiteStore
 from runtime.store import StoreError
-from runtime.usage import Usage
+from runtime.usage import Usage, handlers_reaching
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
-from shared_ast.locking import InUse, batch_lock_problem
+from shared_ast.locking import InUse, batch_lock_problem, describe_toplevel
 from shared_ast.ops import Op, SetLanguageVersion
-from shared_ast.toplevels import Handler
+from shared_ast.toplevels import Handler, Toplevel, UserFunction
+
+log = logging.getLogger("gloam.deploy")
 
 #: How many of a handler's newest stored requests a language move replays.
 LANGUAGE_REPLAY_LIMIT = 100
@@ -103,31 +106,58 @@ class Deployer:
         self, canvas: str, state: CanvasState, new_state: CanvasState, ops: Sequence[Op],
         in_use: Mapping[int, InUse],
     ) -> None:
-        """A handler in use moves to another language version only if every stored
-        request answers the same on it: the runtime replays them here, so no editor
-        can skip the check. Raises DeployError naming the requests that would change."""
+        """Code in use moves to another language version only if every stored request
+        answers the same after the move: for a handler, its own requests; for a function,
+        those of every handler in use that reaches it. The runtime replays them here, so
+        no editor can skip the check. Raises DeployError naming a request that would
+        change."""
         for index, op in enumerate(ops):
             if not isinstance(op, SetLanguageVersion) or op.target_tlid not in in_use:
                 continue
-            live, moved = state.toplevels.get(op.tlid), new_state.toplevels.get(op.tlid)
-            if not isinstance(live, Handler) or not isinstance(moved, Handler):
-                continue
+            moved = state.toplevels.get(op.tlid)
+            if isinstance(moved, Handler):
+                handlers = [moved]
+            elif isinstance(moved, UserFunction):
+                handlers = handlers_reaching(op.tlid, state.toplevels, in_use)
+            else:
+                continue  # a type or datastore runs no code of its own
             self.store.write_traces()
-            traces = self.store.traces(canvas, op.tlid, LANGUAGE_REPLAY_LIMIT)
-            rows = await asyncio.to_thread(replay.replay, live, moved, state.program,
+            for live in handlers:
+                candidate = new_state.toplevels.get(live.tlid)
+                if not isinstance(candidate, Handler):
+                    continue  # the same batch deletes it; the lock check judged that
+                await self._replay_for_move(canvas, index, op, moved, live, candidate,
+                                            state, new_state)
+
+    async def _replay_for_move(self, canvas: str, index: int, op: SetLanguageVersion,
+                               moved: Toplevel, live: Handler, candidate: Handler,
+                               state: CanvasState, new_state: CanvasState) -> None:
+        traces = self.store.traces(canvas, live.tlid, LANGUAGE_REPLAY_LIMIT)
+        try:
+            rows = await asyncio.to_thread(replay.replay, live, candidate, state.program,
                                            new_state.program, traces)
-            differ = [r for r in rows if not r.same]
-            if differ:
-                first = differ[0]
-                raise DeployError(
-                    f"{op.KIND}: {handler_label(live)} is in use, and on language version "
-                    f"{op.new} {len(differ)} of its last {len(rows)} requests would answer "
-                    f"differently (first: {first.description}, "
-                    f"{first.old.get('status')} now, {first.new.get('status')} after). "
-                    "Replay them to see each one (Check language upgrade), change the code "
-                    "until they answer the same, then move it again.",
-                    index,
-                )
+        except Exception as e:
+            log.exception("replay for a language move failed (canvas %s, tlid %s)",
+                          canvas, live.tlid)
+            raise DeployError(
+                f"{op.KIND}: the stored requests of {handler_label(live)} could not be "
+                f"replayed to check the move ({type(e).__name__}: {e}). This is a bug in "
+                "Gloam; it is in the log.", index) from None
+        differ = [r for r in rows if not r.same]
+        if not differ:
+            return
+        first = differ[0]
+        what = (handler_label(live) if moved is live
+                else f"{describe_toplevel(moved)}, used by {handler_label(live)},")
+        raise DeployError(
+            f"{op.KIND}: {what} is in use, and moving it to language version {op.new} "
+            f"would change the answer to {len(differ)} of the last {len(rows)} requests of "
+            f"{handler_label(live)} (first: {first.description}, {first.old.get('status')} "
+            f"now, {first.new.get('status')} after). Replay them to see each one (Check "
+            "language upgrade), change the code until they answer the same, then move it "
+            "again.",
+            index,
+        )
 
     @staticmethod
     def prepare(

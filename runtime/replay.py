@@ -23,7 +23,7 @@ from runtime.live import Route, split_path
 from runtime.responses import answer_for, handler_label
 from runtime.services import impure_from_json
 from runtime.store import TraceRecord
-from runtime.trace_input import input_value
+from runtime.trace_input import trace_bindings
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
@@ -51,9 +51,9 @@ class ReplayRow:
 
 
 def trace_inputs(tl: Handler | UserFunction, trace: TraceRecord) -> dict[str, Any]:
-    """The variables a trace's request binds: `request`, and the route's parameters."""
-    request = input_value(trace.input_json)
-    params: dict[str, Any] = {"request": request}
+    """The variables a trace's run was given: `request` and the route's parameters for
+    HTTP, a worker's `event`, nothing for a cron."""
+    params = trace_bindings(trace.input_json)
     if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec):
         route = Route(tl.spec.method, split_path(tl.spec.route), tl)
         path = trace.description.split(" ", 1)[1] if " " in trace.description else ""

@@ -6,8 +6,9 @@ running a small handler, and most traces are never read. So an HTTP trace
 stores the request's raw parts as plain JSON (`{"raw_request": {...}}`), and
 readers (the editor's trace list, replay) rebuild the value with the same
 `request_value` the handler's run used: what the editor shows is what the
-handler saw. Traces that hold a wire value (workers, crons, and HTTP traces
-written before raw requests) are read as before.
+handler saw. HTTP traces written before raw requests hold the request as one
+wire value; workers' and crons' traces hold their inputs by name, each a wire
+value. Both are read as they always were.
 """
 
 from __future__ import annotations
@@ -73,15 +74,29 @@ def _raw(stored: Any) -> RawRequest | None:
     return RawRequest(r["method"], r["path"], r["query"], r["headers"], r["body"], r["json"])
 
 
-def input_value(input_json: str) -> Any:
-    """The Gloam value a trace's run received (the request, or a worker's event)."""
+def _is_wire_value(stored: Any) -> bool:
+    return isinstance(stored, dict) and isinstance(stored.get("kind"), str)
+
+
+def trace_bindings(input_json: str) -> dict[str, Any]:
+    """The variables a trace's run was given, by name. An HTTP trace holds the request
+    (raw, or as one wire value in traces written before raw requests); a worker's or
+    cron's holds its inputs by name (`{"event": wire value}`, or `{}`)."""
     stored = json.loads(input_json)
     raw = _raw(stored)
-    return raw.value() if raw is not None else wire.decode_value(stored)
+    if raw is not None:
+        return {"request": raw.value()}
+    if _is_wire_value(stored):
+        return {"request": wire.decode_value(stored)}
+    if not isinstance(stored, dict):
+        raise wire.WireError(f"a trace's input is neither a request nor named inputs: "
+                             f"{input_json[:80]}")
+    return {name: wire.decode_value(value) for name, value in stored.items()}
 
 
 def input_wire(input_json: str) -> Any:
-    """The same value in the wire format, for the editor (see docs/protocol.md)."""
+    """The input as the editor reads it (see docs/protocol.md): an HTTP trace's request
+    as one wire value, a worker's or cron's inputs as stored (a wire value by name)."""
     stored = json.loads(input_json)
     raw = _raw(stored)
     if raw is None:

@@ -99,6 +99,29 @@ def _spread(direct: dict[int, InUse], toplevels: Mapping[int, Toplevel],
     return found
 
 
+def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
+                      in_use: Mapping[int, InUse]) -> list[Handler]:
+    """The handlers traffic reached directly whose code reaches toplevel `target`
+    (calls it, or calls what calls it): whose answers a change to it can change."""
+    by_fn = {(f.fn_id, f.version): f for f in toplevels.values() if isinstance(f, UserFunction)}
+    datastores = Program.from_toplevels(toplevels.values()).datastore_variables()
+    types = {(t.type_id, t.version): t for t in toplevels.values() if isinstance(t, UserType)}
+    reaching = []
+    for tlid, why in in_use.items():
+        handler = toplevels.get(tlid)
+        if why.via or not isinstance(handler, Handler):
+            continue
+        seen, queue = {tlid}, [handler]
+        while queue and target not in seen:
+            for dep in _dependencies(queue.pop(), by_fn, datastores, types):
+                if dep.tlid not in seen:
+                    seen.add(dep.tlid)
+                    queue.append(dep)
+        if target in seen:
+            reaching.append(handler)
+    return reaching
+
+
 def _dependencies(tl: Toplevel, by_fn: Mapping[tuple[int, int], UserFunction],
                   datastores: Mapping[str, Datastore],
                   types: Mapping[tuple[int, int], UserType]) -> Iterator[Toplevel]:

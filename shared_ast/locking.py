@@ -10,9 +10,10 @@ the safe paths:
   as it was, so traffic runs the same code until the condition is true);
 - anything inside a flag's condition or its `new` branch;
 - committing a flag (keep `new`) or discarding it (keep `old`): one op each;
-- moving the toplevel to a newer language version (for a handler the runtime
-  first replays its stored requests, and refuses the move if any would answer
-  differently: `runtime.deploy.Deployer.check_language_moves`).
+- moving the toplevel to a newer language version (the runtime first replays
+  the stored requests of the handler, or of every handler in use that reaches
+  the function, and refuses the move if any would answer differently:
+  `runtime.deploy.Deployer.check_language_moves`).
 
 Everything else (editing the live branch, changing a route, a signature or a
 schema, deleting) is refused with a message saying why and what to do instead.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +229,7 @@ def test_a_handler_in_use_moves_language_version_only_when_replay_shows_no_chang
         seq_before = run(hello_seq(rt))
         got = run(send(rt, [SetLanguageVersion(changes.tlid, 0, 1)]))
         assert got["type"] == "error" and got["op_index"] == 0, got
-        assert "1 of its last 1 requests would answer differently" in got["message"]
+        assert "would change the answer to 1 of the last 1 requests" in got["message"]
         assert "GET /items, 200 now, 500 after" in got["message"]
         assert got["message"].count("Nothing was changed") == 1
         assert run(hello_seq(rt)) == seq_before
@@ -236,3 +237,39 @@ def test_a_handler_in_use_moves_language_version_only_when_replay_shows_no_chang
         moved = run(send(rt, [SetLanguageVersion(same.tlid, 0, 1)]))
         assert moved["type"] == "ack", moved
         assert rt.get("/fixed") == (200, [1, 2])
+
+
+def test_moving_a_function_in_use_replays_the_handlers_that_call_it(tmp_path: Path) -> None:
+    from shared_ast.ops import SetLanguageVersion
+    from shared_ast.type_ast import UNKNOWN
+
+    # The function decides the answer: version 1 makes its unfinished list unfinished.
+    fn = b.function("items", [], UNKNOWN, b.list_(1, b.hole(), 3), language_version=0)
+    calls = b.http("GET", "/items", b.user_call(fn))
+    with running(tmp_path / "data", LOCKED) as rt:
+        create_toplevels(rt, [fn, calls])
+        assert rt.get("/items") == (200, [1, 3])
+        got = run(send(rt, [SetLanguageVersion(fn.tlid, 0, 1)]))
+        assert got["type"] == "error", got
+        assert "used by the handler for GET /items" in got["message"]
+        assert "GET /items, 200 now, 500 after" in got["message"]
+        assert rt.get("/items") == (200, [1, 3])
+
+
+def test_a_worker_in_use_moves_when_its_stored_events_answer_the_same(tmp_path: Path) -> None:
+    from shared_ast.ops import SetLanguageVersion
+
+    worker = b.worker("jobs", b.list_(1, b.field(b.var("event"), "n")))
+    emits = b.http("GET", "/go", b.call("Emit::emit_v0", b.record(n=5), "jobs"))
+    with running(tmp_path / "data", LOCKED) as rt:
+        create_toplevels(rt, [worker, emits])
+        assert rt.get("/go")[0] == 200
+        traces: list[Any] = []
+        for _ in range(200):   # the worker loop runs the event soon after
+            traces = run(ask(rt, {"type": "get_traces", "tlid": worker.tlid}))["traces"]
+            if traces:
+                break
+            time.sleep(0.05)
+        assert traces, "the worker never ran"
+        got = run(send(rt, [SetLanguageVersion(worker.tlid, worker.language_version, 1)]))
+        assert got["type"] == "ack", got

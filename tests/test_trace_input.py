@@ -12,7 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.trace_input import RawRequest, input_value, input_wire
+from runtime.trace_input import RawRequest, input_wire, trace_bindings
 from runtime.traffic import EDITOR_HEADER, read_request
 from shared_ast import wire
 from shared_ast.values import FrozenDict
@@ -44,16 +44,26 @@ def raw_requests(draw: st.DrawFn) -> RawRequest:
 def test_a_stored_request_reads_back_as_the_value_the_handler_saw(raw: RawRequest) -> None:
     stored = raw.to_json()
     seen = raw.value()
-    assert input_value(stored) == seen
+    assert trace_bindings(stored) == {"request": seen}
     assert wire.decode_value(input_wire(stored)) == seen
     assert isinstance(seen, FrozenDict) and seen["method"] == raw.method
 
 
-def test_traces_stored_as_wire_values_read_as_before() -> None:
-    value = FrozenDict(event=FrozenDict(n=3))
-    stored = json.dumps(wire.encode_value(value))
-    assert input_value(stored) == value
+def test_http_traces_written_before_raw_requests_read_as_before() -> None:
+    request = FrozenDict(method="GET", path="/x", body=None, query=FrozenDict(),
+                         headers=FrozenDict())
+    stored = json.dumps(wire.encode_value(request))
+    assert trace_bindings(stored) == {"request": request}
     assert input_wire(stored) == json.loads(stored)
+
+
+def test_worker_and_cron_traces_bind_their_inputs_by_name() -> None:
+    # Exactly as runtime.background.run_traced stores them.
+    event = FrozenDict(n=3, tags=("a", "b"))
+    stored = json.dumps({k: wire.encode_value(v) for k, v in {"event": event}.items()})
+    assert trace_bindings(stored) == {"event": event}
+    assert input_wire(stored) == json.loads(stored)
+    assert trace_bindings(json.dumps({})) == {}  # a cron's run has no inputs
 
 
 def read(headers: dict[str, str], body: bytes, max_body: int = 1000) -> tuple:
@@ -76,7 +86,7 @@ def test_read_request_keeps_the_editor_token_out_of_the_value_and_the_trace() ->
     assert EDITOR_HEADER.lower() not in value["headers"]
     assert value["headers"]["x-other"] == "kept"
     assert value["body"] == FrozenDict(a=1) and value["query"] == FrozenDict(x="1")
-    assert input_value(raw.to_json()) == value
+    assert trace_bindings(raw.to_json()) == {"request": value}
 
 
 def test_read_request_refuses_bad_json_and_big_bodies_with_a_reason() -> None:
