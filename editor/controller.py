@@ -28,6 +28,7 @@ import aiohttp
 import attrs
 from PySide6.QtCore import QObject, Signal
 
+from editor.client.session import SessionError
 from editor.model import (
     actions,
     canvas_actions,
@@ -40,7 +41,7 @@ from editor.model import (
     typing,
     versions,
 )
-from editor.model.state import EditorState, Outcome
+from editor.model.state import EditorState, Outcome, refuse
 from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
@@ -168,10 +169,13 @@ class EditorController(QObject):
         return Pos(40, (max(ys) + 200) if ys else 40)
 
     def apply(self, out: Outcome) -> Outcome:
+        if out.ops and self.session is not None:
+            try:  # sent before the editor's copy moves ahead, so a refusal leaves it as it was
+                self.session.send_ops(list(out.ops))
+            except SessionError as e:
+                out = refuse(self.state, f"Not done: {e}.")
         before = self.state
         self.state = out.state
-        if out.ops and self.session is not None:
-            self.session.send_ops(list(out.ops))
         if out.message:
             self.message.emit(out.message)
         if before.canvas is not self.state.canvas:

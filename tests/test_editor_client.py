@@ -642,3 +642,28 @@ def test_a_stopping_runtime_closes_editor_websockets_going_away(tmp_path: Path) 
 
     with running(tmp_path / "data") as rt:
         run(scenario(rt))
+
+
+def test_a_batch_too_large_for_the_runtime_is_refused_before_it_is_queued(
+        tmp_path: Path, qapp: Any) -> None:
+    """A batch over the runtime's 4 MB would be refused (or its connection closed) on
+    every resend, holding up every edit behind it: the session refuses it up front, and
+    the controller leaves its canvas as it was."""
+    from editor.controller import EditorController
+    from editor.model.state import Outcome
+
+    session = CanvasSession("http://127.0.0.1:1", "demo", "t", "big",
+                            queue_path=tmp_path / "queue.json")
+    huge = text_handler("/huge", "x" * (5 * 1024 * 1024))
+    with pytest.raises(SessionError, match=r"runtime takes at most 4 MB in one batch"):
+        session.send_ops([CreateToplevel(huge)])
+    assert session.pending == 0
+    small = text_handler("/small", "ok")
+    assert session.send_ops([CreateToplevel(small)]) == 1  # the queue is not stuck
+
+    controller = EditorController(session)
+    before = controller.state
+    out = controller.apply(Outcome(attrs.evolve(before, canvas={huge.tlid: huge}),
+                                   (CreateToplevel(huge),)))
+    assert out.refused and "smaller steps" in out.message
+    assert controller.state is before and session.pending == 1

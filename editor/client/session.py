@@ -60,6 +60,9 @@ GREETING_TIMEOUT = 15.0
 HEARTBEAT = 15.0
 #: A whole canvas arrives in one hello; the runtime's own cap on what it accepts is lower.
 MAX_INCOMING_BYTES = 256 * 1024 * 1024
+#: The largest batch message the runtime accepts (its `max_message_bytes`); a larger
+#: one would be refused, or its connection closed, on every resend.
+MAX_BATCH_BYTES = 4 * 1024 * 1024
 LOST_REFUSAL = ("the runtime refused this batch while the connection was down (its answer "
                 "was lost); nothing of it was applied")
 _CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
@@ -200,6 +203,9 @@ class CanvasSession(QObject):
                 raise TypeError(f"a batch holds ops from shared_ast.ops, not {op!r}")
         batch = PendingBatch(self._next_number, batch_ops, self.author)
         message = self._batch_message(batch)  # fails here, not later, if an op cannot encode
+        problem = _size_problem(message)
+        if problem is not None:
+            raise SessionError(problem)
         self._next_number += 1
         self._pending.append(batch)
         self._pending_changed()
@@ -583,6 +589,14 @@ def _batch_number(message_id: object) -> int | None:
     if isinstance(message_id, str) and message_id.startswith("b") and message_id[1:].isdigit():
         return int(message_id[1:])
     return None
+
+
+def _size_problem(message: str) -> str | None:
+    size = len(message.encode())
+    if size <= MAX_BATCH_BYTES:
+        return None
+    return (f"the edit is {size / 2**20:.1f} MB on the wire, and the runtime takes at most "
+            f"{MAX_BATCH_BYTES // 2**20} MB in one batch; make it in smaller steps")
 
 
 def _edits(n: int) -> str:
