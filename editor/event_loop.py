@@ -22,6 +22,8 @@ class EditorLoop(qasync.QEventLoop):  # type: ignore[misc]
     _finishing = False
 
     def run_until_complete(self, future: Any) -> Any:
+        if self.is_running():  # refused by qasync; the running loop must stay as it is
+            return super().run_until_complete(future)
         self._finishing = True
         try:
             return super().run_until_complete(future)

@@ -370,17 +370,20 @@ class SQLiteStore:
             if not batch:
                 return 0
             try:
-                conn = self._trace_writer()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    _insert_traces(conn, batch)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as e:
-                log.warning("%d traces were not stored: %s", len(batch), _explain(e))
+                self._write_trace_batch(batch)
+            except sqlite3.IntegrityError:
+                # One bad trace must not sink the batch: write them one by one.
+                written = 0
+                for one in batch:
+                    try:
+                        self._write_trace_batch([one])
+                        written += 1
+                    except Exception as e:
+                        log.warning("trace %s not stored: %s", one[0].trace_id, e)
+                return written
+            except Exception as e:  # a full disk, a broken file: never the caller's problem
+                error = _explain(e) if isinstance(e, sqlite3.Error) else e
+                log.warning("%d traces were not stored: %s", len(batch), error)
                 return 0
             self._traces_since_checkpoint += len(batch)
             if self._traces_since_checkpoint >= CHECKPOINT_EVERY and not self._closed:
@@ -389,6 +392,17 @@ class SQLiteStore:
                 self._traces_since_checkpoint = 0
                 self._jobs.put(_CHECKPOINT)
             return len(batch)
+
+    def _write_trace_batch(self, batch: list[tuple[TraceRecord, int, float]]) -> None:
+        conn = self._trace_writer()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _insert_traces(conn, batch)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
 
     def _trace_writer(self) -> sqlite3.Connection:
         if self._trace_conn is None:

@@ -82,3 +82,24 @@ def test_a_queue_woken_in_the_last_pass_keeps_working(qapp: Any) -> None:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def test_a_refused_nested_run_leaves_the_running_loop_alone(qapp: Any) -> None:
+    loop = EditorLoop(qapp)
+    asyncio.set_event_loop(loop)
+    seen: list[object] = []
+
+    async def body() -> None:
+        inner = asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="already running"):
+            loop.run_until_complete(inner)
+        inner.close()
+        seen.append(asyncio.get_running_loop())
+        await asyncio.sleep(0)  # and the loop still runs tasks
+
+    try:
+        loop.run_until_complete(body())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert seen == [loop]

@@ -79,15 +79,29 @@ def test_buffered_traces_are_written_together_and_pruned_as_one_by_one(
     assert [t.trace_id for t in store.traces("c", 6)] == ["t91"]
 
 
-def test_a_failed_trace_write_is_logged_and_the_next_batch_goes_through(
+def test_a_bad_trace_is_dropped_alone_and_the_rest_of_its_batch_written(
         store: SQLiteStore, caplog: pytest.LogCaptureFixture) -> None:
     now = time.time()
     store.buffer_trace(trace(1, 5, now), keep_last=10, keep_seconds=3600)
-    store.buffer_trace(trace(1, 5, now), keep_last=10, keep_seconds=3600)  # same id twice
-    assert store.write_traces() == 0
-    assert "2 traces were not stored" in caplog.text
+    store.buffer_trace(trace(1, 5, now + 1), keep_last=10, keep_seconds=3600)  # same id
+    store.buffer_trace(trace(3, 5, now + 2), keep_last=10, keep_seconds=3600)
+    assert store.write_traces() == 2  # the bad one alone is dropped
+    assert "trace t1 not stored" in caplog.text
+    assert sorted(t.trace_id for t in store.traces("c", 5)) == ["t1", "t3"]
     store.add_trace(trace(2, 5, now), keep_last=10, keep_seconds=3600)
-    assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
+    assert sorted(t.trace_id for t in store.traces("c", 5)) == ["t1", "t2", "t3"]
+
+
+def test_a_trace_write_that_fails_outright_is_logged_not_raised(
+        store: SQLiteStore, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(_batch: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "_write_trace_batch", full_disk)
+    store.buffer_trace(trace(1, 5, time.time()), keep_last=10, keep_seconds=3600)
+    assert store.write_traces() == 0
+    assert "1 traces were not stored" in caplog.text and "full" in caplog.text
 
 
 def test_closing_the_store_writes_the_buffered_traces(tmp_path: Path) -> None:
