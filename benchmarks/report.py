@@ -69,15 +69,15 @@ HEADLINES = [
 NOTES = [
     "## What the profiles showed (2026-11-27, by hand; rerun the profiles after changes)",
     "",
-    "- **Deploy.** On the runtime's event loop a one-op deploy costs well under 1 ms of CPU "
-    "(decode, validate, apply, encode, queue the commit); an fsync on this disk takes about "
-    "0.12 ms. The rest of the few milliseconds is waiting: the commit runs on the store's "
-    "writer thread, and the loop thread, the writer thread and the background load share the "
-    "GIL and two cores. The first new response arrives at about the time of the ack, so the "
-    "wait is before the swap. Runs moved between 3 and 7 ms at the median with the other "
-    "work on this machine. Worth trying: commit small op batches on the loop thread (no thread "
-    "hand-off), or a shorter `sys.setswitchinterval` (one A/B of 0.5 ms against the default "
-    "5 ms was within the noise).",
+    "- **Deploy.** Timed inside the runtime (200 deploys under the benchmark's load): "
+    "preparing a batch (lock check, apply, encode, the next snapshot with the touched "
+    "handler compiled) takes 0.4 ms at the median; the durable commit 1.1 ms, of which the "
+    "writer thread's transaction with its fsync is 0.7 ms and the hand-off to and from that "
+    "thread the rest. The remainder of the edit-to-live time is the websocket and the probe "
+    "request. The median moves between about 2.1 and 3.7 ms from run to run on this machine, "
+    "so the 3 ms goal is met in some runs and not in others. What would make it reliable: "
+    "commit small op batches on the loop thread (no hand-off; the fsync would then block "
+    "traffic for its duration, 0.1 ms on this disk but far more on a slow one).",
     "- **Serving.** First profile: traces cost more than the handler. Without traces the "
     "hello handler served about 10k req/s, with them 4k. Handing each trace to the writer "
     "thread cost about 90 us a request in GIL switches, and encoding the request to the wire "
