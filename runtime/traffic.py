@@ -153,7 +153,7 @@ class TrafficServer:
         answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id,
                                   from_editor=from_editor, compiled=state.compiled_for(handler))
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
-        return _send(answer, trace_id, head=request.method == "HEAD")
+        return _send(answer, trace_id)
 
     def from_editor(self, canvas: str, request: web.BaseRequest) -> bool:
         """Whether the request came from the canvas's editor (its token in
@@ -217,12 +217,13 @@ class TrafficServer:
         )
 
 
-def _send(answer: HttpAnswer, trace_id: str, head: bool = False) -> web.Response:
+def _send(answer: HttpAnswer, trace_id: str) -> web.Response:
+    # For HEAD, aiohttp sends the headers (Content-Length included) and leaves the body out.
     headers = dict(answer.headers)
     headers["X-Gloam-Trace"] = trace_id
     return web.Response(
         status=answer.status,
-        body=b"" if head else answer.body,
+        body=answer.body,
         headers=headers,
         content_type=answer.content_type,
     )

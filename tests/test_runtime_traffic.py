@@ -141,3 +141,20 @@ def test_a_body_too_large_is_refused_with_413_and_the_server_lives_on(
         assert status == 413, (size, status, body)
         assert f"larger than {limit} bytes" in body["error"] and "smaller" in body["hint"]
     assert rt.get("/hello") == (200, "Hello from Gloam!\n")
+
+
+def test_head_answers_the_get_headers_without_the_body(rt: RuntimeProcess) -> None:
+    import socket
+
+    port = int(rt.http.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        # Pipelined on one connection: a body after the HEAD answer would corrupt the GET's.
+        conn.sendall(b"HEAD /c/demo/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /c/demo/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: 18" in head
+    assert rest.startswith(b"HTTP/1.1 200"), rest[:40]   # no body between the two answers
+    assert rest.endswith(b"Hello from Gloam!\n")
