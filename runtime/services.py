@@ -84,19 +84,18 @@ class RuntimeServices:
         except StoreError as e:
             log.warning("trace %s not stored: %s", trace_id, e)
             return
-        if waiting >= TRACE_BATCH:
-            self.store.write_traces()
-        elif waiting == 1:
-            self._write_traces_soon()
+        if waiting == 1:
+            self._write_traces_soon(TRACE_DELAY)
+        elif waiting == TRACE_BATCH:
+            self._write_traces_soon(0)  # after this request's answer, not inside it
 
-    def _write_traces_soon(self) -> None:
-        """The first trace of a batch: write the batch in TRACE_DELAY seconds."""
+    def _write_traces_soon(self, delay: float) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop on this thread (a script, a test): write now
             self.store.write_traces()
             return
-        loop.call_later(TRACE_DELAY, self.store.write_traces)
+        loop.call_later(delay, self.store.write_traces)
 
 
 def impure_to_json(log_: ImpureLog | None) -> str:

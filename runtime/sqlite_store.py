@@ -1,18 +1,19 @@
 """The embedded SQLite backend of `Store`: one file, WAL, one writer thread.
 
 Why a writer thread: SQLite allows one writer at a time, and a deploy must not
-queue behind a lock held by some other task. Every write is a job on one queue,
-run by one thread on one connection, in order; callers wait on a future (sync
-callers block on it, async callers await it via `asyncio.wrap_future`). Reads
-run on per-thread connections and never wait for the writer, thanks to WAL.
+queue behind a lock held by some other task. Every durable write is a job on
+one queue, run by one thread on one connection, in order, each in its own
+transaction; callers wait on a future (sync callers block on it, async callers
+await it via `asyncio.wrap_future`). Reads run on per-thread connections and
+never wait for the writer, thanks to WAL.
 
 Durability: an op batch is committed with `synchronous=FULL`, so once
 `commit_ops` returns the batch survives `kill -9` and power loss. Traces are
-not acks; they go to a file of their own (`NAME-traces.sqlite3`), batched into
-one transaction with `synchronous=NORMAL`, so a deploy's fsync never flushes
-trace pages,
-which keeps per-request cost low at the price of the last few traces on a
-power cut.
+not acks; they go to a file of their own (`NAME-traces.sqlite3`) with
+`synchronous=NORMAL`, so a deploy's fsync never flushes trace pages. They wait
+in a buffer and whoever calls `write_traces` (the runtime's event loop) writes
+a batch in one transaction; handing each trace to the writer thread cost more
+in GIL switches than the write. The writer thread only checkpoints that file.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ _STOP = object()
 _CHECKPOINT = object()  # checkpoint the traces file's WAL
 log = logging.getLogger("gloam.store")
 
-MAX_BATCH = 256
 #: Traces written between two checkpoints of the traces file's WAL.
 CHECKPOINT_EVERY = 2000
 
@@ -152,67 +152,35 @@ class SQLiteStore:
                 with contextlib.suppress(sqlite3.Error):
                     tdb.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 continue
-            batch = [job]
-            # Drain what is already queued so light writes share one transaction; bounded,
-            # so a deploy queued behind a flood of them waits for one batch at most.
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP or nxt is _CHECKPOINT:
-                    self._jobs.put(nxt)
-                    break
-                batch.append(nxt)
-            self._run_batch(db, tdb, batch)
+            self._run_in_tx(db, job)
         conn.close()
         tdb.conn.close()
 
-    def _run_batch(
-        self, db: sqlite_utils.Database, tdb: sqlite_utils.Database, batch: list[Any]
-    ) -> None:
-        # Durable writes go to the main file, traces to their own: a deploy's fsync then
-        # never has to flush a backlog of trace pages, and never waits behind them.
-        for job in (j for j in batch if j[2]):
-            self._run_in_tx(db, db.conn, [job])
-        light = [j for j in batch if not j[2]]
-        if light:
-            self._run_in_tx(tdb, tdb.conn, light)
-
     @staticmethod
-    def _run_in_tx(db: sqlite_utils.Database, conn: sqlite3.Connection, jobs: list[Any]) -> None:
-        results: list[Any] = []
+    def _run_in_tx(db: sqlite_utils.Database, job: Any) -> None:
+        fn, fut = job
+        conn = db.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for fn, _fut, _durable in jobs:
-                results.append(fn(db))
+            result = fn(db)
             conn.execute("COMMIT")
         except Exception as e:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            if len(jobs) > 1:
-                # One bad job must not sink the others: retry them one by one.
-                for job in jobs:
-                    SQLiteStore._run_in_tx(db, conn, [job])
-                return
-            err = _explain(e) if isinstance(e, sqlite3.Error) else e
-            jobs[0][1].set_exception(err)
+            fut.set_exception(_explain(e) if isinstance(e, sqlite3.Error) else e)
             return
-        for (_fn, fut, _durable), result in zip(jobs, results, strict=True):
-            fut.set_result(result)
+        fut.set_result(result)
 
-    def submit(
-        self, fn: Callable[[sqlite_utils.Database], T], *, durable: bool = True
-    ) -> concurrent.futures.Future[T]:
+    def submit(self, fn: Callable[[sqlite_utils.Database], T]) -> concurrent.futures.Future[T]:
         """Queue a write; the future resolves once it is committed."""
         if self._closed:
             raise StoreError("the store is closed")
         fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._jobs.put((fn, fut, durable))
+        self._jobs.put((fn, fut))
         return fut
 
-    def _write(self, fn: Callable[[sqlite_utils.Database], T], *, durable: bool = True) -> T:
-        return self.submit(fn, durable=durable).result()
+    def _write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return self.submit(fn).result()
 
     def _read(self, traces: bool = False) -> sqlite_utils.Database:
         attr = "tdb" if traces else "db"
@@ -328,7 +296,7 @@ class SQLiteStore:
             db.execute("UPDATE canvases SET seq = ? WHERE name = ?", [seq, canvas])
             return seq
 
-        return self.submit(job, durable=True)
+        return self.submit(job)
 
     def ops_since(self, canvas: str, seq: int) -> list[OpBatch]:
         rows = self._read().execute(

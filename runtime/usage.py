@@ -82,17 +82,14 @@ class Usage:
 def _spread(direct: dict[int, InUse], toplevels: Mapping[int, Toplevel],
             window: float) -> dict[int, InUse]:
     """From the handlers traffic reached to the functions, datastores and types they use."""
-    program = Program.from_toplevels(toplevels.values())
-    by_fn = {(f.fn_id, f.version): f for f in toplevels.values() if isinstance(f, UserFunction)}
-    datastores = program.datastore_variables()
-    types = {(t.type_id, t.version): t for t in toplevels.values() if isinstance(t, UserType)}
+    indexes = _Indexes(toplevels)
     found = dict(direct)
     queue = [toplevels[t] for t in direct]
     while queue:
         tl = queue.pop()
         reason = found[tl.tlid]
         via = f"used by {describe_toplevel(tl)}"
-        for dep in _dependencies(tl, by_fn, datastores, types):
+        for dep in indexes.dependencies(tl):
             if dep.tlid not in found:
                 found[dep.tlid] = InUse(dep.tlid, reason.requests, reason.last_at, via, window)
                 queue.append(dep)
@@ -103,9 +100,7 @@ def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
                       in_use: Mapping[int, InUse]) -> list[Handler]:
     """The handlers traffic reached directly whose code reaches toplevel `target`
     (calls it, or calls what calls it): whose answers a change to it can change."""
-    by_fn = {(f.fn_id, f.version): f for f in toplevels.values() if isinstance(f, UserFunction)}
-    datastores = Program.from_toplevels(toplevels.values()).datastore_variables()
-    types = {(t.type_id, t.version): t for t in toplevels.values() if isinstance(t, UserType)}
+    indexes = _Indexes(toplevels)
     reaching = []
     for tlid, why in in_use.items():
         handler = toplevels.get(tlid)
@@ -113,13 +108,26 @@ def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
             continue
         seen, queue = {tlid}, [handler]
         while queue and target not in seen:
-            for dep in _dependencies(queue.pop(), by_fn, datastores, types):
+            for dep in indexes.dependencies(queue.pop()):
                 if dep.tlid not in seen:
                     seen.add(dep.tlid)
                     queue.append(dep)
         if target in seen:
             reaching.append(handler)
     return reaching
+
+
+class _Indexes:
+    """A canvas's functions, datastores and types by how code names them."""
+
+    def __init__(self, toplevels: Mapping[int, Toplevel]) -> None:
+        tls = toplevels.values()
+        self.by_fn = {(f.fn_id, f.version): f for f in tls if isinstance(f, UserFunction)}
+        self.datastores = Program.from_toplevels(tls).datastore_variables()
+        self.types = {(t.type_id, t.version): t for t in tls if isinstance(t, UserType)}
+
+    def dependencies(self, tl: Toplevel) -> Iterator[Toplevel]:
+        return _dependencies(tl, self.by_fn, self.datastores, self.types)
 
 
 def _dependencies(tl: Toplevel, by_fn: Mapping[tuple[int, int], UserFunction],

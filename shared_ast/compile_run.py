@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shared_ast.eval_context import Budget, ImpureLog, LibraryCallContext
+from shared_ast.eval_context import Budget, ImpureLog, LibraryCallContext, closure_call_refused
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.bool_fns import expect_bool
@@ -157,15 +157,9 @@ class CompiledRun:
                 value = code[2](self, rem - 1, fn.env._d, *args)
                 self.rem = rem
                 return value
-        if not isinstance(fn, Closure):
-            return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
-        if len(fn.params) != len(args):
-            return ErrorValue(
-                f"this function takes {len(fn.params)} argument(s) but was given {len(args)}",
-                node_id)
-        special = first_special(args)
-        if special is not None:
-            return special
+        refused = closure_call_refused(fn, args, node_id)
+        if refused is not None:
+            return refused
         raise Fallback()  # a closure made elsewhere: the reference evaluator runs it
 
     def flag_decided(self, flag_id: NodeId, name: str, took_new: bool) -> None:

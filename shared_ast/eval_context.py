@@ -397,15 +397,9 @@ class Machine:
 
     def apply_function(self, fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any:
         """Call a function value (a closure) with arguments, as a pipe step or a library does."""
-        if not isinstance(fn, Closure):
-            return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
-        if len(fn.params) != len(args):
-            return ErrorValue(
-                f"this function takes {len(fn.params)} argument(s) but was given {len(args)}",
-                node_id)
-        special = first_special(args)
-        if special is not None:
-            return special
+        refused = closure_call_refused(fn, args, node_id)
+        if refused is not None:
+            return refused
         budget = self.budget
         if budget.depth >= budget.max_depth:
             raise EvaluationStopped(budget.depth_exhausted(node_id))
@@ -544,3 +538,16 @@ def recursion_headroom() -> Iterator[None]:
             _active -= 1
             if _active == 0 and sys.getrecursionlimit() == EVAL_RECURSION_LIMIT:
                 sys.setrecursionlimit(_saved_limit)
+
+
+def closure_call_refused(fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any:
+    """What calling `fn` with `args` gives without running it (not a function, the
+    wrong number of arguments, an argument that is itself a hole or an error), or None
+    when the closure must run. The compiled path asks the same question."""
+    if not isinstance(fn, Closure):
+        return ErrorValue(f"expected a function to call, got {describe_value(fn)}", node_id)
+    if len(fn.params) != len(args):
+        return ErrorValue(
+            f"this function takes {len(fn.params)} argument(s) but was given {len(args)}",
+            node_id)
+    return first_special(args)
