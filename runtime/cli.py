@@ -186,7 +186,7 @@ def cmd_runtime(args: argparse.Namespace) -> int:
             import asyncio
             import logging
 
-            from runtime.app import serve
+            from runtime.control.app import serve
 
             logging.basicConfig(
                 level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -242,12 +242,9 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
     import re
 
     from runtime.config import read_state
-    from runtime.sqlite_store import SQLiteStore
+    from runtime.control.transfer import tell_daemon
+    from runtime.store.sqlite import SQLiteStore
     from runtime.tokens import create_canvas
-
-    # transfer's private helper is the one way local commands reach a running daemon;
-    # it should become public (runtime/transfer.py is not this change's to edit).
-    from runtime.transfer import _tell_daemon as tell_daemon
 
     if not re.fullmatch(CANVAS_NAME, name):
         print(f"gloam: {name!r} cannot name a canvas: use lowercase letters, digits and inner "
@@ -279,7 +276,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
 
 
 def cmd_canvas(args: argparse.Namespace) -> int:
-    from runtime import transfer
+    from runtime.control import transfer
 
     config = _config(args)
     if args.action == "new":

@@ -18,10 +18,10 @@ import time
 import attrs
 
 from runtime.config import RuntimeConfig
-from runtime.live import LiveTable
-from runtime.sqlite_store import SQLiteStore
-from runtime.store import StoreError, TraceRecord
-from runtime.usage import FlagCounts, Usage
+from runtime.control.usage import FlagCounts, Usage
+from runtime.store.protocol import StoreError, TraceRecord
+from runtime.store.sqlite import SQLiteStore
+from runtime.traffic.live import LiveTable
 from shared_ast import wire
 from shared_ast.eval_context import ImpureCall, ImpureLog
 

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from runtime.sqlite_store import SQLiteStore
+from runtime.store.sqlite import SQLiteStore
 
 TOKENS_FILE = "tokens.json"
 

@@ -319,7 +319,7 @@ def test_fold_over_a_lambda_in_place(init: Expr) -> None:
 
 
 def test_a_deploy_compiles_handlers_and_reuses_what_did_not_change() -> None:
-    from runtime.live import CanvasState
+    from runtime.traffic.live import CanvasState
 
     one = b.http("GET", "/one", b.infix("+", 1, 2))
     two = b.http("GET", "/two", b.str_("two"))

@@ -32,7 +32,7 @@ MESSAGES = "Messages between editor and runtime"
 
 def decode_message(raw: Any) -> Any:
     """An editor↔runtime message: its envelope, and every payload in it, must decode."""
-    from runtime.editor_api import MESSAGE_TYPES
+    from runtime.control.editor_api import MESSAGE_TYPES
 
     replies = {"hello", "ack", "error", "broadcast", "traces", "404s", "result",
                "replay_report", "in_use", "flags", "info", "dead_letters", "cron_paused", "pong"}
@@ -59,7 +59,7 @@ def decode_message(raw: Any) -> Any:
 
 
 def decode_export(raw: Any) -> Any:
-    from runtime.transfer import parse_export
+    from runtime.control.transfer import parse_export
 
     return parse_export(json.dumps(raw))
 

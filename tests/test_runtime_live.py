@@ -7,8 +7,8 @@ from typing import Any
 import attrs
 import pytest
 
-from runtime import live
-from runtime.live import CanvasState
+from runtime.traffic import live
+from runtime.traffic.live import CanvasState
 from shared_ast import build as b
 from shared_ast.type_ast import INT
 

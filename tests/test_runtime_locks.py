@@ -195,7 +195,7 @@ def test_just_me_is_true_only_with_the_canvas_editor_token_which_no_trace_keeps(
 
 
 def test_in_use_follows_new_traffic_and_new_code_without_recomputing_between() -> None:
-    from runtime.usage import Usage
+    from runtime.control.usage import Usage
 
     double = b.function("double", [("x", INT)], INT, b.infix("*", b.var("x"), 2))
     a = b.http("GET", "/a", b.user_call(double, 1))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.sqlite_store import SQLiteStore, _explain
-from runtime.store import StoreError, TraceRecord, UnknownCanvas
+from runtime.store.protocol import StoreError, TraceRecord, UnknownCanvas
+from runtime.store.sqlite import SQLiteStore, _explain
 
 
 def trace(i: int, tlid: int | None, at: float) -> TraceRecord:

@@ -12,8 +12,8 @@ from aiohttp.test_utils import make_mocked_request
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.trace_input import RawRequest, input_wire, trace_bindings
-from runtime.traffic import EDITOR_HEADER, read_request
+from runtime.traffic.server import EDITOR_HEADER, read_request
+from runtime.traffic.trace_input import RawRequest, input_wire, trace_bindings
 from shared_ast import wire
 from shared_ast.values import FrozenDict
 

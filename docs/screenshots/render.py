@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import apply_theme
-from runtime.demo import demo_toplevels
+from runtime.control.demo import demo_toplevels
 from shared_ast.locking import InUse
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from runtime.services import RuntimeServices
-from runtime.store import StoreError
+from runtime.store.protocol import StoreError
 from shared_ast import wire
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LibError

@@ -25,14 +25,14 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from runtime import replay
-from runtime.deploy import Deployed, Deployer, DeployError
-from runtime.host import CanvasHost
-from runtime.live import load_canvas
+from runtime.control import replay
+from runtime.control.deploy import Deployed, Deployer, DeployError
 from runtime.services import RuntimeServices
 from runtime.tokens import hash_token, read_admin_token, token_matches
-from runtime.trace_input import input_wire
-from runtime.traffic import EDITOR_HEADER
+from runtime.traffic.host import CanvasHost
+from runtime.traffic.live import load_canvas
+from runtime.traffic.server import EDITOR_HEADER
+from runtime.traffic.trace_input import input_wire
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog, LiveValues
 from shared_ast.evaluator import run_toplevel

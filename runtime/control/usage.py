@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 
-from runtime.store import Store
+from runtime.store.protocol import Store
 from shared_ast import traverse
 from shared_ast.locking import InUse, describe_toplevel
 from shared_ast.nodes import ECall, EConstructor, EVariable, UserFnRef

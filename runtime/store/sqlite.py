@@ -31,8 +31,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from runtime.migrations import MIGRATIONS, TRACE_MIGRATIONS
-from runtime.store import (
+from runtime.store.protocol import (
     CanvasInfo,
     CanvasSnapshot,
     OpBatch,
@@ -41,6 +40,7 @@ from runtime.store import (
     TraceRecord,
     UnknownCanvas,
 )
+from runtime.store.sqlite_migrations import MIGRATIONS, TRACE_MIGRATIONS
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """The runtime process: open the store, load canvases, listen, run until told to stop.
 
-Two aiohttp sites on two ports: user traffic (`runtime.traffic`) and the
-editor API (`runtime.editor_api`), so user traffic can never reach the editor
+Two aiohttp sites on two ports: user traffic (`runtime.traffic.server`) and the
+editor API (`runtime.control.editor_api`), so user traffic can never reach the editor
 API. Shutdown is graceful: the listeners close, requests in flight finish,
 background loops stop, the store's writer drains and closes.
 """
@@ -17,17 +17,17 @@ import time
 
 from aiohttp import web
 
-from runtime.background import start_background
+from runtime.background.events import start_background
 from runtime.config import RuntimeConfig, write_state
-from runtime.demo import install_demo
-from runtime.deploy import Deployer
-from runtime.editor_api import EditorApi
-from runtime.live import LiveTable, load_canvas
+from runtime.control.demo import install_demo
+from runtime.control.deploy import Deployer
+from runtime.control.editor_api import EditorApi
+from runtime.control.usage import Usage
 from runtime.services import RuntimeServices
-from runtime.sqlite_store import SQLiteStore
+from runtime.store.sqlite import SQLiteStore
 from runtime.tokens import ensure_admin_token
-from runtime.traffic import TrafficServer
-from runtime.usage import Usage
+from runtime.traffic.live import LiveTable, load_canvas
+from runtime.traffic.server import TrafficServer
 
 log = logging.getLogger("gloam.runtime")
 

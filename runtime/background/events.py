@@ -19,9 +19,9 @@ import logging
 import time
 from typing import Any
 
-from runtime.host import CanvasHost
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
-from runtime.store import QueuedEvent
+from runtime.store.protocol import QueuedEvent
+from runtime.traffic.host import CanvasHost
 from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel

@@ -20,9 +20,9 @@ import urllib.request
 from typing import Any
 
 from runtime.config import RuntimeConfig, read_state
-from runtime.deploy import encode_toplevel_text
-from runtime.sqlite_store import SQLiteStore
-from runtime.store import UnknownCanvas
+from runtime.control.deploy import encode_toplevel_text
+from runtime.store.protocol import UnknownCanvas
+from runtime.store.sqlite import SQLiteStore
 from runtime.tokens import create_canvas, read_admin_token
 from shared_ast import wire
 from shared_ast.ops import CreateToplevel
@@ -124,7 +124,7 @@ def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -
         raise TransferError(f"a datastore row does not decode: {e}") from None
     finally:
         store.close()
-    reloaded = _tell_daemon(config, name)
+    reloaded = tell_daemon(config, name)
     lines = [f"imported {len(toplevels)} toplevel(s) into canvas {name!r}"]
     if token:
         lines.append(f"editor token for {name}: {token}")
@@ -133,7 +133,7 @@ def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -
     return "\n".join(lines)
 
 
-def _tell_daemon(config: RuntimeConfig, canvas: str) -> bool:
+def tell_daemon(config: RuntimeConfig, canvas: str) -> bool:
     state = read_state(config.data_dir)
     admin = read_admin_token(config.data_dir)
     if not state or not admin:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from runtime.deploy import encode_toplevel_text
-from runtime.sqlite_store import SQLiteStore
+from runtime.control.deploy import encode_toplevel_text
+from runtime.store.sqlite import SQLiteStore
 from runtime.tokens import create_canvas
 from shared_ast import build as b
 from shared_ast import wire

@@ -20,12 +20,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from runtime import replay
-from runtime.live import CanvasState, LiveTable
-from runtime.responses import handler_label
-from runtime.sqlite_store import SQLiteStore
-from runtime.store import StoreError
-from runtime.usage import Usage, handlers_reaching
+from runtime.control import replay
+from runtime.control.usage import Usage, handlers_reaching
+from runtime.store.protocol import StoreError
+from runtime.store.sqlite import SQLiteStore
+from runtime.traffic.live import CanvasState, LiveTable
+from runtime.traffic.responses import handler_label
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.locking import InUse, batch_lock_problem, describe_toplevel

@@ -3,7 +3,7 @@
 A request reaches a canvas by Host name (`NAME.localhost:PORT`) or by a
 `/c/NAME/` path prefix. It takes the canvas's current `CanvasState` once, at
 the start, and runs on that snapshot to the end, whatever deploys happen
-meanwhile. The handler's value becomes the response (see `runtime.responses`),
+meanwhile. The handler's value becomes the response (see `runtime.traffic.responses`),
 and every request, matched or not, is stored as a trace.
 
 User code runs inside the evaluator's step and depth budget; anything that
@@ -21,12 +21,12 @@ from typing import Any
 
 from aiohttp import web
 
-from runtime.host import CanvasHost
-from runtime.live import LiveTable
-from runtime.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
 from runtime.tokens import token_matches
-from runtime.trace_input import RawRequest, parse_body, request_value
+from runtime.traffic.host import CanvasHost
+from runtime.traffic.live import LiveTable
+from runtime.traffic.responses import HttpAnswer, answer_for, error_answer, handler_label
+from runtime.traffic.trace_input import RawRequest, parse_body, request_value
 from shared_ast.compiler import Compiled
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel

@@ -73,7 +73,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-#: Traces live in a file of their own (see `runtime.sqlite_store`), with their own migrations.
+#: Traces live in a file of their own (see `runtime.store.sqlite`), with their own migrations.
 TRACE_MIGRATIONS = Migrations("gloam-traces")
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import attrs
 
-from runtime.live import Route, split_path
-from runtime.responses import answer_for, handler_label
 from runtime.services import impure_from_json
-from runtime.store import TraceRecord
-from runtime.trace_input import trace_bindings
+from runtime.store.protocol import TraceRecord
+from runtime.traffic.live import Route, split_path
+from runtime.traffic.responses import answer_for, handler_label
+from runtime.traffic.trace_input import trace_bindings
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program

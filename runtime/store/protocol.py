@@ -1,7 +1,7 @@
 """The one interface everything durable goes through.
 
 The deploy path, the HTTP server, workers and crons speak only to `Store`;
-SQL lives in the backends. SQLite (`runtime.sqlite_store`) is the embedded
+SQL lives in the backends. SQLite (`runtime.store.sqlite`) is the embedded
 default; a Postgres backend for several runtime processes serving one canvas
 would implement this same protocol, so that day is a new backend, not a
 rewrite.

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from runtime.store import Store
+from runtime.store.protocol import Store
 from shared_ast import wire
 from shared_ast.compiler import Compiled, compile_toplevel
 from shared_ast.program import Program
