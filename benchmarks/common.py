@@ -179,3 +179,26 @@ async def fetch_all(urls: Sequence[str], concurrency: int = 8,
     async with aiohttp.ClientSession() as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
     return out
+
+
+def default_settings() -> list[str]:
+    """Runtime options that put back the runtime's own defaults where the tests' harness differs.
+
+    `RuntimeProcess` turns locking off (`--lock-window 0`) unless a test asks;
+    benchmarks measure the runtime as users run it, so they pass its default
+    lock window (read from `RuntimeConfig`, so it follows the runtime).
+    """
+    import attrs
+
+    from runtime.config import RuntimeConfig
+
+    window = attrs.fields(RuntimeConfig).lock_window_seconds.default
+    return ["--lock-window", str(window)]
+
+
+def traffic_workers(rt: Any) -> int | None:
+    """How many traffic workers a runtime started, from its log line, None if it does not say."""
+    import re
+
+    found = re.findall(r"listening: traffic on \S+ \((\d+) workers?\)", rt.log())
+    return int(found[-1]) if found else None
