@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from runtime.store.protocol import StoreError, TraceRecord, UnknownCanvas
 from runtime.store.sqlite import SQLiteStore, _explain
+from runtime.store.sqlite_migrations import MIGRATIONS
 
 
 def trace(i: int, tlid: int | None, at: float) -> TraceRecord:
@@ -139,3 +141,19 @@ def test_due_events_are_seen_by_a_read_before_any_claim(store: SQLiteStore) -> N
     assert not store.has_due_events(now + 1)  # running, not ready
     store.retry_event(claimed.event_id, "failed", now + 60, dead=False)
     assert not store.has_due_events(now + 1) and store.has_due_events(now + 61)
+
+
+def test_events_left_running_by_an_older_gloam_are_claimed_again(tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite3"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m002_event_leases")  # a file from before leases
+    old.execute(
+        "INSERT INTO events (canvas, queue, payload_json, attempts, next_at, status, "
+        "created_at) VALUES ('c', 'jobs', '{}', 0, 0, 'running', 0)"
+    )
+    old.conn.commit()
+    old.close()
+    s = SQLiteStore(path)
+    assert s.has_due_events(time.time())
+    assert [e.payload_json for e in s.claim_events(time.time(), 10)] == ["{}"]
+    s.close()

@@ -14,6 +14,11 @@ not acks; they go to a file of their own (`NAME-traces.sqlite3`) with
 in a buffer and whoever calls `write_traces` (the runtime's event loop) writes
 a batch in one transaction; handing each trace to the writer thread cost more
 in GIL switches than the write. The writer thread only checkpoints that file.
+
+One file is one node: processes of one node may share it (each store
+instance's writes take SQLite's file lock, `BEGIN IMMEDIATE`, so queue
+claims, cron claims and `base_seq` checks hold across them), but deploy
+notifications between nodes are the PostgreSQL store's business.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ from runtime.store.protocol import (
     CanvasSnapshot,
     OpBatch,
     QueuedEvent,
+    StaleCanvas,
     StoreError,
     TraceRecord,
     UnknownCanvas,
+    prune_plan,
 )
 from runtime.store.sqlite_migrations import MIGRATIONS, TRACE_MIGRATIONS
 
@@ -61,7 +68,7 @@ def _connect(path: Path) -> sqlite_utils.Database:
     return db
 
 
-def _explain(e: sqlite3.Error) -> StoreError:
+def _explain(e: sqlite3.Error, doing: str = "save") -> StoreError:
     text = str(e)
     if "full" in text:
         return StoreError(
@@ -73,7 +80,7 @@ def _explain(e: sqlite3.Error) -> StoreError:
             f"the Gloam data file cannot be written ({text}); nothing was changed. "
             "Check the data folder's permissions."
         )
-    return StoreError(f"the store could not save this ({text}); nothing was changed.")
+    return StoreError(f"the store could not {doing} this ({text}); nothing was changed.")
 
 
 def _insert_traces(conn: sqlite3.Connection, batch: list[tuple[TraceRecord, int, float]]
@@ -84,13 +91,7 @@ def _insert_traces(conn: sqlite3.Connection, batch: list[tuple[TraceRecord, int,
         [(t.trace_id, t.canvas, t.tlid, t.description, t.at, t.duration_ms,
           t.input_json, t.output_json, t.impure_json) for t, _, _ in batch],
     )
-    # Each handler's newest trace time and limits: one prune per handler per batch.
-    newest: dict[tuple[str, int | None], tuple[float, int, float]] = {}
-    for t, keep_last, keep_seconds in batch:
-        seen = newest.get((t.canvas, t.tlid))
-        newest[(t.canvas, t.tlid)] = (max(t.at, seen[0]) if seen else t.at, keep_last,
-                                      keep_seconds)
-    for (canvas, tlid), (at, keep_last, keep_seconds) in newest.items():
+    for (canvas, tlid), (at, keep_last, keep_seconds) in prune_plan(batch).items():
         conn.execute("DELETE FROM traces WHERE canvas = ? AND tlid IS ? AND at < ?",
                      [canvas, tlid, at - keep_seconds])
         conn.execute(
@@ -116,6 +117,7 @@ class SQLiteStore:
         self._trace_conn: sqlite3.Connection | None = None
         self._traces_since_checkpoint = 0
         self._closed = False
+        self._available = True
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._writer = threading.Thread(
             target=self._write_loop, args=(ready,), name="gloam-store-writer", daemon=True
@@ -156,8 +158,7 @@ class SQLiteStore:
         conn.close()
         tdb.conn.close()
 
-    @staticmethod
-    def _run_in_tx(db: sqlite_utils.Database, job: Any) -> None:
+    def _run_in_tx(self, db: sqlite_utils.Database, job: Any) -> None:
         fn, fut = job
         conn = db.conn
         try:
@@ -167,8 +168,12 @@ class SQLiteStore:
         except Exception as e:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+            # A refusal (a constraint, a missing canvas) still reached the file; a
+            # full disk or an unwritable file did not.
+            self._available = not isinstance(e, sqlite3.OperationalError)
             fut.set_exception(_explain(e) if isinstance(e, sqlite3.Error) else e)
             return
+        self._available = True
         fut.set_result(result)
 
     def submit(self, fn: Callable[[sqlite_utils.Database], T]) -> concurrent.futures.Future[T]:
@@ -192,6 +197,27 @@ class SQLiteStore:
             with self._readers_lock:
                 self._readers.append(db.conn)
         return db
+
+    def _query(self, sql: str, params: list[Any] | tuple[()] = (), *, traces: bool = False
+               ) -> list[Any]:
+        """Rows of a read on this thread's connection; a failure comes out as StoreError."""
+        try:
+            rows = self._read(traces).execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            self._available = False
+            raise _explain(e, "read") from None
+        self._available = True
+        return rows
+
+    def available(self) -> bool:
+        return self._available
+
+    def describe(self) -> str:
+        return f"SQLite {self.path}"
+
+    def subscribe(self, callback: Callable[[str, int], None]) -> None:
+        """Nothing to do: one SQLite file is one node, and that node's own deploy path
+        already knows of its deploys. Notifying other nodes is PostgreSQL's business."""
 
     def close(self) -> None:
         if self._closed:
@@ -227,8 +253,14 @@ class SQLiteStore:
         return self._write(job)
 
     def canvases(self) -> list[CanvasInfo]:
-        rows = self._read().execute("SELECT name, created_at, seq FROM canvases ORDER BY name")
-        return [CanvasInfo(r[0], r[1], r[2]) for r in rows.fetchall()]
+        rows = self._query("SELECT name, created_at, seq FROM canvases ORDER BY name")
+        return [CanvasInfo(r[0], r[1], r[2]) for r in rows]
+
+    def canvas_seq(self, canvas: str) -> int:
+        rows = self._query("SELECT seq FROM canvases WHERE name = ?", [canvas])
+        if not rows:
+            raise UnknownCanvas(f"there is no canvas named {canvas!r}")
+        return int(rows[0][0])
 
     def _require_canvas(self, db: sqlite_utils.Database, canvas: str) -> int:
         row = db.execute("SELECT seq FROM canvases WHERE name = ?", [canvas]).fetchone()
@@ -237,8 +269,8 @@ class SQLiteStore:
         return int(row[0])
 
     def token_hashes(self, canvas: str) -> list[str]:
-        rows = self._read().execute("SELECT token_hash FROM tokens WHERE canvas = ?", [canvas])
-        return [r[0] for r in rows.fetchall()]
+        rows = self._query("SELECT token_hash FROM tokens WHERE canvas = ?", [canvas])
+        return [r[0] for r in rows]
 
     def add_token(self, canvas: str, token_hash: str) -> None:
         def job(db: sqlite_utils.Database) -> None:
@@ -253,30 +285,38 @@ class SQLiteStore:
     def snapshot(self, canvas: str) -> CanvasSnapshot:
         db = self._read()
         # One read transaction, so the sequence number and the rows agree.
-        db.conn.execute("BEGIN")
         try:
-            seq = self._require_canvas(db, canvas)
-            rows = db.execute(
-                "SELECT tlid, json FROM toplevels WHERE canvas = ? ORDER BY tlid", [canvas]
-            ).fetchall()
-        finally:
-            db.conn.execute("COMMIT")
+            db.conn.execute("BEGIN")
+            try:
+                seq = self._require_canvas(db, canvas)
+                rows = db.execute(
+                    "SELECT tlid, json FROM toplevels WHERE canvas = ? ORDER BY tlid", [canvas]
+                ).fetchall()
+            finally:
+                db.conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise _explain(e, "read") from None
         return CanvasSnapshot(canvas, seq, {int(r[0]): r[1] for r in rows})
 
     # ------------------------------------------------------------- deploys
 
     def commit_ops(
-        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None]
+        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None],
+        base_seq: int | None = None,
     ) -> int:
-        return self.submit_ops(canvas, author, ops_json, changed).result()
+        return self.submit_ops(canvas, author, ops_json, changed, base_seq).result()
 
     def submit_ops(
-        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None]
+        self, canvas: str, author: str, ops_json: str, changed: dict[int, str | None],
+        base_seq: int | None = None,
     ) -> concurrent.futures.Future[int]:
         now = time.time()
 
         def job(db: sqlite_utils.Database) -> int:
-            seq = self._require_canvas(db, canvas) + 1
+            current = self._require_canvas(db, canvas)
+            if base_seq is not None and current != base_seq:
+                raise StaleCanvas(canvas, base_seq, current)
+            seq = current + 1
             db.execute(
                 "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (?, ?, ?, ?, ?)",
                 [canvas, seq, author, now, ops_json],
@@ -299,11 +339,11 @@ class SQLiteStore:
         return self.submit(job)
 
     def ops_since(self, canvas: str, seq: int) -> list[OpBatch]:
-        rows = self._read().execute(
+        rows = self._query(
             "SELECT seq, author, at, ops_json FROM oplog WHERE canvas = ? AND seq > ? ORDER BY seq",
             [canvas, seq],
         )
-        return [OpBatch(r[0], r[1], r[2], r[3]) for r in rows.fetchall()]
+        return [OpBatch(r[0], r[1], r[2], r[3]) for r in rows]
 
     # -------------------------------------------------------------- traces
 
@@ -381,29 +421,29 @@ class SQLiteStore:
         return self._trace_conn
 
     def traces(self, canvas: str, tlid: int | None, limit: int = 100) -> list[TraceRecord]:
-        rows = self._read(traces=True).execute(
+        rows = self._query(
             "SELECT trace_id, canvas, tlid, description, at, duration_ms, input_json, "
             "output_json, impure_json FROM traces WHERE canvas = ? AND tlid IS ? "
             "ORDER BY at DESC LIMIT ?",
-            [canvas, tlid, limit],
+            [canvas, tlid, limit], traces=True,
         )
-        return [TraceRecord(*r) for r in rows.fetchall()]
+        return [TraceRecord(*r) for r in rows]
 
     def traffic_since(self, canvas: str, since: float) -> dict[int, tuple[int, float]]:
         """Per handler: how many stored traces since `since`, and when the latest ran."""
-        rows = self._read(traces=True).execute(
+        rows = self._query(
             "SELECT tlid, COUNT(*), MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL "
             "AND at >= ? GROUP BY tlid",
-            [canvas, since],
+            [canvas, since], traces=True,
         )
-        return {int(r[0]): (int(r[1]), float(r[2])) for r in rows.fetchall()}
+        return {int(r[0]): (int(r[1]), float(r[2])) for r in rows}
 
     def last_traffic(self, canvas: str) -> dict[int, float]:
-        rows = self._read(traces=True).execute(
+        rows = self._query(
             "SELECT tlid, MAX(at) FROM traces WHERE canvas = ? AND tlid IS NOT NULL GROUP BY tlid",
-            [canvas],
+            [canvas], traces=True,
         )
-        return {int(r[0]): float(r[1]) for r in rows.fetchall()}
+        return {int(r[0]): float(r[1]) for r in rows}
 
     # ---------------------------------------------------------- datastores
 
@@ -420,24 +460,19 @@ class SQLiteStore:
         )
 
     def ds_get(self, canvas: str, datastore: str, key: str) -> str | None:
-        row = (
-            self._read()
-            .execute(
-                "SELECT value_json FROM datastore_rows "
-                "WHERE canvas = ? AND datastore = ? AND key = ?",
-                [canvas, datastore, key],
-            )
-            .fetchone()
+        rows = self._query(
+            "SELECT value_json FROM datastore_rows WHERE canvas = ? AND datastore = ? AND key = ?",
+            [canvas, datastore, key],
         )
-        return None if row is None else str(row[0])
+        return str(rows[0][0]) if rows else None
 
     def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, str]]:
-        rows = self._read().execute(
+        rows = self._query(
             "SELECT key, value_json FROM datastore_rows WHERE canvas = ? AND datastore = ? "
             "ORDER BY key",
             [canvas, datastore],
         )
-        return [(r[0], r[1]) for r in rows.fetchall()]
+        return [(r[0], r[1]) for r in rows]
 
     def ds_delete(self, canvas: str, datastore: str, key: str) -> None:
         self._write(
@@ -450,26 +485,22 @@ class SQLiteStore:
         )
 
     def ds_count(self, canvas: str, datastore: str) -> int:
-        row = (
-            self._read()
-            .execute(
-                "SELECT COUNT(*) FROM datastore_rows WHERE canvas = ? AND datastore = ?",
-                [canvas, datastore],
-            )
-            .fetchone()
+        rows = self._query(
+            "SELECT COUNT(*) FROM datastore_rows WHERE canvas = ? AND datastore = ?",
+            [canvas, datastore],
         )
-        return int(row[0])
+        return int(rows[0][0])
 
     # ------------------------------------------------------------- workers
 
-    def enqueue(self, canvas: str, queue_name: str, payload_json: str) -> int:
+    def enqueue(self, canvas: str, queue: str, payload_json: str) -> int:
         now = time.time()
         return self._write(
             lambda db: int(
                 db.execute(
                     "INSERT INTO events (canvas, queue, payload_json, attempts, next_at, status, "
                     "created_at) VALUES (?, ?, ?, 0, ?, 'ready', ?)",
-                    [canvas, queue_name, payload_json, now, now],
+                    [canvas, queue, payload_json, now, now],
                 ).lastrowid
                 or 0
             )
@@ -478,20 +509,27 @@ class SQLiteStore:
     def has_due_events(self, now: float) -> bool:
         """Whether any event is ready to run: a read on the caller's own connection, so
         an idle worker loop polls without waking the writer thread (or any thread)."""
-        row = self._read().execute(
-            "SELECT 1 FROM events WHERE status = 'ready' AND next_at <= ? LIMIT 1", [now]
-        ).fetchone()
-        return row is not None
+        return bool(self._query(
+            "SELECT 1 FROM events WHERE (status = 'ready' AND next_at <= ?) "
+            "OR (status = 'running' AND lease_until <= ?) LIMIT 1", [now, now]
+        ))
 
-    def claim_events(self, now: float, limit: int) -> list[QueuedEvent]:
+    def claim_events(self, now: float, limit: int, lease_seconds: float = 60.0
+                     ) -> list[QueuedEvent]:
         def job(db: sqlite_utils.Database) -> list[QueuedEvent]:
+            # BEGIN IMMEDIATE holds the file's write lock from the select to the update,
+            # so store instances in other processes never claim the same rows.
             rows = db.execute(
                 "SELECT event_id, canvas, queue, payload_json, attempts, last_error FROM events "
-                "WHERE status = 'ready' AND next_at <= ? ORDER BY next_at LIMIT ?",
-                [now, limit],
+                "WHERE (status = 'ready' AND next_at <= ?) "
+                "OR (status = 'running' AND lease_until <= ?) "
+                "ORDER BY next_at, event_id LIMIT ?",
+                [now, now, limit],
             ).fetchall()
-            for r in rows:
-                db.execute("UPDATE events SET status = 'running' WHERE event_id = ?", [r[0]])
+            db.conn.executemany(
+                "UPDATE events SET status = 'running', lease_until = ? WHERE event_id = ?",
+                [(now + lease_seconds, r[0]) for r in rows],
+            )
             return [QueuedEvent(*r) for r in rows]
 
         return self._write(job)
@@ -506,40 +544,27 @@ class SQLiteStore:
             lambda db: (
                 db.execute(
                     "UPDATE events SET attempts = attempts + 1, last_error = ?, next_at = ?, "
-                    "status = ? WHERE event_id = ?",
+                    "status = ?, lease_until = NULL WHERE event_id = ?",
                     [error, next_at, "dead" if dead else "ready", event_id],
                 ).rowcount
             )
         )
 
-    def requeue_running(self) -> None:
-        """Events claimed by a process that died are ready again (at-least-once delivery)."""
-        self._write(
-            lambda db: (
-                db.execute("UPDATE events SET status = 'ready' WHERE status = 'running'").rowcount
-            )
-        )
-
     def dead_letters(self, canvas: str) -> list[QueuedEvent]:
-        rows = self._read().execute(
+        rows = self._query(
             "SELECT event_id, canvas, queue, payload_json, attempts, last_error FROM events "
             "WHERE canvas = ? AND status = 'dead' ORDER BY event_id",
             [canvas],
         )
-        return [QueuedEvent(*r) for r in rows.fetchall()]
+        return [QueuedEvent(*r) for r in rows]
 
     # --------------------------------------------------------------- crons
 
     def cron_state(self, canvas: str, tlid: int) -> tuple[float | None, bool]:
-        row = (
-            self._read()
-            .execute(
-                "SELECT last_run, paused FROM cron_state WHERE canvas = ? AND tlid = ?",
-                [canvas, tlid],
-            )
-            .fetchone()
+        rows = self._query(
+            "SELECT last_run, paused FROM cron_state WHERE canvas = ? AND tlid = ?", [canvas, tlid]
         )
-        return (None, False) if row is None else (row[0], bool(row[1]))
+        return (rows[0][0], bool(rows[0][1])) if rows else (None, False)
 
     def set_cron_state(self, canvas: str, tlid: int, last_run: float | None, paused: bool) -> None:
         self._write(
@@ -552,3 +577,24 @@ class SQLiteStore:
                 ).rowcount
             )
         )
+
+    def claim_cron(self, canvas: str, tlid: int, now: float, interval_seconds: float) -> bool:
+        def job(db: sqlite_utils.Database) -> bool:
+            # Inside the writer's BEGIN IMMEDIATE: the check and the update are one step
+            # for every process sharing the file.
+            row = db.execute(
+                "SELECT last_run, paused FROM cron_state WHERE canvas = ? AND tlid = ?",
+                [canvas, tlid],
+            ).fetchone()
+            if row is not None and (
+                row[1] or (row[0] is not None and row[0] > now - interval_seconds)
+            ):
+                return False
+            db.execute(
+                "INSERT INTO cron_state (canvas, tlid, last_run, paused) VALUES (?, ?, ?, 0) "
+                "ON CONFLICT (canvas, tlid) DO UPDATE SET last_run = excluded.last_run",
+                [canvas, tlid, now],
+            )
+            return True
+
+        return self._write(job)

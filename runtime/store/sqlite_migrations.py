@@ -95,3 +95,15 @@ def t001_traces(db: sqlite_utils.Database) -> None:
         CREATE INDEX traces_by_handler ON traces (canvas, tlid, at);
         """
     )
+
+
+@MIGRATIONS()
+def m002_event_leases(db: sqlite_utils.Database) -> None:
+    # A claim is a lease: once it runs out, another worker process claims the event
+    # again. Events left running by an older Gloam get a lease that has already run
+    # out, so they are claimed again at once (as restarting used to requeue them).
+    # Statement by statement, not executescript: that would commit the migration's
+    # transaction early, and a failure would leave the column without its record.
+    db.execute("ALTER TABLE events ADD COLUMN lease_until REAL")
+    db.execute("UPDATE events SET lease_until = 0 WHERE status = 'running'")
+    db.execute("CREATE INDEX events_leases ON events (status, lease_until)")
