@@ -12,6 +12,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Strategies and helpers live next to the tests and are imported as plain modules.
 sys.path.insert(0, str(Path(__file__).parent))
 
+# The session fixture `pg_cluster`: a throwaway PostgreSQL server, started on first use.
+from pg_cluster import pg_cluster  # noqa: F401
+
 settings.register_profile(
     "default",
     deadline=None,
