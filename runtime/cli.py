@@ -116,6 +116,10 @@ def _config(args: argparse.Namespace) -> RuntimeConfig:
         demo=not args.no_demo,
         worker_backoff_seconds=args.worker_backoff,
         lock_window_seconds=args.lock_window,
+        time_limit_seconds=args.time_limit,
+        stall_seconds=args.stall_seconds,
+        store_url=args.store,
+        **({"workers": args.workers} if args.workers else {}),
     )
 
 
@@ -136,6 +140,12 @@ def _serve_args(args: argparse.Namespace) -> list[str]:
         out.append("--no-demo")
     out += ["--worker-backoff", str(args.worker_backoff)]
     out += ["--lock-window", str(args.lock_window)]
+    out += ["--time-limit", str(args.time_limit)]
+    out += ["--stall-seconds", str(args.stall_seconds)]
+    if args.workers:
+        out += ["--workers", str(args.workers)]
+    if args.store:
+        out += ["--store", args.store]
     return out
 
 
@@ -219,6 +229,13 @@ def cmd_runtime(args: argparse.Namespace) -> int:
                     f"{info['editor_port']}, up {info['uptime_seconds']} s, data in "
                     f"{info['data_dir']}, canvases: {', '.join(info['canvases']) or 'none'}"
                 )
+                print(f"store: {info.get('store')}"
+                      + ("" if info.get("store_available", True) else
+                         " (UNREACHABLE: serving the code it has, refusing deploys)"))
+                for w in info.get("workers", []):
+                    print(f"  worker {w['index']}: pid {w['pid']}, "
+                          f"{'serving' if w['serving'] else 'starting'}, "
+                          f"{w['requests']} requests, {w['restarts']} restarts")
             else:
                 print(f"not running (data folder {info['data_dir']})")
             return EXIT_OK if info["running"] else 3
@@ -243,7 +260,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
 
     from runtime.config import read_state
     from runtime.control.transfer import tell_daemon
-    from runtime.store.sqlite import SQLiteStore
+    from runtime.store import open_store
     from runtime.tokens import create_canvas
 
     if not re.fullmatch(CANVAS_NAME, name):
@@ -251,7 +268,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
               "hyphens, at most 63 (it becomes the host name NAME.localhost)", file=sys.stderr)
         return 1
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SQLiteStore(config.db_path)
+    store = open_store(config.store_spec)
     try:
         existing = [c.name for c in store.canvases()]
         if name in existing:
@@ -313,6 +330,35 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
                    help="code traffic reached this recently is locked (default 7 days; 0: off)")
     p.add_argument("--worker-backoff", type=float, default=1.0, metavar="SECONDS",
                    help="first retry delay of a failed worker run; doubles each attempt")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="traffic worker processes (default: one per core, at least 2)")
+    p.add_argument("--time-limit", type=_positive_float, default=1.0, metavar="SECONDS",
+                   help="wall-clock limit of one run of user code (default 1 s)")
+    p.add_argument("--stall-seconds", type=_positive_float, default=5.0, metavar="SECONDS",
+                   help="a traffic worker silent this long is replaced (default 5 s)")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="postgresql://USER@HOST/DB to share state between runtime nodes "
+                        "(default: a SQLite file in the data folder)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: more than 0 and less than a day")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,11 @@ DEFAULT_PORT = 8470
 DEFAULT_EDITOR_PORT = 8471
 
 
+def default_workers() -> int:
+    """One traffic worker per core, and at least two, so one runaway never stops traffic."""
+    return max(2, os.cpu_count() or 2)
+
+
 def default_data_dir() -> Path:
     env = os.environ.get("GLOAM_DATA_DIR")
     if env:
@@ -56,10 +61,24 @@ class RuntimeConfig:
     worker_backoff_seconds: float = 1.0
     #: Code that traffic reached within this many seconds is locked (0: no locking).
     lock_window_seconds: float = 7 * 24 * 3600
+    #: Traffic worker processes, each holding the live table and serving the traffic port.
+    workers: int = attrs.field(factory=default_workers)
+    #: Wall-clock limit of one run of user code (a request, a worker event, a cron, a run).
+    time_limit_seconds: float = 1.0
+    #: A worker that has not reported for this long is replaced (its requests answered 503).
+    stall_seconds: float = 5.0
+    #: Where state lives: None for the SQLite file in the data folder, or a
+    #: `postgresql://USER@HOST/DB` URL shared by several runtime nodes.
+    store_url: str | None = None
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / DB_FILE
+
+    @property
+    def store_spec(self) -> str:
+        """What `runtime.store.open_store` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.store_url or str(self.db_path)
 
     @property
     def pid_path(self) -> Path:
@@ -72,6 +91,16 @@ class RuntimeConfig:
     @property
     def state_path(self) -> Path:
         return self.data_dir / STATE_FILE
+
+
+def config_to_json(config: RuntimeConfig) -> str:
+    """The config as JSON, for a traffic worker's command line."""
+    return json.dumps(attrs.asdict(config, value_serializer=lambda _i, _a, v: (
+        str(v) if isinstance(v, Path) else v)))
+
+
+def config_from_json(text: str) -> RuntimeConfig:
+    return RuntimeConfig(**json.loads(text))
 
 
 def write_state(config: RuntimeConfig, state: dict[str, object]) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.config import RuntimeConfig, read_state
-from runtime.tokens import read_tokens
+from runtime.tokens import read_admin_token, read_tokens
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 40.0
@@ -65,6 +65,21 @@ def health(state: dict[str, Any], timeout: float = 1.0) -> dict[str, Any] | None
     url = f"http://{state.get('editor_host', '127.0.0.1')}:{state.get('editor_port')}/api/health"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
+            data = json.loads(resp.read())
+            return data if isinstance(data, dict) else None
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def admin_status(config: RuntimeConfig, state: dict[str, Any],
+                 timeout: float = 2.0) -> dict[str, Any] | None:
+    """The running control process's own account: store, canvases, traffic workers."""
+    token = read_admin_token(config.data_dir)
+    url = (f"http://{state.get('editor_host', '127.0.0.1')}:{state.get('editor_port')}"
+           "/api/admin/status")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             data = json.loads(resp.read())
             return data if isinstance(data, dict) else None
     except (OSError, ValueError, urllib.error.URLError):
@@ -156,8 +171,11 @@ def status(config: RuntimeConfig) -> dict[str, Any]:
         "uptime_seconds": None,
     }
     if state:
-        answer = health(state)
+        answer = admin_status(config, state) or health(state)
         info["canvases"] = answer.get("canvases", []) if answer else []
+        for key in ("store", "store_available", "workers"):
+            if answer and key in answer:
+                info[key] = answer[key]
         started = state.get("started_at")
         if isinstance(started, int | float):
             info["uptime_seconds"] = round(time.time() - started, 1)

@@ -1,4 +1,8 @@
-"""What the runtime's parts share: config, store, live table, and trace recording.
+"""What the runtime's parts share: config, store, live table, trace recording, run budgets.
+
+`RuntimeServices` is built in each process: a traffic worker's reports what
+traffic it saw to the control process (`runtime.traffic.worker.Reporter`);
+the control process counts it for locking (`runtime.control.usage`).
 
 Traces are written off the request path: `record_trace` adds the trace to the
 store's buffer and returns at once. The event loop writes the buffer in one
@@ -14,16 +18,15 @@ import json
 import logging
 import secrets
 import time
+from typing import Protocol
 
 import attrs
 
 from runtime.config import RuntimeConfig
-from runtime.control.usage import FlagCounts, Usage
-from runtime.store.protocol import StoreError, TraceRecord
-from runtime.store.sqlite import SQLiteStore
+from runtime.store.protocol import Store, StoreError, TraceRecord
 from runtime.traffic.live import LiveTable
 from shared_ast import wire
-from shared_ast.eval_context import ImpureCall, ImpureLog
+from shared_ast.eval_context import Budget, ImpureCall, ImpureLog
 
 log = logging.getLogger("gloam.services")
 
@@ -43,14 +46,37 @@ TRACE_DELAY = 0.05
 TRACE_BATCH = 500
 
 
+class TrafficSeen(Protocol):
+    """Where a run of live traffic is counted (for locking)."""
+
+    def saw(self, canvas: str, tlid: int, at: float) -> None: ...
+
+
+class FlagsSeen(Protocol):
+    """Where live traffic's flag decisions are counted (for the editor's flag counts)."""
+
+    def saw(self, canvas: str, tlid: int, flag_id: int, name: str, took_new: bool) -> None: ...
+
+
+class _Unseen:
+    def saw(self, *args: object) -> None:
+        pass
+
+
 @attrs.define
 class RuntimeServices:
     config: RuntimeConfig
-    store: SQLiteStore
+    store: Store
     live: LiveTable
-    usage: Usage = attrs.field(factory=Usage)
-    flags: FlagCounts = attrs.field(factory=FlagCounts)
+    usage: TrafficSeen = attrs.field(factory=_Unseen)
+    flags: FlagsSeen = attrs.field(factory=_Unseen)
     started_at: float = attrs.field(factory=time.time)
+    #: Runs traced by this process (requests, 404s included, worker events, crons).
+    traced: int = 0
+
+    def budget(self) -> Budget:
+        """The limits of one run of user code under this runtime's settings."""
+        return Budget()
 
     def record_trace(
         self,
@@ -75,6 +101,7 @@ class RuntimeServices:
             output_json=output_json,
             impure_json=impure_json,
         )
+        self.traced += 1
         if tlid is not None:
             self.usage.saw(canvas, tlid, trace.at)
         try:

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from runtime.store.sqlite import SQLiteStore
+from runtime.store.protocol import Store
 
 TOKENS_FILE = "tokens.json"
 
@@ -54,7 +54,7 @@ def save_token(data_dir: Path, canvas: str, token: str) -> None:
     tmp.replace(path)
 
 
-def create_canvas(store: SQLiteStore, data_dir: Path, name: str) -> str:
+def create_canvas(store: Store, data_dir: Path, name: str) -> str:
     """Create a canvas and its first editor token; returns the token."""
     token = secrets.token_urlsafe(24)
     store.create_canvas(name, hash_token(token))

@@ -28,7 +28,8 @@ def free_port() -> int:
 def test_start_status_curl_stop_start_again(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     port, editor_port = free_port(), free_port()
-    opts = ["--data-dir", data, "--port", str(port), "--editor-port", str(editor_port)]
+    opts = ["--data-dir", data, "--port", str(port), "--editor-port", str(editor_port),
+            "--workers", "3"]
     started = gloam("runtime", "start", *opts)
     try:
         assert started.returncode == 0, started.stderr
@@ -43,6 +44,12 @@ def test_start_status_curl_stop_start_again(tmp_path: Path) -> None:
         assert info["running"] is True and info["http_port"] == port
         assert info["editor_port"] == editor_port and info["canvases"] == ["demo"]
         assert info["data_dir"] == data and isinstance(info["pid"], int)
+        # The traffic workers: three processes of their own, serving, none restarted yet.
+        workers = info["workers"]
+        assert [w["index"] for w in workers] == [0, 1, 2]
+        assert all(w["serving"] and w["restarts"] == 0 for w in workers)
+        assert len({w["pid"] for w in workers} | {info["pid"]}) == 4
+        assert info["store"].startswith("SQLite ") and info["store_available"] is True
 
         assert http_request("GET", f"http://127.0.0.1:{port}/c/demo/hello") == (
             200, "Hello from Gloam!\n")

@@ -1,14 +1,20 @@
 """Workers and crons: handlers that run without an HTTP request.
 
+These loops run in every traffic worker process, on every node; the store's
+claims make each event and each cron run happen once among them all.
+
 Workers: `Emit::emit_v0(value, queue)` stores an event durably; the worker
 loop claims due events and runs every worker handler of that queue with the
-event bound as `event`. A run that ends incomplete, in an error or on the
-error rail is retried with exponential backoff; after `MAX_ATTEMPTS` the
-event goes to the dead-letter list, which the editor can show. Events claimed
-by a process that died are put back on start (at-least-once delivery).
+event bound as `event`. A claim is a lease (`LEASE_SECONDS`, far beyond a
+run's time limit): an event whose process died mid-run is claimed again once
+its lease expires, by any process (at-least-once delivery; exactly once
+unless a process dies mid-run). A run that ends incomplete, in an error or on
+the error rail is retried with exponential backoff; after `MAX_ATTEMPTS` the
+event goes to the dead-letter list, which the editor can show.
 
 Crons: each cron handler runs when its interval has passed since its last
-run, unless paused. Every worker and cron run is stored as a trace.
+run, unless paused; `claim_cron` lets one process take each run. Every worker
+and cron run is stored as a trace.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import time
 from typing import Any
 
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
-from runtime.store.protocol import QueuedEvent
+from runtime.store.protocol import QueuedEvent, StoreError
 from runtime.traffic.host import CanvasHost
 from shared_ast import wire
-from shared_ast.eval_context import Budget, ImpureLog
+from shared_ast.eval_context import ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.toplevels import CronSpec, Handler
 from shared_ast.values import is_special, show
@@ -31,6 +37,8 @@ from shared_ast.values import is_special, show
 log = logging.getLogger("gloam.background")
 
 MAX_ATTEMPTS = 5
+#: How long a claimed event is this process's before another may claim it again.
+LEASE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -55,11 +63,12 @@ def run_traced(
     try:
         host = CanvasHost(services, canvas, state.program, tlid=handler.tlid, traffic=True)
         compiled = state.compiled_for(handler)
+        budget = services.budget()
         if compiled is not None:
             # The fast path (issue 6); it agrees with the reference evaluator.
-            value = compiled.run(inputs, budget=Budget(), impure=impure, host=host)
+            value = compiled.run(inputs, budget=budget, impure=impure, host=host)
         else:
-            value = run_toplevel(handler, inputs, state.program, budget=Budget(), impure=impure,
+            value = run_toplevel(handler, inputs, state.program, budget=budget, impure=impure,
                                  host=host)
     except Exception as e:
         log.exception("crash while running %s (trace %s)", description, trace_id)
@@ -96,12 +105,17 @@ def describe_failure(value: Any) -> str | None:
 
 async def worker_loop(services: RuntimeServices) -> None:
     store = services.store
-    await asyncio.to_thread(store.requeue_running)
     while True:
         # Checked on the loop's own read connection first: an idle poll, 20 times a
         # second, then costs a small read instead of two thread hand-offs.
-        due = store.has_due_events(time.time())
-        events = await asyncio.to_thread(store.claim_events, time.time(), 20) if due else []
+        try:
+            due = store.has_due_events(time.time())
+            events = (await asyncio.to_thread(store.claim_events, time.time(), 5,
+                                              LEASE_SECONDS) if due else [])
+        except StoreError as e:
+            log.warning("worker events not claimed: %s", e)
+            await asyncio.sleep(max(1.0, services.config.worker_poll_seconds))
+            continue
         for event in events:
             await asyncio.to_thread(_settle, services, event, _run_event(services, event))
         if not events:
@@ -152,16 +166,16 @@ async def cron_loop(services: RuntimeServices) -> None:
         for state in services.live.states():
             for handler in state.crons:
                 assert isinstance(handler.spec, CronSpec)
-                last_run, paused = await asyncio.to_thread(
-                    services.store.cron_state, state.name, handler.tlid
-                )
-                if paused or (
-                    last_run is not None and now - last_run < handler.spec.interval_seconds
-                ):
+                try:
+                    mine = await asyncio.to_thread(
+                        services.store.claim_cron, state.name, handler.tlid, now,
+                        handler.spec.interval_seconds)
+                except StoreError as e:
+                    log.warning("cron %s on %s not claimed: %s", handler.spec.name,
+                                state.name, e)
                     continue
-                await asyncio.to_thread(
-                    services.store.set_cron_state, state.name, handler.tlid, now, False
-                )
+                if not mine:
+                    continue  # not due, paused, or another process runs it
                 try:
                     run_traced(services, state.name, handler, {}, f"CRON {handler.spec.name}")
                 except (RunFailed, LookupError) as e:
@@ -170,7 +184,16 @@ async def cron_loop(services: RuntimeServices) -> None:
 
 
 def start_background(services: RuntimeServices) -> list[asyncio.Task[None]]:
-    return [
+    tasks = [
         asyncio.create_task(worker_loop(services), name="gloam-workers"),
         asyncio.create_task(cron_loop(services), name="gloam-crons"),
     ]
+    for task in tasks:
+        task.add_done_callback(_log_crash)
+    return tasks
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped: %r; worker events or crons no longer run in this process",
+                  task.get_name(), task.exception(), exc_info=task.exception())

@@ -1,72 +1,98 @@
-"""The runtime process: open the store, load canvases, listen, run until told to stop.
+"""The control process: store, deploys, the editor API, and the traffic workers.
 
-Two aiohttp sites on two ports: user traffic (`runtime.traffic.server`) and the
-editor API (`runtime.control.editor_api`), so user traffic can never reach the editor
-API. Shutdown is graceful: the listeners close, requests in flight finish,
-background loops stop, the store's writer drains and closes.
+Start-up, top to bottom:
+
+1. open the store (SQLite in the data folder, or PostgreSQL) and create the
+   demo canvas in a fresh one;
+2. build the live table the deploy path validates against (nothing compiled:
+   the control process runs no user traffic) and seed the locking counts;
+3. bind the traffic port once, and start the traffic workers
+   (`runtime.control.supervisor`), which inherit it and serve from it;
+4. serve the editor API on its own port, so user traffic never reaches it.
+
+Every durable write of the deploy path happens here, and every deploy is
+swapped into each worker before it is acked. Shutdown is graceful: the editor
+API closes, workers finish the requests in flight, the store drains.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
+import socket
 import time
+from typing import Any
 
 from aiohttp import web
 
-from runtime.background.events import start_background
 from runtime.config import RuntimeConfig, write_state
 from runtime.control.demo import install_demo
 from runtime.control.deploy import Deployer
 from runtime.control.editor_api import EditorApi
-from runtime.control.usage import Usage
+from runtime.control.supervisor import Supervisor
+from runtime.control.sync import NodeSync
+from runtime.control.usage import FlagCounts, Usage
 from runtime.services import RuntimeServices
-from runtime.store.sqlite import SQLiteStore
+from runtime.store import open_store
+from runtime.store.protocol import Store
 from runtime.tokens import ensure_admin_token
 from runtime.traffic.live import LiveTable, load_canvas
-from runtime.traffic.server import TrafficServer
 
 log = logging.getLogger("gloam.runtime")
+
 
 class Runtime:
     def __init__(self, config: RuntimeConfig) -> None:
         self.config = config
-        self.store: SQLiteStore | None = None
+        self.store: Store | None = None
         self.services: RuntimeServices | None = None
+        self.supervisor: Supervisor | None = None
         self.runners: list[web.BaseRunner] = []
         self.ports: dict[str, int] = {}
-        self.background: list[asyncio.Task[None]] = []
+        self.listen_sock: socket.socket | None = None
+        self.sync: NodeSync | None = None
 
     async def start(self) -> None:
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        store = self.store = SQLiteStore(config.db_path)
+        store = self.store = await asyncio.to_thread(open_store, config.store_spec)
         ensure_admin_token(config.data_dir)
-        fresh = not store.canvases()
-        if fresh and config.demo:
+        if not store.canvases() and config.demo:
             install_demo(store, config.data_dir)
         live = LiveTable()
         for info in store.canvases():
-            live.swap(load_canvas(store, info.name))
+            live.swap(load_canvas(store, info.name, compile_all=False))
         usage = Usage(config.lock_window_seconds)
         for info in store.canvases():
             usage.seed(store, info.name)
-        services = self.services = RuntimeServices(config, store, live, usage)
-        deployer = Deployer(store, live, usage)
-        traffic = TrafficServer(live, services)
-        editor = EditorApi(services, deployer)
-        self.ports["http"] = await self._listen(
-            web.ServerRunner(traffic.server(), shutdown_timeout=30), config.host, config.port
-        )
+        flags = FlagCounts()
+        services = self.services = RuntimeServices(config, store, live, usage=usage, flags=flags)
+
+        def on_report(report: dict[str, Any]) -> None:
+            for canvas, tlid, at in report.get("traffic", ()):
+                usage.saw(canvas, tlid, at)
+            for canvas, tlid, flag_id, name, took_new in report.get("flags", ()):
+                flags.saw(canvas, tlid, flag_id, name, took_new)
+
+        sock = self.listen_sock = socket.create_server((config.host, config.port),
+                                                       backlog=1024)
+        self.ports["http"] = int(sock.getsockname()[1])
+        supervisor = self.supervisor = Supervisor(config, sock, on_report)
+        await supervisor.start()
+        deployer = Deployer(store, live, usage, fanout=supervisor.fanout)
+        editor = EditorApi(services, deployer, supervisor)
+        sync = self.sync = NodeSync(store, live, usage, deployer.lock, supervisor.fanout,
+                                    editor.broadcast)
+        deployer.catch_up = sync.catch_up_locked
+        editor.sync = sync
+        sync.start()
         editor.traffic_port = self.ports["http"]
         self.ports["editor"] = await self._listen(
             web.AppRunner(editor.app(), shutdown_timeout=30, access_log=None),
             config.editor_host, config.editor_port,
         )
-        self.background = start_background(services)
         write_state(
             config,
             {
@@ -76,15 +102,16 @@ class Runtime:
                 "editor_host": config.editor_host,
                 "editor_port": self.ports["editor"],
                 "data_dir": str(config.data_dir),
+                "store": store.describe(),
+                "workers": config.workers,
                 "started_at": services.started_at,
             },
         )
         log.info(
-            "listening: traffic on http://%s:%s, editor API on http://%s:%s",
-            config.host,
-            self.ports["http"],
-            config.editor_host,
-            self.ports["editor"],
+            "listening: traffic on http://%s:%s (%d workers), editor API on http://%s:%s; "
+            "store: %s",
+            config.host, self.ports["http"], len(supervisor.slots), config.editor_host,
+            self.ports["editor"], store.describe(),
         )
 
     async def _listen(self, runner: web.BaseRunner, host: str, port: int) -> int:
@@ -97,16 +124,16 @@ class Runtime:
         return int(sockets[0].getsockname()[1]) if sockets else port
 
     async def stop(self) -> None:
-        for task in self.background:
-            task.cancel()
-        for task in self.background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # Cleanup closes listeners first, then waits for in-flight requests.
+        if self.sync is not None:
+            await self.sync.stop()
         for runner in self.runners:
             await runner.cleanup()
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        if self.listen_sock is not None:
+            self.listen_sock.close()
         if self.store is not None:
-            self.store.close()
+            await asyncio.to_thread(self.store.close)
         self.config.state_path.unlink(missing_ok=True)
 
 

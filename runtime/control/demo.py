@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from runtime.control.deploy import encode_toplevel_text
-from runtime.store.sqlite import SQLiteStore
+from runtime.store.protocol import Store
 from runtime.tokens import create_canvas
 from shared_ast import build as b
 from shared_ast import wire
@@ -65,7 +65,7 @@ def demo_toplevels() -> list[Toplevel]:
     ]
 
 
-def install_demo(store: SQLiteStore, data_dir: Path) -> None:
+def install_demo(store: Store, data_dir: Path) -> None:
     create_canvas(store, data_dir, DEMO_CANVAS)
     toplevels = demo_toplevels()
     ops = [CreateToplevel(t) for t in toplevels]

@@ -1,10 +1,12 @@
-"""The deploy path: validate → apply → commit → swap → ack → broadcast.
+"""The deploy path: validate → apply → commit → swap everywhere → ack → broadcast.
 
 A deploy is a database write. A batch of ops from one editor message is
 validated and applied, all or nothing, to the cached toplevels of its canvas;
 the op log entry and the changed snapshots are committed in one durable
-transaction; only then is the new `CanvasState` swapped in. The caller acks
-and broadcasts after `deploy` returns.
+transaction; only then is the new `CanvasState` swapped in, here and in
+every traffic worker (`fanout`, see `runtime.control.supervisor`). The caller
+acks and broadcasts after `deploy` returns, so an ack means durable *and*
+live: a request that starts after it runs the new code.
 
 Deploys to one canvas are serialized by a per-canvas lock, so two editors'
 batches get consecutive sequence numbers and never interleave; requests never
@@ -16,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
 from runtime.control import replay
 from runtime.control.usage import Usage, handlers_reaching
-from runtime.store.protocol import StoreError
-from runtime.store.sqlite import SQLiteStore
+from runtime.store.protocol import StaleCanvas, Store, StoreError
 from runtime.traffic.live import CanvasState, LiveTable
 from runtime.traffic.responses import handler_label
 from shared_ast import wire
@@ -59,11 +61,24 @@ def encode_toplevel_text(tl: object) -> str:
     return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
 
 
+#: How often a batch is prepared again after another node deployed first.
+STALE_RETRIES = 5
+
+#: Swaps a deploy into the traffic workers: `{"t": "deploy", canvas, seq, ops}`.
+Fanout = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class Deployer:
-    def __init__(self, store: SQLiteStore, live: LiveTable, usage: Usage | None = None) -> None:
+    def __init__(self, store: Store, live: LiveTable, usage: Usage | None = None,
+                 fanout: Fanout | None = None,
+                 catch_up: Callable[[str], Awaitable[int]] | None = None) -> None:
         self.store = store
         self.live = live
         self.usage = usage
+        self.fanout = fanout
+        #: Applies the ops log's batches this node has not seen, under the canvas lock
+        #: (`runtime.control.sync.NodeSync.catch_up_locked`).
+        self.catch_up = catch_up
         self._locks: dict[str, asyncio.Lock] = {}
 
     def lock(self, canvas: str) -> asyncio.Lock:
@@ -85,22 +100,47 @@ class Deployer:
         if not ops:
             raise DeployError("the batch holds no ops; send at least one")
         async with self.lock(canvas):
-            state = self.live.get(canvas)
-            if state is None:
-                raise DeployError(f"there is no canvas named {canvas!r}")
-            in_use = self.usage.in_use(canvas, state.toplevels) if self.usage else {}
-            new_state, changed, ops_json = self.prepare(state, ops, in_use)
-            await self.check_language_moves(canvas, state, new_state, ops, in_use)
-            try:
-                future = self.store.submit_ops(canvas, author, ops_json, changed)
-                seq = await asyncio.wrap_future(future)
-            except StoreError as e:
-                raise DeployError(str(e)) from None
-            self.live.swap(attrs.evolve(new_state, seq=seq))
-            done = Deployed(seq, tuple(ops), ops_json, author)
-            if on_deployed is not None:
-                on_deployed(done)
-            return done
+            # Let the workers' reports already received be counted first: a handler
+            # whose first request was answered before this batch came is in use.
+            await asyncio.sleep(0)
+            for _ in range(STALE_RETRIES):
+                state = self.live.get(canvas)
+                if state is None:
+                    raise DeployError(f"there is no canvas named {canvas!r}")
+                in_use = self.usage.in_use(canvas, state.toplevels) if self.usage else {}
+                new_state, changed, ops_json = self.prepare(state, ops, in_use)
+                await self.check_language_moves(canvas, state, new_state, ops, in_use)
+                try:
+                    future = self.store.submit_ops(canvas, author, ops_json, changed,
+                                                   base_seq=state.seq)
+                    seq = await asyncio.wrap_future(future)
+                except StaleCanvas:
+                    # Another node deployed first: take its batches in, then judge this
+                    # batch again against the canvas they made, as a single node would.
+                    if self.catch_up is None:
+                        raise DeployError("the canvas changed in the store under this "
+                                          "runtime; restart it to catch up") from None
+                    await self.catch_up(canvas)
+                    continue
+                except StoreError as e:
+                    raise DeployError(str(e)) from None
+                self.live.swap(attrs.evolve(new_state, seq=seq))
+                if self.fanout is not None:
+                    await self.fanout({"t": "deploy", "canvas": canvas, "seq": seq,
+                                       "ops": ops_json})
+                done = Deployed(seq, tuple(ops), ops_json, author)
+                if on_deployed is not None:
+                    on_deployed(done)
+                return done
+            raise DeployError(f"other nodes deployed to canvas {canvas!r} {STALE_RETRIES} "
+                              "times while this batch was being prepared; send it again")
+
+    async def flush_workers(self) -> None:
+        """Every worker's buffered traces written and its traffic reported (see `flush`
+        in `runtime.channel`)."""
+        self.store.write_traces()
+        if self.fanout is not None:
+            await self.fanout({"t": "flush"})
 
     async def check_language_moves(
         self, canvas: str, state: CanvasState, new_state: CanvasState, ops: Sequence[Op],
@@ -121,7 +161,7 @@ class Deployer:
                 handlers = handlers_reaching(op.tlid, state.toplevels, in_use)
             else:
                 continue  # a type or datastore runs no code of its own
-            self.store.write_traces()
+            await self.flush_workers()
             for live in handlers:
                 candidate = new_state.toplevels.get(live.tlid)
                 if not isinstance(candidate, Handler):
@@ -178,4 +218,5 @@ class Deployer:
             for tlid in touched
         }
         ops_json = json.dumps(wire.encode_ops(list(ops)), separators=(",", ":"), allow_nan=False)
-        return state.next(state.seq, toplevels, touched), changed, ops_json
+        return (state.next(state.seq, toplevels, touched, compile_changed=False), changed,
+                ops_json)

@@ -27,14 +27,17 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from runtime.control import replay
 from runtime.control.deploy import Deployed, Deployer, DeployError
+from runtime.control.supervisor import Supervisor
+from runtime.control.sync import NodeSync
 from runtime.services import RuntimeServices
+from runtime.store.protocol import StoreError
 from runtime.tokens import hash_token, read_admin_token, token_matches
 from runtime.traffic.host import CanvasHost
 from runtime.traffic.live import load_canvas
 from runtime.traffic.server import EDITOR_HEADER
 from runtime.traffic.trace_input import input_wire
 from shared_ast import wire
-from shared_ast.eval_context import Budget, ImpureLog, LiveValues
+from shared_ast.eval_context import ImpureLog, LiveValues
 from shared_ast.evaluator import run_toplevel
 from shared_ast.toplevels import CronSpec, Handler, ReplSpec, UserFunction
 
@@ -76,9 +79,12 @@ class Session:
 
 
 class EditorApi:
-    def __init__(self, services: RuntimeServices, deployer: Deployer) -> None:
+    def __init__(self, services: RuntimeServices, deployer: Deployer,
+                 supervisor: Supervisor | None = None, sync: NodeSync | None = None) -> None:
         self.services = services
         self.deployer = deployer
+        self.supervisor = supervisor
+        self.sync = sync
         self.sessions: dict[str, set[Session]] = {}
         #: The user-traffic port, once the runtime listens on it (for `get_info`).
         self.traffic_port: int | None = None
@@ -88,6 +94,7 @@ class EditorApi:
         app.router.add_get(WS_PATH, self.connect)
         app.router.add_get("/api/health", self.health)
         app.router.add_post("/api/admin/canvas/{name}/reload", self.reload)
+        app.router.add_get("/api/admin/status", self.status)
         app.on_shutdown.append(self.close_sessions)
         return app
 
@@ -100,19 +107,34 @@ class EditorApi:
                     await session.ws.close(code=WSCloseCode.GOING_AWAY,
                                            message=b"the runtime is stopping")
 
-    async def reload(self, request: web.Request) -> web.Response:
-        """Load a canvas afresh from the store (after an import) and tell its editors."""
+    def require_admin(self, request: web.Request) -> None:
         auth = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         admin = read_admin_token(self.services.config.data_dir)
         if not admin or not token_matches(auth, [hash_token(admin)]):
             raise web.HTTPUnauthorized(text="401: the admin token is required\n")
+
+    async def status(self, request: web.Request) -> web.Response:
+        """What `gloam runtime status` shows: the store, the canvases, the workers."""
+        self.require_admin(request)
+        store = self.services.store
+        return web.json_response({
+            "store": store.describe(), "store_available": store.available(),
+            "canvases": self.services.live.names(),
+            "workers": self.supervisor.status() if self.supervisor else [],
+        })
+
+    async def reload(self, request: web.Request) -> web.Response:
+        """Load a canvas afresh from the store (after an import) and tell its editors."""
+        self.require_admin(request)
         canvas = request.match_info["name"]
         if canvas not in {c.name for c in self.services.store.canvases()}:
             raise web.HTTPNotFound(text=f"no canvas named {canvas!r}\n")
         async with self.deployer.lock(canvas):
             before = self.services.live.get(canvas)
-            state = load_canvas(self.services.store, canvas)
+            state = load_canvas(self.services.store, canvas, compile_all=False)
             self.services.live.swap(state)
+            if self.supervisor is not None:
+                await self.supervisor.fanout({"t": "reload", "canvas": canvas})
             if before is not None:
                 for b in self.services.store.ops_since(canvas, before.seq):
                     for session in self.sessions.get(canvas, ()):
@@ -125,21 +147,37 @@ class EditorApi:
 
     # -------------------------------------------------------------- auth
 
-    def authorized(self, request: web.Request, canvas: str) -> bool:
+    async def authorized(self, request: web.Request, canvas: str) -> bool:
         token = ""
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer ") :].strip()
         token = token or request.query.get("token", "")
-        if not token or self.services.live.get(canvas) is None:
+        if not token:
             return False
-        return token_matches(token, self.services.store.token_hashes(canvas))
+        hashes = await asyncio.to_thread(self.services.store.token_hashes, canvas)
+        if not token_matches(token, hashes):
+            return False
+        if self.services.live.get(canvas) is None and self.sync is not None:
+            await self.sync.catch_up(canvas)  # created on another node of this database
+        return self.services.live.get(canvas) is not None
+
+    def broadcast(self, canvas: str, seq: int, author: str, ops_json: str) -> None:
+        """A batch deployed on another node, to this node's editors of the canvas."""
+        payload = json.loads(ops_json)
+        for session in self.sessions.get(canvas, ()):
+            session.send({"type": "broadcast", "seq": seq, "author": author, "ops": payload})
 
     # --------------------------------------------------------- connection
 
     async def connect(self, request: web.Request) -> web.StreamResponse:
         canvas = request.match_info["name"]
-        if not self.authorized(request, canvas):
+        try:
+            allowed = await self.authorized(request, canvas)
+        except StoreError as e:
+            raise web.HTTPServiceUnavailable(
+                text=f"503: this runtime cannot reach its store: {e}\n") from None
+        if not allowed:
             raise web.HTTPUnauthorized(text="401: a valid token for this canvas is required\n")
         config = self.services.config
         ws = web.WebSocketResponse(max_msg_size=config.max_message_bytes * 4, heartbeat=30)
@@ -226,12 +264,14 @@ class EditorApi:
                 case "ops":
                     await self.on_ops(session, msg)
                 case "get_traces":
-                    self.on_traces(session, msg)
+                    await self.on_traces(session, msg)
                 case "get_404s":
-                    self.on_404s(session, msg)
+                    await self.on_404s(session, msg)
                 case "get_in_use":
+                    await self.catch_up_with_workers()
                     self.on_in_use(session, msg)
                 case "get_flags":
+                    await self.catch_up_with_workers()
                     session.send({"type": "flags", "id": msg_id,
                                   "flags": self.services.flags.report(session.canvas)})
                 case "get_info":
@@ -240,7 +280,7 @@ class EditorApi:
                                   "editor_header": EDITOR_HEADER,
                                   "lock_window_seconds": self.services.usage.window_seconds})
                 case "run":
-                    self.on_run(session, msg)
+                    await self.on_run(session, msg)
                 case "replay":
                     await self.on_replay(session, msg)
                 case "get_dead_letters":
@@ -296,19 +336,21 @@ class EditorApi:
 
         await self.deployer.deploy(session.canvas, ops, session.author, on_deployed=announce)
 
-    def write_buffered_traces(self) -> None:
-        """Write the traces still buffered: traces are written off the request path,
-        and an editor asking right after a request expects to see it."""
+    async def catch_up_with_workers(self) -> None:
+        """Have every traffic worker write the traces it still buffers and report the
+        traffic it saw: both leave the request path in batches, and an editor asking
+        right after a request expects to see it."""
         self.services.store.write_traces()
+        await self.deployer.flush_workers()
 
-    def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
+    async def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
         tlid = msg.get("tlid")
         if not isinstance(tlid, int) or isinstance(tlid, bool):
             raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer)')
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is an integer from 1 to 1000')
-        self.write_buffered_traces()
+        await self.catch_up_with_workers()
         traces = self.services.store.traces(session.canvas, tlid, limit)
         session.send(
             {
@@ -343,8 +385,8 @@ class EditorApi:
         self.services.store.set_cron_state(session.canvas, cron.tlid, last_run, paused)
         session.send({"type": "cron_paused", "id": msg.get("id"), "tlid": tlid, "paused": paused})
 
-    def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
-        self.write_buffered_traces()
+    async def on_404s(self, session: Session, msg: dict[str, Any]) -> None:
+        await self.catch_up_with_workers()
         traces = self.services.store.traces(session.canvas, None, 1000)
         grouped: dict[str, dict[str, Any]] = {}
         for t in traces:
@@ -378,7 +420,9 @@ class EditorApi:
                            "via": u.via} for u in found.values()],
         })
 
-    def on_run(self, session: Session, msg: dict[str, Any]) -> None:
+    async def on_run(self, session: Session, msg: dict[str, Any]) -> None:
+        """Run a toplevel for the editor, off the event loop and within the run limits,
+        so a runaway never holds up the editor API or a deploy."""
         state = self.services.live.get(session.canvas)
         assert state is not None
         tlid = msg.get("tlid")
@@ -389,9 +433,9 @@ class EditorApi:
             )
         inputs = self.run_inputs(session.canvas, tl, msg)
         live = LiveValues()
-        value = run_toplevel(
-            tl, inputs, state.program, live=live, budget=Budget(), impure=ImpureLog(),
-            host=CanvasHost(self.services, session.canvas, state.program),
+        value = await asyncio.to_thread(
+            run_toplevel, tl, inputs, state.program, live=live, budget=self.services.budget(),
+            impure=ImpureLog(), host=CanvasHost(self.services, session.canvas, state.program),
         )
         session.send(
             {
@@ -421,7 +465,7 @@ class EditorApi:
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is a whole number from 1 to 1000')
-        self.write_buffered_traces()
+        await self.catch_up_with_workers()
         traces = self.services.store.traces(session.canvas, live.tlid, limit)
         program = replay.program_with(list(state.toplevels.values()), candidate)
         # Replays can take a while: run them off the event loop so traffic keeps flowing.

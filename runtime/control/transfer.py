@@ -21,8 +21,8 @@ from typing import Any
 
 from runtime.config import RuntimeConfig, read_state
 from runtime.control.deploy import encode_toplevel_text
+from runtime.store import open_store
 from runtime.store.protocol import UnknownCanvas
-from runtime.store.sqlite import SQLiteStore
 from runtime.tokens import create_canvas, read_admin_token
 from shared_ast import wire
 from shared_ast.ops import CreateToplevel
@@ -36,7 +36,7 @@ class TransferError(Exception):
 def export_canvas(config: RuntimeConfig, name: str, with_rows: bool = False) -> str:
     if not config.db_path.exists():
         raise TransferError(f"there is no Gloam data in {config.data_dir}; nothing to export")
-    store = SQLiteStore(config.db_path)
+    store = open_store(config.store_spec)
     try:
         try:
             snap = store.snapshot(name)
@@ -97,7 +97,7 @@ def parse_export(text: str) -> tuple[str, list[Toplevel], dict[str, dict[str, An
 def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -> str:
     name, toplevels, rows = parse_export(text)
     name = rename or name
-    store = SQLiteStore(config.db_path)
+    store = open_store(config.store_spec)
     token = None
     try:
         existing = {c.name for c in store.canvases()}

@@ -53,6 +53,20 @@ class Usage:
         for tlid, (count, last_at) in store.traffic_since(canvas, since).items():
             table[tlid] = [float(count), last_at]
 
+    def merge(self, store: Store, canvas: str, now: float | None = None) -> None:
+        """Take in the traffic the store has seen on every node (the shared traces),
+        keeping what this node counted itself when it is more (traces are written a
+        moment after their request)."""
+        since = (now if now is not None else time.time()) - self.window_seconds
+        table = self._seen.setdefault(canvas, {})
+        for tlid, (count, last_at) in store.traffic_since(canvas, since).items():
+            entry = table.get(tlid)
+            if entry is None:
+                table[tlid] = [float(count), last_at]
+            else:
+                entry[0] = max(entry[0], float(count))
+                entry[1] = max(entry[1], last_at)
+
     def saw(self, canvas: str, tlid: int, at: float) -> None:
         entry = self._seen.setdefault(canvas, {}).setdefault(tlid, [0.0, at])
         entry[0] += 1

@@ -158,11 +158,14 @@ class CanvasState:
         )
 
     def next(
-        self, seq: int, toplevels: Mapping[int, Toplevel], changed: Iterable[int]
+        self, seq: int, toplevels: Mapping[int, Toplevel], changed: Iterable[int],
+        *, compile_changed: bool = True,
     ) -> CanvasState:
         """The snapshot after a deploy that changed `changed`; reuses what did not change
-        and compiles the changed handlers (the others, if the program changed, on first use)."""
+        and compiles the changed handlers (the others, if the program changed, on first use).
+        The control process serves no traffic, so it compiles nothing (`compile_changed`)."""
         changed = set(changed)
+        eager = changed if compile_changed else set()
         code_changed = any(
             isinstance(t, UserFunction | UserType | Datastore)
             for tlid in changed
@@ -172,8 +175,8 @@ class CanvasState:
             # Functions, types and datastores are untouched: keep the same Program object,
             # so anything cached against it stays valid (compiled handlers included).
             return CanvasState.build(self.name, seq, toplevels, program=self.program,
-                                     reuse=self.compiled, compile_now=changed)
-        return CanvasState.build(self.name, seq, toplevels, compile_now=changed)
+                                     reuse=self.compiled, compile_now=eager)
+        return CanvasState.build(self.name, seq, toplevels, compile_now=eager)
 
 
 _MISSING = object()
@@ -187,7 +190,8 @@ def _compile(canvas: str, handler: Handler, program: Program) -> Compiled | None
         return None
 
 
-def load_canvas(store: Store, name: str) -> CanvasState:
+def load_canvas(store: Store, name: str, *, compile_all: bool = True) -> CanvasState:
+    """The canvas as the store holds it; its handlers compiled now, or on first use."""
     snap = store.snapshot(name)
     toplevels: dict[int, Toplevel] = {}
     for tlid, text in snap.toplevels.items():
@@ -196,7 +200,7 @@ def load_canvas(store: Store, name: str) -> CanvasState:
         except (ValueError, wire.WireError) as e:
             # Kept in the store untouched; only this toplevel is not served.
             log.error("canvas %s: toplevel %s does not decode and is not served: %s", name, tlid, e)
-    return CanvasState.build(name, snap.seq, toplevels)
+    return CanvasState.build(name, snap.seq, toplevels, compile_now=None if compile_all else ())
 
 
 class LiveTable:

@@ -66,7 +66,9 @@ def _json_body(value: Any, label: str) -> HttpAnswer:
         )
 
 
-def answer_for(value: Any, label: str) -> HttpAnswer:
+def answer_for(value: Any, label: str, trace_id: str | None = None) -> HttpAnswer:
+    """The answer to a handler's value; `trace_id`, when given, is named in error
+    answers, so the person who got one can find the run in the editor."""
     match value:
         case Response(status=status, body=body, headers=headers):
             content_type = TEXT if isinstance(body, str) else JSON
@@ -96,7 +98,8 @@ def answer_for(value: Any, label: str) -> HttpAnswer:
             return error_answer(
                 500,
                 f"{label} failed: {message}" + (f" (at node {node_id})" if node_id else ""),
-                "The node is marked in the editor; pick this request's trace to see the values.",
+                "The node is marked in the editor; pick this request's trace"
+                + (f" ({trace_id})" if trace_id else "") + " to see the values.",
             )
         case ErrorRail(value=variant):
             if variant.name == "Nothing":

@@ -14,6 +14,8 @@ answered 500: a crash in user code never stops the server.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import json
 import logging
 import time
@@ -28,7 +30,7 @@ from runtime.traffic.live import LiveTable
 from runtime.traffic.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.traffic.trace_input import RawRequest, parse_body, request_value
 from shared_ast.compiler import Compiled
-from shared_ast.eval_context import Budget, ImpureLog
+from shared_ast.eval_context import ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
 from shared_ast.toplevels import Handler
@@ -86,11 +88,52 @@ async def read_request(request: web.BaseRequest, max_body: int
     return raw, request_value(request.method, request.path, query, headers, body), None
 
 
+class SlowLane:
+    """Which handlers run off the event loop: those whose last run took `SLOW_SECONDS`
+    or more, until one of their runs is quick again.
+
+    Most handlers answer in well under a millisecond, and handing every request to a
+    thread would cost more than it runs. But one that runs long (a runaway stopped by
+    its limits, a big computation) would hold the loop, and every request of the
+    worker behind it. So the first slow run of a handler is paid on the loop, and its
+    next runs go to a thread, where the interpreter switches between it and the loop
+    every few milliseconds (`sys.setswitchinterval` in the worker).
+    """
+
+    SLOW_SECONDS = 0.01
+    THREADS = 4
+
+    def __init__(self) -> None:
+        self._slow: set[tuple[str, int]] = set()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self.THREADS, thread_name_prefix="gloam-slow")
+        return self._pool
+
+    def holds(self, key: tuple[str, int]) -> bool:
+        return key in self._slow
+
+    def ran(self, key: tuple[str, int], seconds: float) -> None:
+        if seconds >= self.SLOW_SECONDS:
+            self._slow.add(key)
+        elif seconds < self.SLOW_SECONDS / 2:
+            self._slow.discard(key)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class TrafficServer:
     def __init__(self, live: LiveTable, services: RuntimeServices) -> None:
         self.live = live
         self.services = services
         self.config = services.config
+        self.slow_lane = SlowLane()
 
     def server(self) -> web.Server:
         """aiohttp's low-level server, without an Application: the runtime routes each
@@ -150,8 +193,20 @@ class TrafficServer:
             return _send(answer, trace_id)
         handler, params = found
         from_editor = self.from_editor(canvas, request)
-        answer, impure = self.run(canvas, state.program, handler, req_value, params, trace_id,
-                                  from_editor=from_editor, compiled=state.compiled_for(handler))
+        compiled = state.compiled_for(handler)
+        key = (canvas, handler.tlid)
+        ran = time.perf_counter()
+        if self.slow_lane.holds(key):
+            # A handler that was slow lately runs in a thread: it shares the CPU with
+            # quick requests instead of holding the event loop they need.
+            answer, impure = await asyncio.get_running_loop().run_in_executor(
+                self.slow_lane.pool, functools.partial(
+                    self.run, canvas, state.program, handler, req_value, params, trace_id,
+                    from_editor=from_editor, compiled=compiled))
+        else:
+            answer, impure = self.run(canvas, state.program, handler, req_value, params,
+                                      trace_id, from_editor=from_editor, compiled=compiled)
+        self.slow_lane.ran(key, time.perf_counter() - ran)
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id)
 
@@ -179,13 +234,14 @@ class TrafficServer:
             inputs = {"request": req_value, **params}
             host = CanvasHost(self.services, canvas, program, tlid=handler.tlid,
                               traffic=True, from_editor=from_editor)
+            budget = self.services.budget()
             if compiled is not None:
                 # The fast path (issue 6); it agrees with the reference evaluator.
-                value = compiled.run(inputs, budget=Budget(), impure=impure, host=host)
+                value = compiled.run(inputs, budget=budget, impure=impure, host=host)
             else:
-                value = run_toplevel(handler, inputs, program, budget=Budget(), impure=impure,
+                value = run_toplevel(handler, inputs, program, budget=budget, impure=impure,
                                      host=host)
-            return answer_for(value, label), impure
+            return answer_for(value, label, trace_id), impure
         except Exception:
             log.exception("crash while running %s (trace %s)", label, trace_id)
             return error_answer(
