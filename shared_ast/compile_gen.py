@@ -15,7 +15,8 @@ Conventions of the generated code:
 - steps: `_Body.pending` counts the nodes generated since the last flush,
   and a flush (`R.steps += n`, then the limit test) is emitted before every
   effect, return and rail exit, so the count is exact where observed (a
-  quiet call is not observed: see `compile_calls`);
+  quiet call is not observed: see `compile_calls`); past `R.ms` the test
+  calls `R.over(node)`, which stops the run at the step limit or deadline;
 - what is known of a temporary (`IntFacts`: it surely holds an Int, a Bool)
   drops the tests that value would need; a user function's result is known
   when its body's is (`compile_unit` checks the guess);
@@ -139,6 +140,8 @@ class _Body(CallCode):
         self.least: int | None = None
         #: Every path returned in place (tail position), none reaches the end of the body.
         self.ended = False
+        #: The node last generated: where a stop found by a test of the steps points.
+        self.at: int | None = None
         rules = literal_rules(version)
         self.list_items = unit.const(rules.list_items)
         self.record_fields = unit.const(rules.record_fields)
@@ -176,10 +179,14 @@ class _Body(CallCode):
         elif self.pending < 0:
             self.emit(f"R.steps -= {-self.pending}")
         if (check and self.pending) or self.unchecked:
-            self.emit("if R.steps > R.ms:")
-            self.emit("    raise FB()")
+            self.check()
             self.unchecked = False
         self.pending = 0
+
+    def check(self) -> None:
+        """Test the steps: past `R.ms`, `R.over` stops at a limit or looks at the clock."""
+        self.emit("if R.steps > R.ms:")
+        self.emit(f"    R.over({self.at})")
 
     def flush_return(self) -> None:
         """The flush before a return: what the callers added (`precharged`) is not added again."""
@@ -241,6 +248,7 @@ class _Body(CallCode):
     def expr(self, e: Expr, scope: Scope, pipe: str | None) -> str:
         """Generate `e`; the Python expression (a name, or pure arithmetic) of its value."""
         self.pending += 1
+        self.at = e.id
         tail, self.tail = self.tail, False
         match e:
             case EHole():
@@ -519,6 +527,10 @@ class _Body(CallCode):
         with self.block("except RailExit as x:"):
             self.emit(f"{cond} = x.value")
         self.emit("R.flags.pop()")
+        # The reference decides once the condition's steps are spent: a budget spent in
+        # the condition must stop the run here, before a decision it never made.
+        self.at = e.id
+        self.check()
         self.emit(f"R.decided.append(({e.id}, {name}, {cond} is True))")
         return self.branches(self.tmp(), [
             (f"if {cond} is True:", lambda: self.expr(e.new, scope, pipe)),

@@ -20,9 +20,11 @@ Over a list known to hold only Ints (`List::range_v0` of Ints, a map or
 filter of such a list), a lambda that surely gives what the loop wants (an
 Int or a Bool, no rail exit) cannot end the loop early: no test of each
 element or result, and, when its body is straight code, its steps are added
-once for the whole list.
+once per chunk of the list.
 
 Loops nest at most `MAX_LOOPS` deep in one function (Python limits nested blocks).
+A loop runs over its list in chunks of `CHUNK` elements and tests its steps
+after each, so that the run's time limit stops a long loop in time.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["MAX_LOOPS", "inline_loop"]
 
 MAX_LOOPS = 4
+#: Elements between two tests of the steps (and the clock) in a loop: a few milliseconds.
+CHUNK = 4096
 
 # Library function → (its arity, the index of its function argument, the lambda's arity).
 _LOOPS: dict[str, tuple[int, int, int]] = {
@@ -64,6 +68,7 @@ def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | 
     if not isinstance(lib.params[0].type, TList):
         return None
     values = [body.expr(a, scope, pipe) for a in e.args[:fn_index]]
+    values[0] = body.named(values[0])  # the loop slices it: a literal would warn
     body.effects = True  # its slow path calls the library
     body.pending += 1  # the lambda node
     body.flush()
@@ -130,7 +135,13 @@ def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str
     add = body.tmp()
     if not folding:
         body.emit(f"{add} = {acc}.append")
-    with body.block(f"for {item} in {xs}:"):
+    # In chunks, each ending with a test of the steps (and so of the clock): a loop over a
+    # long list must not run for seconds past the run's time limit. A break (the body's
+    # value ends the loop) leaves both loops; a list no longer than a chunk is not copied.
+    chunk = body.tmp()
+    body.emit(f"for {chunk} in range(0, len({xs}), {CHUNK}):")
+    body.indent += 1
+    with body.block(f"for {item} in {xs}[{chunk}:{chunk} + {CHUNK}]:"):
         # The accumulator is never special: init was checked, and a special result ends the loop.
         if elements is None:
             body.emit(f"if type({item}) in SPECIALS:")
@@ -149,7 +160,7 @@ def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str
         if int_acc and (kind != "int" or may_rail):
             return False
         # A body that surely gives what the loop wants never ends it early: its steps,
-        # the same for each element when it is straight code, are added once after.
+        # the same for each element when it is straight code, are added once per chunk.
         steady = (elements is not None and not may_rail
                   and kind == ("bool" if filtering else "int" if folding else kind) != "any")
         straight = steady and not body.unchecked and not any(
@@ -160,7 +171,7 @@ def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str
         if straight:
             per_item, body.pending = body.pending, 0
         else:
-            body.flush(check=False)  # tested after the loop, and before any call
+            body.flush(check=False)  # tested after the chunk, and before any call
         body.indent -= 1
         if may_rail:
             body.emit("except RailExit as x:")
@@ -188,13 +199,23 @@ def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str
                 body.emit("break")
         else:
             body.emit(f"{add}({result})")
+    body.at = node_id
+    with body.block("else:"):
+        if per_item:
+            body.emit(f"R.steps += {per_item} * min({CHUNK}, len({xs}) - {chunk})")
+        body.check()
+        body.emit("continue")
+    body.emit("break")
+    body.indent -= 1
     with body.block("else:"):
         body.emit(f"{out} = {acc}" if folding else f"{out} = tuple({acc})")
-    if per_item:
-        body.emit(f"R.steps += {per_item} * len({xs})")
     body.depth = outer
-    with body.block("if R.steps > R.ms:"):
-        body.emit("raise FB()")
+    body.check()  # a break leaves without the test of its chunk
+    if not folding:
+        # The list the library function would have built, measured as its result would be
+        # (after the steps: a budget spent in the loop stops the run before this).
+        with body.block(f"if type({out}) is tuple:"):
+            body.emit(f"{out} = R.built({body.const(LIBRARY[name])}, ({xs},), {out}, {node_id})")
     body.loops -= 1
     # What the result holds, if it is a tuple (it is one only when the loop made it).
     if filtering and elements is not None:

@@ -14,9 +14,13 @@ Two exceptions steer a compiled run:
   of the function body or flag condition that turns it back into a value.
   Every other construct propagates a rail value unchanged, so an exception
   is the same thing, without a test at every node.
-- `Fallback` abandons the compiled run (budget spent, nesting that may be too
-  deep, a closure not compiled here); the caller re-runs the reference
-  evaluator from the same state, which gives its exact answer.
+- `Fallback` abandons the compiled run (nesting that may be too deep, a
+  closure not compiled here); the caller re-runs the reference evaluator
+  from the same state, which gives its exact answer.
+
+A limit reached (steps, time, allocation: `shared_ast.limits`) is no
+fallback: it raises `EvaluationStopped` with the reference's error value,
+which ends the compiled run as it ends the reference's (see `over`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared_ast.eval_context import Budget, ImpureLog, LibraryCallContext, closure_call_refused
+from shared_ast.limits import BUILDERS, EvaluationStopped, after_library_call
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.bool_fns import expect_bool
@@ -87,7 +92,10 @@ class CompiledRun:
         #: The steps spent, kept here rather than in the budget (one attribute less per
         #: count); `compiler.Compiled` copies them back when the run ends.
         self.steps = budget.steps
-        self.ms = budget.max_steps
+        #: Past this many steps the generated code calls `over`: the step limit, or
+        #: sooner when there is a deadline, to look at the clock (`Budget.next_check`).
+        budget.start()
+        self.ms = budget.max_steps if budget.deadline is None else 0
         #: Compiled code passes the calls it may still nest as an argument (`r`); before a
         #: library call that may call a lambda back, it leaves its own here.
         self.rem = depth_limit - budget.depth
@@ -119,17 +127,26 @@ class CompiledRun:
                     f"{lib.qualified} expects {fit[1]} for {param.name}, got {describe_value(arg)}",
                     node_id)
         if lib.pure:
-            return self.run_library(lib, args, node_id)
-        replayed, result = self.impure.replay(lib.qualified, args)
-        if not replayed:
             result = self.run_library(lib, args, node_id)
-        self.impure.append(lib.qualified, args, result)
+        else:
+            replayed, result = self.impure.replay(lib.qualified, args)
+            if not replayed:
+                result = self.run_library(lib, args, node_id)
+            self.impure.append(lib.qualified, args, result)
+        if lib.qualified in BUILDERS or self.budget.deadline is not None:
+            return after_library_call(self.budget, lib, args, result, node_id)
         return result
+
+    def built(self, lib: LibFunction, args: tuple[Any, ...], result: Any, node_id: NodeId
+              ) -> Any:
+        """What the library call a compiled loop stands for gives, once measured (a map's list)."""
+        return after_library_call(self.budget, lib, args, result, node_id)
 
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
         try:
             flag = self.flags[-1] if self.flags else ""
-            return lib.impl(LibraryCallContext(self, node_id, self.host, flag), *args)
+            return lib.impl(LibraryCallContext(self, node_id, self.host, flag, lib.qualified),
+                            *args)
         except Escape as escape:
             return escape.value
         except LibError as problem:
@@ -161,6 +178,18 @@ class CompiledRun:
         if refused is not None:
             return refused
         raise Fallback()  # a closure made elsewhere: the reference evaluator runs it
+
+    def over(self, node_id: NodeId) -> None:
+        """The generated code's steps went past `ms`: stop at the step limit or the deadline
+        (the reference's error values), else go on until the next look at the clock.
+
+        The node is the one the code was at when it tested, which may be a little past
+        the reference's: steps are tested once per straight run of code, not per node.
+        """
+        budget = self.budget
+        if self.steps > budget.max_steps:
+            raise EvaluationStopped(budget.steps_exhausted(node_id))
+        self.ms = budget.next_check(self.steps, node_id)
 
     def flag_decided(self, flag_id: NodeId, name: str, took_new: bool) -> None:
         self.decided.append((flag_id, name, took_new))

@@ -15,8 +15,14 @@ API (what the runtime and the benchmarks call):
   argument shapes checked, as a call node does).
 
 Budgets are the reference's: `fib 22` takes 515,813 steps of the
-default 1,000,000; a run past its budget falls back to the reference
-evaluator, which stops it with the reference's error.
+default 1,000,000. A run that reaches a limit (steps, time, allocation,
+size: `shared_ast.limits`) stops with the reference's error value, without
+running the reference: as fast as the run itself. The message is the
+reference's; the node is where the compiled code tested its budget, which
+may be a little past the node where the reference stopped (steps are tested
+once per straight run of code), or the toplevel's body when the limit only
+shows at the end of the run (steps added late, below). The steps spent are
+the reference's: one past the limit.
 
 Semantics are the reference evaluator's (`shared_ast.evaluator`), node for
 node, and `tests/test_compiler.py` checks that differentially. How:
@@ -27,7 +33,8 @@ node, and `tests/test_compiler.py` checks that differentially. How:
   call of a quiet function, a loop whose lambda surely gives what it wants)
   steps may be added later than the reference adds them, never other than
   it: a stop can come later than the reference's, never be missed, since a
-  run is tested once more at its end, and the reference re-runs it.
+  run is tested once more at its end. What runs past the reference's stop
+  is pure, so the stop's error is the reference's.
 - Depth: each compiled function takes how many calls may still nest in it,
   rather than counting in the budget; past the limit, `Fallback`.
 - What is surely an Int (of 64 bits, within known bounds) or a Bool needs no
@@ -39,8 +46,8 @@ node, and `tests/test_compiler.py` checks that differentially. How:
 - Anything the compiled code cannot decide exactly ends the run with
   `Fallback`, and the reference evaluator re-runs it from the same budget
   and impure log (the calls already made are replayed, not repeated; flag
-  decisions are reported once): the step budget running out, calls nested so
-  deep that the reference's nesting limit might apply, a recursion error, a
+  decisions are reported once): calls nested so deep that the reference's
+  depth or nesting limit might apply, a recursion error, a
   closure not compiled here, a handler input that is an `ErrorRail`.
 - Live values (the editor) always use the reference evaluator.
 
@@ -75,6 +82,7 @@ from shared_ast.eval_context import (
     recursion_headroom,
 )
 from shared_ast.evaluator import call_user_function, run_toplevel
+from shared_ast.limits import EvaluationStopped
 from shared_ast.program import Program
 from shared_ast.toplevels import Handler, Toplevel, UserFunction
 from shared_ast.values import ErrorRail, Incomplete
@@ -146,7 +154,7 @@ class Compiled:
 
     def _run(self, entry: Any, args: tuple[Any, ...], budget: Budget, impure: ImpureLog | None,
              host: Any, reference: Any) -> Any:
-        steps0, depth0 = budget.steps, budget.depth
+        steps0, depth0, allocated0 = budget.steps, budget.depth, budget.allocated
         log = impure if impure is not None else ImpureLog()
         calls0 = len(log.calls)
         # Each call frame adds at most height + 5 to the reference's nesting counter
@@ -156,22 +164,35 @@ class Compiled:
                           host, self.lambdas)
         # What nesting is left to the entry: a function's own call counts one.
         first = run.rem - (0 if isinstance(self.toplevel, Handler) else 1)
+        stopped = False  # by a limit, or by a bug (then the count is not to be trusted)
         with recursion_headroom():
             try:
                 value = entry(run, first, *args)
+            except EvaluationStopped as stop:  # a limit: the reference's error, no re-run
+                value, stopped = stop.value, True
             except (Fallback, RecursionError, RailExit):
                 value = _FELL_BACK
             except Exception:  # a bug of the compiler must not change the answer: re-run
-                value = _FELL_BACK
-        if value is _FELL_BACK or run.steps > budget.max_steps:
-            budget.steps, budget.depth = steps0, depth0
+                value, stopped = _FELL_BACK, True
+        if run.steps > budget.max_steps and not stopped:
+            # Steps are added late where nothing can observe them (see the module
+            # docstring), so the limit may only show at the end, or at a fallback: what
+            # the run did after the reference would have stopped was pure. The reference
+            # stops with this error at a node the compiled code does not know; the
+            # toplevel's body stands for it.
+            tl = self.toplevel
+            value = budget.steps_exhausted(
+                tl.body.id if isinstance(tl, Handler | UserFunction) else None)
+        if value is _FELL_BACK:
+            budget.steps, budget.depth, budget.allocated = steps0, depth0, allocated0
             made = log.calls[calls0:]
             del log.calls[calls0:]
             # Replay what the compiled run did first, so the re-run repeats no effect.
             pending = made + list(log._pending)
             log._pending = pending
             return reference(budget, log)
-        budget.steps = run.steps
+        # Stopped at the step limit, the reference has spent exactly one step more.
+        budget.steps = min(run.steps, budget.max_steps + 1)
         decided = getattr(host, "flag_decided", None)
         if decided is not None:
             for flag_id, name, took_new in run.decided:

@@ -1,8 +1,10 @@
 """What an evaluation carries besides the tree: limits, recordings, scopes.
 
-- `Budget`: how many nodes an evaluation may evaluate and how deeply calls may
-  nest, so that runaway code (an infinite recursion, a loop of a billion
-  steps) ends with a clear error value instead of hanging or crashing Python.
+- `Budget` (defined in `shared_ast.limits`): how many nodes an evaluation may
+  evaluate, how deeply calls may nest, how long it may run and how much it
+  may build, so that runaway code (an infinite recursion, a loop of a billion
+  steps, a String doubled until memory runs out) ends with a clear error
+  value instead of hanging or crashing Python.
 - `LiveValues`: the value every node took, for the editor's live values;
   branches that did not run are *previewed* and recorded with `taken=False`.
 - `ImpureLog`: the results of library calls that are not pure (random
@@ -36,6 +38,13 @@ from typing import Any, Protocol
 import attrs
 
 import shared_ast.stdlib  # noqa: F401 - importing the package fills LIBRARY
+from shared_ast.limits import (
+    BUILDERS,
+    Budget,
+    EvaluationStopped,
+    after_library_call,
+    refuse_to_build,
+)
 from shared_ast.nodes import ELambda, Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, Escape, LibError, LibFunction
@@ -66,50 +75,6 @@ __all__ = [
     "Machine",
     "recursion_headroom",
 ]
-
-# ------------------------------------------------------------------- budget
-
-
-@attrs.define
-class Budget:
-    """Limits of one evaluation, and what it has spent so far.
-
-    `steps` counts evaluated nodes, `depth` the user-function and lambda calls
-    currently nested. A budget is mutable on purpose: evaluations that share
-    one (the handler and everything it calls for one request) share its limit.
-    """
-
-    max_steps: int = 1_000_000
-    max_depth: int = 400
-    steps: int = 0
-    depth: int = 0
-
-    def steps_exhausted(self, node_id: NodeId | None) -> ErrorValue:
-        return ErrorValue(
-            f"Stopped after {self.max_steps} steps: the code took too long to run. "
-            "Is there an infinite loop?",
-            node_id,
-        )
-
-    def depth_exhausted(self, node_id: NodeId | None) -> ErrorValue:
-        return ErrorValue(
-            f"Stopped: recursion deeper than {self.max_depth} calls. "
-            "Is there an infinite recursion?",
-            node_id,
-        )
-
-
-class EvaluationStopped(BaseException):
-    """Unwinds a whole evaluation (budget spent, nesting too deep) to `evaluate`, with its value.
-
-    A BaseException, so that a library function's `except Exception` cannot
-    swallow it and keep a runaway loop going.
-    """
-
-    def __init__(self, value: ErrorValue) -> None:
-        super().__init__(value.message)
-        self.value = value
-
 
 # -------------------------------------------------------------- live values
 
@@ -264,12 +229,13 @@ class Env:
 
 
 class ClosureRunner(Protocol):
-    """The part of the evaluator a library call may use: calling a function value."""
+    """The part of the evaluator a library call may use: calling a function value, the budget."""
+
+    budget: Budget
 
     def apply_function(self, fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any: ...
 
 
-@attrs.frozen
 class LibraryCallContext:
     """The `ctx` of one library call (implements `stdlib.registry.CallContext`).
 
@@ -277,14 +243,23 @@ class LibraryCallContext:
     better node (a wrong number of arguments) points at the call. `host` is
     what the runtime lends library functions (datastores, queues; see
     `stdlib.host`), None where there is no runtime (tests, editor previews).
+    `flag` is the name of the feature flag whose condition is being evaluated
+    ("" outside one), so `Flag::rollout_v0` buckets a key per flag. `name` is
+    the function called, for the errors of `will_build` and `charge`.
+
+    A plain class with slots: one is made for every library call, and that
+    is cheaper than a frozen attrs class.
     """
 
-    runner: ClosureRunner
-    call_id: NodeId | None
-    host: Any = None
-    #: The name of the feature flag whose condition is being evaluated ("" outside one),
-    #: so `Flag::rollout_v0` buckets a key per flag.
-    flag: str = ""
+    __slots__ = ("call_id", "flag", "host", "name", "runner")
+
+    def __init__(self, runner: ClosureRunner, call_id: NodeId | None, host: Any = None,
+                 flag: str = "", name: str = "") -> None:
+        self.runner = runner
+        self.call_id = call_id
+        self.host = host
+        self.flag = flag
+        self.name = name
 
     def apply(self, fn: Any, args: tuple[Any, ...]) -> Any:
         result = self.runner.apply_function(fn, tuple(args), self.call_id)
@@ -292,6 +267,11 @@ class LibraryCallContext:
             raise Escape(result)
         return result
 
+    def will_build(self, kind: str, size: int) -> None:
+        refuse_to_build(self.runner.budget, self.name, kind, size)
+
+    def charge(self, kind: str, size: int) -> None:
+        self.runner.budget.spend(kind, size, self.name, self.call_id)
 
 
 
@@ -331,6 +311,7 @@ class Machine:
     ) -> None:
         self.program = program if program is not None else Program()
         self.budget = budget
+        budget.start()
         self.live = live
         self.impure = impure
         self.host = host
@@ -339,7 +320,7 @@ class Machine:
         self.preview = False
         self.nesting = 0
         # Previews spend their own budget, so they can never stop the real evaluation.
-        self._preview_budget = Budget(budget.max_steps, budget.max_depth)
+        self._preview_budget = budget.for_preview()
         # id(lambda body) → the lambda, to record its parameters' values when it is called.
         self.lambdas: dict[int, ELambda] = {}
         #: The flags whose conditions are being evaluated, innermost last.
@@ -478,23 +459,26 @@ class Machine:
                 return ErrorValue(
                     f"{qualified} expects {type_phrase(param.type, self.program)} "
                     f"for {param.name}, got {describe_value(arg)}", node_id)
-        if lib.pure:
-            return self.run_library(lib, tuple(args), node_id)
-        if self.preview:
+        call_args = tuple(args)
+        if not lib.pure and self.preview:
             return Incomplete(node_id)
-        if self.impure is None:
-            return self.run_library(lib, tuple(args), node_id)
-        replayed, result = self.impure.replay(qualified, tuple(args))
-        if not replayed:
-            result = self.run_library(lib, tuple(args), node_id)
-        self.impure.append(qualified, tuple(args), result)
+        if lib.pure or self.impure is None:
+            result = self.run_library(lib, call_args, node_id)
+        else:
+            replayed, result = self.impure.replay(qualified, call_args)
+            if not replayed:
+                result = self.run_library(lib, call_args, node_id)
+            self.impure.append(qualified, call_args, result)
+        if qualified in BUILDERS or self.budget.deadline is not None:
+            return after_library_call(self.budget, lib, call_args, result, node_id)
         return result
 
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
         self.nesting += _LIBRARY_NESTING
         try:
             flag = self.flags[-1] if self.flags else ""
-            return lib.impl(LibraryCallContext(self, node_id, self.host, flag), *args)
+            return lib.impl(LibraryCallContext(self, node_id, self.host, flag, lib.qualified),
+                            *args)
         except Escape as escape:
             return escape.value
         except LibError as problem:

@@ -11,7 +11,8 @@ tree, however unfinished or wrong, and never raises.
 - Errors are values (`ErrorValue`, pointing at the node that raised them);
   `ErrorRail` carries a `Nothing`/`Error` sent to the rail out of everything
   to the top, as an early exit of the handler.
-- Runaway code stops at its `Budget` (steps, call depth) with an error value.
+- Runaway code stops at its `Budget` (steps, call depth, time, the size of
+  the values it builds: `shared_ast.limits`) with an error value.
 - With `LiveValues`, every node's value is recorded, and branches that did
   not run are previewed (`taken=False`) without any effect on the result:
   a preview runs no impure library function and enters no user function.
@@ -179,8 +180,8 @@ class _Machine(Machine):
     def eval(self, e: Expr, env: Env, pipe: Any) -> Any:
         budget = self.budget
         budget.steps += 1
-        if budget.steps > budget.max_steps:
-            raise EvaluationStopped(budget.steps_exhausted(e.id))
+        if budget.steps > budget.check_at:  # the step limit, or time to look at the clock
+            budget.checkpoint(e.id)
         if self.nesting >= MAX_NESTING:
             raise EvaluationStopped(ErrorValue(
                 f"Stopped: expressions nested more than {MAX_NESTING} deep "
@@ -552,8 +553,8 @@ def evaluate(
     """The value of `expr` with the variables `env` bound; never raises.
 
     `program` resolves user functions and types; `live` records node values
-    (with previews); `budget` limits steps and call depth (a fresh default
-    one when None); `impure` records or replays impure library calls;
+    (with previews); `budget` limits steps, call depth, time and what the
+    run builds (a fresh default one when None); `impure` records or replays impure library calls;
     `host` is what library functions reach as `ctx.host` (the runtime's
     datastores and queues).
     """

@@ -13,6 +13,12 @@ error (division by zero, a bad index) by raising `LibError`; the evaluator
 turns it into an error value pointing at the call. To call a lambda it uses
 `ctx.apply(fn, args)`, which raises `Escape` when the lambda's result is
 incomplete, an error or on the rail, so implementations never need to check.
+
+Limits (`shared_ast.limits`): the evaluator measures every result that is a
+String, List or Dict against the run's size caps and allocation budget. A
+function that may build far more than its arguments hold asks first with
+`ctx.will_build(kind, size)`; one that builds values deep inside its result
+spends them with `ctx.charge(kind, size)`.
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ class CallContext(Protocol):
 
     def apply(self, fn: Any, args: tuple[Any, ...]) -> Any:
         """Call a function value (a lambda) with arguments; raises `Escape` on a special result."""
+        ...
+
+    def will_build(self, kind: str, size: int) -> None:
+        """Ask before building a "String" of `size` characters, or a "List" or "Dict" of
+        `size` elements, that may be far bigger than the arguments (a join, a flatten):
+        raises `LibError` if it is over this run's cap, so that it is never built.
+        (Every result is measured after the call anyway; this only saves building it.)"""
+        ...
+
+    def charge(self, kind: str, size: int) -> None:
+        """Spend this run's allocation budget on values built inside the result, which
+        the check of the result's top level does not see (`Json::parse`)."""
         ...
 
 
