@@ -36,6 +36,7 @@ import attrs
 
 import shared_ast.stdlib  # noqa: F401 - importing the package fills LIBRARY
 from shared_ast.nodes import NodeId
+from shared_ast.stdlib.list_fns import MAX_BUILT_LENGTH
 from shared_ast.stdlib.registry import LIBRARY, LibError, LibFunction
 from shared_ast.type_ast import TDict, TList, TOption, TResult, TString, Type
 from shared_ast.values import ErrorValue, FrozenDict, Variant
@@ -58,7 +59,7 @@ __all__ = [
 #: The longest String a run may build, in characters (code points).
 DEFAULT_MAX_STRING = 16 * 1024 * 1024
 #: The longest List (elements) or Dict (entries) a run may build.
-DEFAULT_MAX_LIST = 1_000_000
+DEFAULT_MAX_LIST = MAX_BUILT_LENGTH
 #: The bytes a run may build in all, counted as `UNIT_BYTES` per character/element/entry.
 DEFAULT_MAX_ALLOC = 64 * 1024 * 1024
 #: Roughly what one unit of each kind costs: a character, a pointer, a key and a value.

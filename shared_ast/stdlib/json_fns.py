@@ -35,6 +35,7 @@ import datetime as dt
 import json
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from shared_ast.stdlib.bool_fns import describe
@@ -65,7 +66,11 @@ def _parse_int(text: str) -> int | float:
     return n if INT_MIN <= n <= INT_MAX else float(n)
 
 
-def _convert(v: Any, depth: int) -> Any:
+#: Told (kind, size) of each String, List and Dict a parse builds (`CallContext.will_build`).
+Sizes = Callable[[str, int], None]
+
+
+def _convert(v: Any, depth: int, sizes: Sizes | None) -> Any:
     """Python's JSON decoding (lists, dicts of pairs) to Gloam values."""
     if depth > MAX_DEPTH:
         raise LibError(f"Invalid JSON: nested deeper than {MAX_DEPTH} levels")
@@ -77,11 +82,18 @@ def _convert(v: Any, depth: int) -> Any:
                 "Invalid JSON: a string holds an unpaired surrogate escape (like \\ud800),"
                 " which is not text"
             ) from e
+        if sizes is not None:
+            sizes("String", len(v))
         return v
     if isinstance(v, list):
-        return tuple(_convert(x, depth + 1) for x in v)
+        if sizes is not None:
+            sizes("List", len(v))
+        return tuple(_convert(x, depth + 1, sizes) for x in v)
     if isinstance(v, _Pairs):
-        return FrozenDict({_convert(k, depth + 1): _convert(x, depth + 1) for k, x in v.pairs})
+        if sizes is not None:
+            sizes("Dict", len(v.pairs))
+        return FrozenDict({_convert(k, depth + 1, sizes): _convert(x, depth + 1, sizes)
+                           for k, x in v.pairs})
     return v
 
 
@@ -94,8 +106,11 @@ class _Pairs:
         self.pairs = pairs
 
 
-def from_json(text: str) -> Any:
-    """The Gloam value of JSON `text`, or a `LibError` saying what is wrong and where."""
+def from_json(text: str, sizes: Sizes | None = None) -> Any:
+    """The Gloam value of JSON `text`, or a `LibError` saying what is wrong and where.
+
+    `sizes`, if given, is told the kind and size of each String, List and Dict built.
+    """
     try:
         raw = json.loads(
             text,
@@ -109,7 +124,7 @@ def from_json(text: str) -> Any:
         ) from e
     except RecursionError as e:
         raise LibError("Invalid JSON: nested too deeply to read") from e
-    return _convert(raw, 0)
+    return _convert(raw, 0, sizes)
 
 
 # ---------------------------------------------------------------- serializing
@@ -122,20 +137,42 @@ def _float_json(x: float) -> float:
     return x
 
 
-def _plain(v: Any, depth: int) -> Any:
+class _Length:
+    """The least length of the JSON text written so far, told to `check` every `EVERY`
+    characters: a value may hold one big part many times over, and its text must be
+    refused before it is written (or even walked) whole."""
+
+    EVERY = 1 << 16
+    __slots__ = ("at", "check", "next")
+
+    def __init__(self, check: Callable[[int], None] | None) -> None:
+        self.at = 0
+        self.next = self.EVERY
+        self.check = check
+
+    def add(self, n: int) -> None:
+        self.at += n
+        if self.at >= self.next and self.check is not None:
+            self.check(self.at)
+            self.next = self.at + self.EVERY
+
+
+def _plain(v: Any, depth: int, length: _Length) -> Any:
     """A Gloam value as plain Python data that `json.dumps` writes as documented above."""
     if depth > MAX_DEPTH:
         raise LibError(
             f"Cannot serialize to JSON: the value is nested deeper than {MAX_DEPTH} levels"
         )
+    length.add(len(v) + 2 if isinstance(v, str) else 1)
     if v is None or isinstance(v, bool | int | str):
         return v
     if isinstance(v, float):
         return _float_json(v)
     if isinstance(v, tuple):
-        return [_plain(x, depth + 1) for x in v]
+        return [_plain(x, depth + 1, length) for x in v]
     if isinstance(v, FrozenDict):
-        return {k: _plain(x, depth + 1) for k, x in v.items()}
+        length.add(sum(len(k) + 3 for k in v))  # "key": and a comma
+        return {k: _plain(x, depth + 1, length) for k, x in v.items()}
     if isinstance(v, Char):
         return v.text
     if isinstance(v, dt.datetime):
@@ -145,20 +182,24 @@ def _plain(v: Any, depth: int) -> Any:
     if isinstance(v, Variant):
         if v.type_name is None:
             if v.name == "Just" and len(v.args) == 1:
-                return _plain(v.args[0], depth + 1)
+                return _plain(v.args[0], depth + 1, length)
             if v.name == "Nothing":
                 return None
             if v.name in ("Ok", "Error") and len(v.args) == 1:
-                return {v.name: _plain(v.args[0], depth + 1)}
+                return {v.name: _plain(v.args[0], depth + 1, length)}
         if not v.args:
             return v.name
-        return {v.name: [_plain(a, depth + 1) for a in v.args]}
+        return {v.name: [_plain(a, depth + 1, length) for a in v.args]}
     raise LibError(f"Cannot serialize {describe(v)} to JSON: it has no JSON form")
 
 
-def to_json(v: Any) -> str:
-    """`v` as compact JSON text, or a `LibError` if some part of it has no JSON form."""
-    plain = _plain(v, 0)
+def to_json(v: Any, check_length: Callable[[int], None] | None = None) -> str:
+    """`v` as compact JSON text, or a `LibError` if some part of it has no JSON form.
+
+    `check_length`, if given, is told how long the text is at least, as it is
+    worked out, and may raise to refuse a text that long.
+    """
+    plain = _plain(v, 0, _Length(check_length))
     return json.dumps(plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
@@ -170,7 +211,18 @@ def to_json(v: Any) -> str:
     "Parses JSON text (objects become Dicts, arrays Lists); an error if it is not JSON.",
 )
 def parse_v0(ctx: CallContext, text: str) -> Any:
-    return from_json(text)
+    # What it builds is deep inside the result, where the run's check of a result does
+    # not look: each part is asked for (a cap) and spent (the allocation budget) here.
+    built = {"String": 0, "List": 0, "Dict": 0}
+
+    def sizes(kind: str, size: int) -> None:
+        ctx.will_build(kind, size)
+        built[kind] += size
+
+    value = from_json(text, sizes)
+    for kind, size in built.items():
+        ctx.charge(kind, size)
+    return value
 
 
 @register(
@@ -178,4 +230,4 @@ def parse_v0(ctx: CallContext, text: str) -> Any:
     "Writes value as compact JSON (Just x as x, Nothing as null, Ok x as {\"Ok\": x}).",
 )
 def serialize_v0(ctx: CallContext, value: Any) -> str:
-    return to_json(value)
+    return to_json(value, lambda length: ctx.will_build("String", length))

@@ -18,8 +18,9 @@ Choices worth knowing:
   `[[a1, a2, ...], [b1, b2, ...]]`. `zip_v0` is `Nothing` when the lengths
   differ; `zipShortest_v0` stops at the shorter list.
 - `List::range_v0(lo, hi)` includes both ends (empty if lo > hi).
-  `range_v0` and `repeat_v0` refuse to build more than `MAX_BUILT_LENGTH`
-  elements, so a typo cannot exhaust the server's memory.
+  `range_v0`, `repeat_v0`, `append_v0` and `flatten_v0` ask the run
+  (`ctx.will_build`) before building a list longer than its limit (by default
+  `MAX_BUILT_LENGTH`), so a typo cannot exhaust the server's memory.
 - `List::sort_v0` sorts Ints, Floats, Strings or Chars (all of one type; NaN
   sorts last; Strings by code point). Mixing types is an error.
 - Equality (`member_v0`, `contains_v0`) is Gloam's typed structural equality:
@@ -66,7 +67,7 @@ __all__ = [
 A = TVar("a")
 B = TVar("b")
 
-#: The longest list `List::range_v0` and `List::repeat_v0` will build.
+#: The longest list a run builds by default (`limits.Budget.max_list`).
 MAX_BUILT_LENGTH = 1_000_000
 
 # ---------------------------------------------------------------- helpers
@@ -173,13 +174,6 @@ def sort_key_for(values: tuple[Any, ...] | list[Any], what: str) -> Callable[[An
     return lambda v: v
 
 
-def _check_length(n: int, fn: str) -> None:
-    if n > MAX_BUILT_LENGTH:
-        raise LibError(
-            f"{fn} would build a list of {n} elements; the most allowed is {MAX_BUILT_LENGTH}"
-        )
-
-
 # ---------------------------------------------------------------- building
 
 
@@ -214,6 +208,7 @@ def push_back_v0(ctx: CallContext, xs: tuple[Any, ...], val: Any) -> tuple[Any, 
     "Returns the elements of as followed by the elements of bs.",
 )
 def append_v0(ctx: CallContext, xs: tuple[Any, ...], ys: tuple[Any, ...]) -> tuple[Any, ...]:
+    ctx.will_build("List", len(xs) + len(ys))
     return xs + ys
 
 
@@ -224,7 +219,7 @@ def append_v0(ctx: CallContext, xs: tuple[Any, ...], ys: tuple[Any, ...]) -> tup
 def range_v0(ctx: CallContext, lowest: int, highest: int) -> tuple[int, ...]:
     if lowest > highest:
         return ()
-    _check_length(highest - lowest + 1, "List::range_v0")
+    ctx.will_build("List", highest - lowest + 1)
     return tuple(range(lowest, highest + 1))
 
 
@@ -235,7 +230,7 @@ def range_v0(ctx: CallContext, lowest: int, highest: int) -> tuple[int, ...]:
 def repeat_v0(ctx: CallContext, times: int, val: Any) -> tuple[Any, ...]:
     if times < 0:
         raise LibError(f"Expected times to be zero or positive, but it was {times}")
-    _check_length(times, "List::repeat_v0")
+    ctx.will_build("List", times)
     return (val,) * times
 
 
@@ -244,6 +239,8 @@ def repeat_v0(ctx: CallContext, times: int, val: Any) -> tuple[Any, ...]:
     "Joins a list of lists into one list, in order.",
 )
 def flatten_v0(ctx: CallContext, xss: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The lists may be one list many times over: ask before building a list that long.
+    ctx.will_build("List", sum(len(xs) for xs in xss if type(xs) is tuple))
     out: list[Any] = []
     for i, xs in enumerate(xss):
         out.extend(expect_list(xs, f"element {i} of the list"))

@@ -129,6 +129,7 @@ _BASE64_RE = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
     "Returns s1 followed by s2.",
 )
 def append_v1(ctx: CallContext, s1: str, s2: str) -> str:
+    ctx.will_build("String", len(s1) + len(s2))
     return s1 + s2
 
 
@@ -137,6 +138,7 @@ def append_v1(ctx: CallContext, s1: str, s2: str) -> str:
     "Returns prefix followed by s (so \"world\" |> prepend \"hello \" is \"hello world\").",
 )
 def prepend_v0(ctx: CallContext, s: str, prefix: str) -> str:
+    ctx.will_build("String", len(s) + len(prefix))
     return prefix + s
 
 
@@ -145,6 +147,9 @@ def prepend_v0(ctx: CallContext, s: str, prefix: str) -> str:
     "Joins a list of Strings into one, with separator between each pair.",
 )
 def join_v0(ctx: CallContext, xs: tuple[Any, ...], separator: str) -> str:
+    # The Strings may be one String many times over: ask before building one that long.
+    ctx.will_build("String", sum(len(x) for x in xs if type(x) is str)
+                   + len(separator) * max(len(xs) - 1, 0))
     return separator.join(expect_string(x, f"element {i} of the list") for i, x in enumerate(xs))
 
 
@@ -215,6 +220,7 @@ def is_empty_v0(ctx: CallContext, s: str) -> bool:
     "Returns the characters (extended grapheme clusters) of s as a list of Chars.",
 )
 def to_list_v1(ctx: CallContext, s: str) -> tuple[Char, ...]:
+    _will_split(ctx, s)
     return tuple(Char(g) for g in graphemes(s))
 
 
@@ -331,6 +337,9 @@ def ends_with_v0(ctx: CallContext, s: str, suffix: str) -> bool:
 def replace_all_v0(ctx: CallContext, s: str, search_for: str, replace_with: str) -> str:
     if search_for == "":
         raise LibError("Expected searchFor to be a non-empty String, but it was empty")
+    if len(replace_with) > len(search_for):  # the only way it can grow, maybe manyfold
+        ctx.will_build("String", len(s) + s.count(search_for)
+                       * (len(replace_with) - len(search_for)))
     return s.replace(search_for, replace_with)
 
 
@@ -339,9 +348,19 @@ def replace_all_v0(ctx: CallContext, s: str, search_for: str, replace_with: str)
     "Splits s at each separator; an empty separator splits s into its characters.",
 )
 def split_v1(ctx: CallContext, s: str, separator: str) -> tuple[str, ...]:
+    # Ask before making a String into more pieces than a list may hold (each piece costs
+    # far more memory than its characters did).
     if separator == "":
+        _will_split(ctx, s)
         return tuple(graphemes(s))
+    ctx.will_build("List", s.count(separator) + 1)
     return tuple(s.split(separator))
+
+
+def _will_split(ctx: CallContext, s: str) -> None:
+    """Ask before making `s` a list of its characters (known without splitting in ASCII)."""
+    if s.isascii():
+        ctx.will_build("List", len(s) - s.count("\r\n"))
 
 
 # ---------------------------------------------------------------- case and space
