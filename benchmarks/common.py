@@ -202,3 +202,39 @@ def traffic_workers(rt: Any) -> int | None:
 
     found = re.findall(r"listening: traffic on \S+ \((\d+) workers?\)", rt.log())
     return int(found[-1]) if found else None
+
+
+# ------------------------------------------------ edits that locking allows
+
+#: The header a flagged handler's condition looks for: requests that send it run the
+#: flag's `new` branch, every other request the `old` one (what live traffic runs).
+BETA_HEADER = {"X-Gloam-Beta": "1"}
+
+
+def flagged_handler(route: str) -> tuple[Any, Any]:
+    """`GET route` answering an Int behind a feature flag, and the `new` branch's literal.
+
+    `flag "beta" (Dict::member request.headers "x-gloam-beta") old: 0 new: 0`: traffic
+    without the header runs the old branch; a deploy that replaces the new branch's
+    literal is one the lock allows on a handler with traffic (an edit inside a flag's
+    new branch), and a request with `BETA_HEADER` sees it.
+    """
+    from shared_ast import build as b
+
+    cond = b.call("Dict::member_v0", b.field(b.var("request"), "headers"), "x-gloam-beta")
+    new = b.int_(0)
+    return b.http("GET", route, b.flag("beta", cond, b.int_(0), new)), new
+
+
+async def expect_locked(ed: Any, handler: Any) -> str:
+    """Check the lock is on: an edit of `handler`'s live (old) branch must be refused as
+    in use. Returns the refusal; raises if the runtime took the edit."""
+    from shared_ast import build as b
+    from shared_ast.ops import ReplaceNode
+
+    old = handler.body.old
+    got = await ed.deploy([ReplaceNode(handler.tlid, old.id, old, b.int_(-1))])
+    if got.get("type") != "error" or "in use" not in str(got.get("message")):
+        raise RuntimeError(f"an edit of the live branch of a handler with traffic was not "
+                           f"refused as in use (is locking on?): {got}")
+    return str(got["message"])

@@ -15,9 +15,25 @@ SECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "deploy": (("deploy_", "reload_baseline"),
                "Edit to live: from an op leaving a websocket client to the first HTTP response "
                "showing the new code, under steady background load (a separate process) on "
-               "other handlers of the same canvas. Baseline: the same handler as a plain aiohttp "
-               "app under watchfiles' `run_process` reloader, edited on disk, timed the same way. "
-               "Failed requests are the background load's; probe failures are listed apart."),
+               "handlers of the same canvas, the edited one included, on the runtime's defaults "
+               "(SQLite, its default traffic workers, locking on). The edited handler has "
+               "traffic, so it is locked: the edit goes inside a feature flag's new branch "
+               "(what the lock allows), and the probe sends the header the flag's condition "
+               "looks for. Then the same with `--workers 1`. Baseline: the same handler as a "
+               "plain aiohttp app under watchfiles' `run_process` reloader, edited on disk, "
+               "timed the same way. Failed requests are the background load's; probe failures "
+               "are listed apart."),
+    "fanout": (("fanout_",),
+               "Fan-out: three runtime nodes (`--workers 1` each, to fit 2 cores; locking on) "
+               "on one database of a throwaway PostgreSQL server (fsync on), ~100 requests/s "
+               "of background load over the three from a separate process. From an op leaving "
+               "the editor's websocket to node A until every node answers the new value; each "
+               "node's route is polled back to back from the send, over keep-alive connections, "
+               "with the flag's header (the edit goes inside a feature flag's new branch of a "
+               "handler with traffic, as in deploy). Baseline: node A's own time (the "
+               "edit-to-live where the edit was made). `fanout_probe_after_ack_*`: deploys "
+               "timed with the probes started only after A's ack, so they do not compete "
+               "with the deploy for the cores."),
     "isolation": (("isolation_",),
                   "`/hello` latency on a runtime with its default traffic workers (2 here), "
                   "locking and traces on: 20 requests/s on a fixed schedule over 4 keep-alive "
@@ -56,6 +72,12 @@ HEADLINES = [
      "deploy_p50_target_met"),
     ("deploy p99 (ms)", "≤ 10 ms", "deploy_p99_ms", "reload_baseline_p99_ms", "—",
      "deploy_p99_target_met"),
+    ("deploy p50, 1 worker (ms)", "— (baseline: default workers)", "deploy_p50_ms_1_worker",
+     "deploy_p50_ms", "—", "—"),
+    ("fanout p50, 3 nodes (ms)", "≤ 5 ms (baseline: node A alone)", "fanout_p50_ms",
+     "fanout_node_a_p50_ms", "fanout_over_local_p50", "fanout_p50_target_met"),
+    ("fanout p99, 3 nodes (ms)", "≤ 20 ms (baseline: node A alone)", "fanout_p99_ms",
+     "fanout_node_a_p99_ms", "—", "fanout_p99_target_met"),
     ("isolation /hello p99 (ms)", "≤ 2x quiet while a runaway gets 3 req/s",
      "isolation_hello_loaded_p99_ms", "isolation_hello_quiet_p99_ms",
      "isolation_hello_p99_ratio", "isolation_target_met"),
@@ -202,7 +224,9 @@ def render(figures: dict[str, Any], machine: dict[str, Any], outcomes: dict[str,
         f"Failed requests during deploys: {_get(figures, 'deploy_failed_requests')} "
         f"(reloader baseline: {_get(figures, 'reload_baseline_failed_requests')}). The deploy "
         "target as a whole (p50 ≤ 3 ms, p99 ≤ 10 ms, no failed request, ≥ 50x the reloader "
-        f"at the median): {_met(figures.get('deploy_target_met'))}.",
+        f"at the median): {_met(figures.get('deploy_target_met'))}. Fan-out over 3 nodes "
+        f"(p50 ≤ 5 ms, p99 ≤ 20 ms, no failed request): {_met(figures.get('fanout_target_met'))}"
+        f", {_get(figures, 'fanout_background_failed')} failed background requests.",
         "",
         "## Every figure",
     ]
@@ -216,7 +240,7 @@ def render(figures: dict[str, Any], machine: dict[str, Any], outcomes: dict[str,
         "## How to rerun",
         "",
         "```",
-        "make bench                            # all seven, about 2-3 minutes; writes this file",
+        "make bench                            # all eight, about 3 minutes; writes this file",
         ".venv/bin/python benchmarks/run_all.py isolation serving   # a subset, same two files",
         ".venv/bin/python benchmarks/bench_checker.py            # one alone: merges into "
         "benchmarks/results.json",
