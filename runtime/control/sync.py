@@ -29,8 +29,7 @@ from typing import Any
 
 from runtime.control.usage import Usage
 from runtime.store.protocol import Store, StoreError
-from runtime.traffic.live import LiveTable, load_canvas
-from runtime.traffic.worker import apply_deploy
+from runtime.traffic.live import LiveTable, apply_batch, load_canvas
 
 log = logging.getLogger("gloam.sync")
 
@@ -74,7 +73,13 @@ class NodeSync:
             return
         if seq < 0:
             log.info("deploy notifications may have been missed; catching every canvas up")
-        loop.call_soon_threadsafe(self._wanted.put_nowait, canvas)
+        loop.call_soon_threadsafe(self._want, canvas, seq)
+
+    def _want(self, canvas: str, seq: int) -> None:
+        state = self.live.get(canvas) if canvas else None
+        if state is not None and 0 <= seq <= state.seq:
+            return  # this node's own deploy, or one it has already caught up with
+        self._wanted.put_nowait(canvas)
 
     async def _catch_up_loop(self) -> None:
         while True:
@@ -112,7 +117,7 @@ class NodeSync:
         for batch in batches:
             current = self.live.get(canvas)
             assert current is not None
-            self.live.swap(apply_deploy(
+            self.live.swap(apply_batch(
                 current, batch.seq, batch.ops_json,
                 lambda: load_canvas(self.store, canvas, compile_all=False),
                 compile_changed=False))
@@ -121,7 +126,7 @@ class NodeSync:
                                    "ops": batch.ops_json})
             self.broadcast(canvas, batch.seq, batch.author, batch.ops_json)
         if batches:
-            log.info("canvas %s caught up to seq %s (%d batches from other nodes)", canvas,
+            log.debug("canvas %s caught up to seq %s (%d batches from other nodes)", canvas,
                      batches[-1].seq, len(batches))
         final = self.live.get(canvas)
         return final.seq if final is not None else 0

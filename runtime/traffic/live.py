@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 
 from runtime.store.protocol import Store
 from shared_ast import wire
+from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.compiler import Compiled, compile_toplevel
 from shared_ast.program import Program
 from shared_ast.toplevels import (
@@ -201,6 +202,25 @@ def load_canvas(store: Store, name: str, *, compile_all: bool = True) -> CanvasS
             # Kept in the store untouched; only this toplevel is not served.
             log.error("canvas %s: toplevel %s does not decode and is not served: %s", name, tlid, e)
     return CanvasState.build(name, snap.seq, toplevels, compile_now=None if compile_all else ())
+
+
+def apply_batch(state: CanvasState | None, seq: int, ops_json: str,
+                load: Callable[[], CanvasState], *, compile_changed: bool = True
+                ) -> CanvasState:
+    """The canvas after the committed batch numbered `seq`. A process that missed a
+    batch, or cannot apply one (it never should: the deploy path validated it), loads
+    the canvas from the store, which already holds it."""
+    if state is None or seq != state.seq + 1:
+        return load()
+    try:
+        ops = wire.decode_ops(json.loads(ops_json))
+        toplevels = apply_to_canvas(ops, state.toplevels)
+    except (ValueError, wire.WireError, OpError) as e:
+        log.warning("canvas %s: batch %s does not apply here (%s); loading it", state.name,
+                    seq, e)
+        return load()
+    return state.next(seq, toplevels, {op.target_tlid for op in ops},
+                      compile_changed=compile_changed)
 
 
 class LiveTable:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -40,10 +39,9 @@ from runtime.channel import BEAT_SECONDS, Channel
 from runtime.config import RuntimeConfig, config_from_json
 from runtime.services import RuntimeServices
 from runtime.store import open_store
-from runtime.traffic.live import CanvasState, LiveTable, load_canvas
+from runtime.traffic.live import CanvasState, LiveTable, apply_batch, load_canvas
 from runtime.traffic.server import TrafficServer
-from shared_ast import wire
-from shared_ast.apply import OpError, apply_to_canvas
+from shared_ast.toplevels import Handler
 
 log = logging.getLogger("gloam.worker")
 
@@ -84,22 +82,14 @@ class Reporter:
         return taken
 
 
-def apply_deploy(state: CanvasState | None, seq: int, ops_json: str,
-                 load: Any, *, compile_changed: bool = True) -> CanvasState:
-    """The canvas after the deploy numbered `seq`. A worker that missed a deploy, or
-    cannot apply one (it never should: the control process validated it), loads the
-    canvas from the store, which already holds it."""
-    if state is None or seq != state.seq + 1:
-        return load()
-    try:
-        ops = wire.decode_ops(json.loads(ops_json))
-        toplevels = apply_to_canvas(ops, state.toplevels)
-    except (ValueError, wire.WireError, OpError) as e:
-        log.warning("canvas %s: deploy %s does not apply here (%s); loading it", state.name,
-                    seq, e)
-        return load()
-    return state.next(seq, toplevels, {op.target_tlid for op in ops},
-                      compile_changed=compile_changed)
+def warm(state: CanvasState, loop: asyncio.AbstractEventLoop) -> None:
+    """Compile the state's handlers not compiled yet, one per turn of the event loop,
+    so requests keep flowing between them."""
+    for tl in state.toplevels.values():
+        if isinstance(tl, Handler) and tl.tlid not in state.compiled:
+            state.compiled_for(tl)
+            loop.call_soon(warm, state, loop)
+            return
 
 
 class TrafficWorker:
@@ -146,9 +136,14 @@ class TrafficWorker:
                 kind = message.get("t")
                 if kind == "deploy":
                     name, seq = message["canvas"], message["seq"]
-                    live.swap(apply_deploy(live.get(name), seq, message["ops"],
-                                           lambda n=name: load_canvas(store, n)))
+                    # Swapped uncompiled and acked at once; compiled right after, off the
+                    # ack's path (a request meanwhile compiles what it needs itself).
+                    state = apply_batch(live.get(name), seq, message["ops"],
+                                        lambda n=name: load_canvas(store, n, compile_all=False),
+                                        compile_changed=False)
+                    live.swap(state)
                     channel.send({"t": "done", "id": message["id"]})
+                    loop.call_soon(warm, state, loop)
                 elif kind == "flush":
                     services.store.write_traces()
                     self.send_beat(channel, services)
