@@ -75,8 +75,9 @@ class RuntimeServices:
     traced: int = 0
 
     def budget(self) -> Budget:
-        """The limits of one run of user code under this runtime's settings."""
-        return Budget()
+        """The limits of one run of user code under this runtime's settings: the
+        default steps, depth, sizes and allocation, and the wall-clock limit."""
+        return Budget(time_limit=self.config.time_limit_seconds)
 
     def record_trace(
         self,
