@@ -13,6 +13,7 @@ TRACE_BATCH are waiting), and before anything reads traces.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import logging
@@ -73,6 +74,9 @@ class RuntimeServices:
     started_at: float = attrs.field(factory=time.time)
     #: Runs traced by this process (requests, 404s included, worker events, crons).
     traced: int = 0
+    #: The event loop that owns the trace buffer and the reports: a run in another
+    #: thread (a slow handler, a worker event) records its trace through it.
+    loop: asyncio.AbstractEventLoop | None = None
 
     def budget(self) -> Budget:
         """The limits of one run of user code under this runtime's settings: the
@@ -91,6 +95,13 @@ class RuntimeServices:
         impure_json: str,
         duration_ms: float,
     ) -> None:
+        loop = self.loop
+        if loop is not None and not _on(loop):
+            loop.call_soon_threadsafe(functools.partial(
+                self.record_trace, canvas=canvas, tlid=tlid, description=description,
+                trace_id=trace_id, input_json=input_json, output_json=output_json,
+                impure_json=impure_json, duration_ms=duration_ms))
+            return
         trace = TraceRecord(
             trace_id=trace_id,
             canvas=canvas,
@@ -124,6 +135,14 @@ class RuntimeServices:
             self.store.write_traces()
             return
         loop.call_later(delay, self.store.write_traces)
+
+
+def _on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this thread is running `loop`."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def impure_to_json(log_: ImpureLog | None) -> str:

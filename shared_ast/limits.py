@@ -50,6 +50,7 @@ __all__ = [
     "UNIT_BYTES",
     "Budget",
     "EvaluationStopped",
+    "Preempted",
     "after_library_call",
     "built_size",
     "refuse_to_build",
@@ -93,6 +94,9 @@ class Budget:
     max_list: int = DEFAULT_MAX_LIST
     max_alloc: int = DEFAULT_MAX_ALLOC
     allocated: int = 0
+    #: A `time.monotonic()` value past which the run gives up its thread (`Preempted`),
+    #: for its caller to run it again elsewhere; None to keep it to the end.
+    yield_at: float | None = None
     #: The step count past which `checkpoint` must look (the limit, or the clock).
     #: Starts at 0, so the first step of a run starts the deadline.
     check_at: int = attrs.field(default=0, init=False, eq=False, repr=False)
@@ -105,12 +109,16 @@ class Budget:
             self.deadline = time.monotonic() + self.time_limit
 
     def next_check(self, steps: int, node_id: NodeId | None) -> int:
-        """Stop if the deadline has passed; else the step count at which to look again."""
+        """Stop if the deadline has passed, give up the thread past `yield_at`; else
+        the step count at which to look again."""
         self.start()
-        if self.deadline is None:
+        if self.deadline is None and self.yield_at is None:
             return self.max_steps
-        if time.monotonic() >= self.deadline:
+        now = time.monotonic()
+        if self.deadline is not None and now >= self.deadline:
             raise EvaluationStopped(self.time_exhausted(node_id))
+        if self.yield_at is not None and now >= self.yield_at:
+            raise Preempted()
         return min(self.max_steps, steps + CLOCK_EVERY)
 
     def checkpoint(self, node_id: NodeId | None) -> None:
@@ -167,6 +175,14 @@ class Budget:
             "Is there a loop building ever more or ever bigger values?",
             node_id,
         )
+
+
+class Preempted(BaseException):
+    """A run held its thread past `Budget.yield_at`: it is abandoned where it was, for
+    its caller to run again from the start somewhere it may take long (a server's
+    event loop hands it to a thread). Nothing in the evaluator or the library stops
+    it, as nothing stops `EvaluationStopped`; effects already made are in the run's
+    impure log, which the second run replays instead of repeating them."""
 
 
 class EvaluationStopped(BaseException):

@@ -117,9 +117,14 @@ async def worker_loop(services: RuntimeServices) -> None:
             await asyncio.sleep(max(1.0, services.config.worker_poll_seconds))
             continue
         for event in events:
-            await asyncio.to_thread(_settle, services, event, _run_event(services, event))
+            # User code runs in a thread, never on the loop that serves requests.
+            await asyncio.to_thread(_run_and_settle, services, event)
         if not events:
             await asyncio.sleep(services.config.worker_poll_seconds)
+
+
+def _run_and_settle(services: RuntimeServices, event: QueuedEvent) -> None:
+    _settle(services, event, _run_event(services, event))
 
 
 def _run_event(services: RuntimeServices, event: QueuedEvent) -> str | None:
@@ -177,7 +182,8 @@ async def cron_loop(services: RuntimeServices) -> None:
                 if not mine:
                     continue  # not due, paused, or another process runs it
                 try:
-                    run_traced(services, state.name, handler, {}, f"CRON {handler.spec.name}")
+                    await asyncio.to_thread(run_traced, services, state.name, handler, {},
+                                            f"CRON {handler.spec.name}")
                 except (RunFailed, LookupError) as e:
                     log.warning("cron %s on %s: %s", handler.spec.name, state.name, e)
         await asyncio.sleep(services.config.cron_poll_seconds)

@@ -19,8 +19,10 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 from aiohttp import web
 
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
@@ -30,8 +32,9 @@ from runtime.traffic.live import LiveTable
 from runtime.traffic.responses import HttpAnswer, answer_for, error_answer, handler_label
 from runtime.traffic.trace_input import RawRequest, parse_body, request_value
 from shared_ast.compiler import Compiled
-from shared_ast.eval_context import ImpureLog
+from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
+from shared_ast.limits import Preempted
 from shared_ast.program import Program
 from shared_ast.toplevels import Handler
 from shared_ast.values import FrozenDict
@@ -88,19 +91,26 @@ async def read_request(request: web.BaseRequest, max_body: int
     return raw, request_value(request.method, request.path, query, headers, body), None
 
 
-class SlowLane:
-    """Which handlers run off the event loop: those whose last run took `SLOW_SECONDS`
-    or more, until one of their runs is quick again.
+#: What `TrafficServer.run` gives: the answer, and the impure calls the run made.
+RunResult = tuple["HttpAnswer", "ImpureLog | None"]
 
-    Most handlers answer in well under a millisecond, and handing every request to a
-    thread would cost more than it runs. But one that runs long (a runaway stopped by
-    its limits, a big computation) would hold the loop, and every request of the
-    worker behind it. So the first slow run of a handler is paid on the loop, and its
-    next runs go to a thread, where the interpreter switches between it and the loop
-    every few milliseconds (`sys.setswitchinterval` in the worker).
+
+class SlowLane:
+    """Where a handler runs: on the event loop, or in a thread when it takes long.
+
+    Most handlers answer in well under a millisecond, and handing every request to
+    a thread would cost more than it runs. But one that runs long (a runaway that
+    its limits stop only after a second, a big computation) would hold the loop,
+    and every request of the worker behind it. So a run on the loop gives the loop
+    up after `SLOW_SECONDS` (`Budget.yield_at`): it is abandoned and run again from
+    the start in a thread, with the same deadline, replaying the effects the first
+    attempt made (its impure log) instead of repeating them. In the thread, the
+    interpreter switches between it and the loop every millisecond
+    (`sys.setswitchinterval` in the worker), so quick requests keep flowing. The
+    handler's next requests go straight to a thread, until one of them is quick.
     """
 
-    SLOW_SECONDS = 0.01
+    SLOW_SECONDS = 0.005
     THREADS = 4
 
     def __init__(self) -> None:
@@ -114,14 +124,27 @@ class SlowLane:
                 self.THREADS, thread_name_prefix="gloam-slow")
         return self._pool
 
-    def holds(self, key: tuple[str, int]) -> bool:
-        return key in self._slow
-
-    def ran(self, key: tuple[str, int], seconds: float) -> None:
-        if seconds >= self.SLOW_SECONDS:
-            self._slow.add(key)
-        elif seconds < self.SLOW_SECONDS / 2:
-            self._slow.discard(key)
+    async def run(self, canvas: str, tlid: int, run: Callable[..., RunResult],
+                  budget: Budget) -> RunResult:
+        """`run(budget=..., impure=...)` on the loop or in a thread, as above."""
+        key = (canvas, tlid)
+        budget.start()  # the deadline counts from the request, wherever it runs
+        loop = asyncio.get_running_loop()
+        if key not in self._slow:
+            budget.yield_at = time.monotonic() + self.SLOW_SECONDS
+            impure = ImpureLog()
+            try:
+                return run(budget=budget, impure=impure)
+            except Preempted:
+                self._slow.add(key)
+            again = attrs.evolve(budget, steps=0, depth=0, allocated=0, yield_at=None)
+            return await loop.run_in_executor(self.pool, functools.partial(
+                run, budget=again, impure=ImpureLog(impure.calls)))
+        started = time.monotonic()
+        result = await loop.run_in_executor(self.pool, functools.partial(run, budget=budget))
+        if time.monotonic() - started < self.SLOW_SECONDS / 2:
+            self._slow.discard(key)  # quick again: back to the loop
+        return result
 
     def close(self) -> None:
         if self._pool is not None:
@@ -192,21 +215,11 @@ class TrafficServer:
             self._trace(canvas, None, description, raw, answer, None, started, trace_id)
             return _send(answer, trace_id)
         handler, params = found
-        from_editor = self.from_editor(canvas, request)
-        compiled = state.compiled_for(handler)
-        key = (canvas, handler.tlid)
-        ran = time.perf_counter()
-        if self.slow_lane.holds(key):
-            # A handler that was slow lately runs in a thread: it shares the CPU with
-            # quick requests instead of holding the event loop they need.
-            answer, impure = await asyncio.get_running_loop().run_in_executor(
-                self.slow_lane.pool, functools.partial(
-                    self.run, canvas, state.program, handler, req_value, params, trace_id,
-                    from_editor=from_editor, compiled=compiled))
-        else:
-            answer, impure = self.run(canvas, state.program, handler, req_value, params,
-                                      trace_id, from_editor=from_editor, compiled=compiled)
-        self.slow_lane.ran(key, time.perf_counter() - ran)
+        run = functools.partial(self.run, canvas, state.program, handler, req_value, params,
+                                trace_id, from_editor=self.from_editor(canvas, request),
+                                compiled=state.compiled_for(handler))
+        answer, impure = await self.slow_lane.run(canvas, handler.tlid, run,
+                                                  self.services.budget())
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id)
 
@@ -227,14 +240,18 @@ class TrafficServer:
         *,
         from_editor: bool = False,
         compiled: Compiled | None = None,
+        budget: Budget | None = None,
+        impure: ImpureLog | None = None,
     ) -> tuple[HttpAnswer, ImpureLog | None]:
-        impure = ImpureLog()
+        """Run the handler to its answer; raises `Preempted` only when the budget
+        says to give up the thread (see `SlowLane`)."""
+        impure = impure if impure is not None else ImpureLog()
         label = handler_label(handler)
         try:
             inputs = {"request": req_value, **params}
             host = CanvasHost(self.services, canvas, program, tlid=handler.tlid,
                               traffic=True, from_editor=from_editor)
-            budget = self.services.budget()
+            budget = budget if budget is not None else self.services.budget()
             if compiled is not None:
                 # The fast path (issue 6); it agrees with the reference evaluator.
                 value = compiled.run(inputs, budget=budget, impure=impure, host=host)

@@ -108,7 +108,8 @@ class TrafficWorker:
         live = LiveTable()
         for info in store.canvases():
             live.swap(load_canvas(store, info.name))
-        services = RuntimeServices(config, store, live, usage=self.reporter, flags=self.reporter)
+        services = RuntimeServices(config, store, live, usage=self.reporter, flags=self.reporter,
+                                   loop=asyncio.get_running_loop())
         traffic = TrafficServer(live, services)
         channel = self.reporter.channel = await Channel.open(self.channel_sock)
         channel.send({"t": "loaded", "pid": os.getpid(),
