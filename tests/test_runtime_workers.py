@@ -12,10 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from runtime_harness import EditorSession, RuntimeProcess, http_request, run, running
+from runtime_harness import (
+    EditorSession,
+    RuntimeProcess,
+    create_toplevels,
+    http_request,
+    run,
+    running,
+)
 
 from shared_ast import build as b
 from shared_ast.ops import CreateToplevel, ReplaceNode
+from shared_ast.type_ast import STRING
 
 
 def admin_status(rt: RuntimeProcess) -> dict[str, Any]:
@@ -119,3 +127,52 @@ def test_a_worker_that_stops_answering_is_replaced_and_a_deploy_still_goes_live(
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(stuck, signal.SIGCONT)
+
+
+def test_a_slow_run_gives_the_event_loop_up_so_a_quick_request_overtakes_it(
+    tmp_path: Path,
+) -> None:
+    # A fold of a few hundred thousand steps: tens of milliseconds, every time.
+    spin = b.http("GET", "/spin", b.call(
+        "List::fold_v0", b.call("List::range_v0", 0, 299_999), 0,
+        b.lam(["acc", "x"], b.infix("+", b.var("acc"), b.var("x")))))
+    with running(tmp_path / "data", ["--workers", "1"]) as rt:
+        create_toplevels(rt, [spin])
+
+        async def scenario() -> list[str]:
+            finished: list[str] = []
+            async with aiohttp.ClientSession() as http:
+
+                async def get(path: str) -> None:
+                    async with http.get(f"{rt.http}/c/demo{path}") as resp:
+                        await resp.read()
+                        finished.append(path)
+
+                spins = [asyncio.create_task(get("/spin")) for _ in range(8)]
+                await asyncio.sleep(0.02)
+                await get("/hello")
+                await asyncio.gather(*spins)
+            return finished
+
+        finished = run(scenario())
+        # One worker: on a loop held by each run in turn, /hello would come last.
+        assert finished.index("/hello") < len(finished) - 1, finished
+        assert rt.get("/spin") == (200, sum(range(300_000)))
+
+
+def test_a_run_moved_off_the_loop_makes_its_effects_once(tmp_path: Path) -> None:
+    # A row under a fresh key, then tens of milliseconds of work: the run is moved to
+    # a thread after its write, and started again there. The write (and the random
+    # key) must be replayed, not made again.
+    write = b.call("DB::set_v1", "x", b.call("Uuid::toString_v0", b.call("Uuid::generate_v0")),
+                   b.var("Rows_v0"))
+    spin = b.call("List::fold_v0", b.call("List::range_v0", 0, 299_999), 0,
+                  b.lam(["acc", "x"], b.infix("+", b.var("acc"), b.var("x"))))
+    toplevels = [b.datastore("Rows", STRING),
+                 b.http("POST", "/slow-write", b.let("_", write, spin)),
+                 b.http("GET", "/rows", b.call("DB::count_v0", b.var("Rows_v0")))]
+    with running(tmp_path / "data", ["--workers", "1"]) as rt:
+        create_toplevels(rt, toplevels)
+        for _ in range(3):
+            assert rt.request("POST", "/slow-write") == (200, sum(range(300_000)))
+        assert rt.get("/rows") == (200, 3)
