@@ -10,10 +10,11 @@ them, and a `serve` sent after a deploy reaches the worker after it.
 What travels (see `runtime.control.supervisor` and `runtime.traffic.worker`):
 
 - control → worker: `deploy` (canvas, seq, the batch's ops), `reload`
-  (canvas: load it afresh from the store), `flush` (write the buffered traces
+  (canvas: load it afresh from the store), `settings` (a canvas's own settings,
+  such as its time limit, changed), `flush` (write the buffered traces
   and report at once: the editor is about to read them), `serve` (start
   accepting traffic), `stop` (finish what is in flight and exit). `deploy`,
-  `reload` and `flush` carry an `id` the worker answers with `done`.
+  `reload`, `settings` and `flush` carry an `id` the worker answers with `done`.
 - worker → control: `loaded` (the live table is built), `done` (id), `beat`
   (every `BEAT_SECONDS`: requests served, and the traffic and flag decisions
   seen since the last beat, for locking and the editor's flag counts).

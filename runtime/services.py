@@ -19,7 +19,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -41,6 +41,12 @@ def new_trace_id() -> str:
     """A trace id unique across processes: 32 hex digits, like a UUID's hex."""
     return f"{_TRACE_PREFIX}{next(_trace_numbers):012x}"
 
+
+#: The canvas setting that overrides `--time-limit` (seconds).
+TIME_LIMIT = "time_limit_seconds"
+#: The longest time limit a canvas may set: a worker's run must end well inside
+#: the supervisor's patience and a worker event's lease.
+MAX_TIME_LIMIT = 30.0
 
 #: How long a trace may wait in the buffer, and how many may, before they are written.
 TRACE_DELAY = 0.05
@@ -78,10 +84,18 @@ class RuntimeServices:
     #: thread (a slow handler, a worker event) records its trace through it.
     loop: asyncio.AbstractEventLoop | None = None
 
-    def budget(self) -> Budget:
-        """The limits of one run of user code under this runtime's settings: the
-        default steps, depth, sizes and allocation, and the wall-clock limit."""
-        return Budget(time_limit=self.config.time_limit_seconds)
+    #: canvas → its own settings (`Store.canvas_settings`), over the runtime's defaults.
+    settings: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def time_limit(self, canvas: str) -> float:
+        """The wall-clock limit of a run on `canvas`: its own, or the runtime's."""
+        own = self.settings.get(canvas, {}).get(TIME_LIMIT)
+        return float(own) if isinstance(own, int | float) else self.config.time_limit_seconds
+
+    def budget(self, canvas: str) -> Budget:
+        """The limits of one run of user code on `canvas`: the default steps, depth,
+        sizes and allocation, and the canvas's wall-clock limit."""
+        return Budget(time_limit=self.time_limit(canvas))
 
     def record_trace(
         self,

@@ -35,7 +35,8 @@ def decode_message(raw: Any) -> Any:
     from runtime.control.editor_api import MESSAGE_TYPES
 
     replies = {"hello", "ack", "error", "broadcast", "traces", "404s", "result",
-               "replay_report", "in_use", "flags", "info", "dead_letters", "cron_paused", "pong"}
+               "replay_report", "in_use", "flags", "info", "dead_letters", "cron_paused", "limits",
+               "pong"}
     if not isinstance(raw, dict) or raw.get("schema") != wire.SCHEMA_VERSION:
         raise ValueError("a message is an object with \"schema\": 1")
     kind = raw.get("type")

@@ -124,3 +124,40 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def test_a_canvas_sets_its_own_time_limit_for_every_worker(tmp_path: Path) -> None:
+    import aiohttp
+    from runtime_harness import EditorSession, run
+
+    with running(tmp_path / "data", ["--workers", "2"]) as proc:
+        create_toplevels(proc, [b.http("GET", "/spin", spin())])
+
+        async def set_limit(value: Any) -> dict[str, Any]:
+            async with aiohttp.ClientSession() as http:
+                ed = await EditorSession.open(http, proc)
+                got = await ed.reply({"type": "set_limits", "time_limit_seconds": value})
+                await ed.ws.close()
+                return got
+
+        def spin_error() -> str:
+            status, body = proc.get("/spin")
+            assert status == 500
+            return str(body["error"])
+
+        # The runtime's 1 s: the step limit stops the spin first.
+        assert "steps" in spin_error()
+        assert run(set_limit(0.01)) == {"type": "limits", "id": "m1", "schema": 1,
+                                        "time_limit_seconds": 0.01}
+        # Both workers have it: every answer, whichever worker gave it.
+        assert all("after 0.01 s" in spin_error() for _ in range(6))
+        for bad in (0, -1, 31, "1", True):
+            refused = run(set_limit(bad))
+            assert refused["type"] == "error" and "time_limit_seconds" in refused["message"]
+        assert run(set_limit(None))["time_limit_seconds"] == 1.0
+        assert all("steps" in spin_error() for _ in range(6))
+    # Stored: a restarted runtime keeps a canvas's limit.
+    with running(tmp_path / "data", ["--workers", "1"]) as proc:
+        run(set_limit(0.02))
+    with running(tmp_path / "data", ["--workers", "1"]) as proc:
+        assert "after 0.02 s" in spin_error()

@@ -35,6 +35,7 @@ from runtime.store import (
     TraceRecord,
     UnknownCanvas,
     open_store,
+    pg_schema,
 )
 from runtime.store.postgres import PostgresStore
 from runtime.store.sqlite import SQLiteStore
@@ -108,6 +109,19 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 # ---------------------------------------------------------------- deploys
+
+
+def test_canvas_settings_are_shared_by_every_instance_and_replaced_whole(
+    store: Store, other: Store,
+) -> None:
+    assert store.canvas_settings("c") == {}
+    store.set_canvas_settings("c", {"time_limit_seconds": 2.5})
+    assert other.canvas_settings("c") == {"time_limit_seconds": 2.5}
+    other.set_canvas_settings("c", {})
+    assert store.canvas_settings("c") == {}
+    with pytest.raises(UnknownCanvas):
+        store.set_canvas_settings("nope", {"time_limit_seconds": 1})
+    assert store.canvas_settings("nope") == {}
 
 
 @pytest.mark.parametrize("backend_class", [SQLiteStore, PostgresStore])
@@ -538,7 +552,7 @@ def test_postgres_nodes_opening_a_new_database_at_once_migrate_it_once(
             s.close()
     with psycopg.connect(url) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM gloam_schema")]
-    assert names == ["m001_initial"]
+    assert sorted(names) == [name for name, _ in pg_schema.MIGRATIONS]  # each once
 
 
 def test_postgres_describes_itself_without_the_password(pg_cluster: PgCluster) -> None:

@@ -63,7 +63,7 @@ def run_traced(
     try:
         host = CanvasHost(services, canvas, state.program, tlid=handler.tlid, traffic=True)
         compiled = state.compiled_for(handler)
-        budget = services.budget()
+        budget = services.budget(canvas)
         if compiled is not None:
             # The fast path (issue 6); it agrees with the reference evaluator.
             value = compiled.run(inputs, budget=budget, impure=impure, host=host)

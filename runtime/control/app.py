@@ -18,6 +18,7 @@ API closes, workers finish the requests in flight, the store drains.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -69,6 +70,8 @@ class Runtime:
             usage.seed(store, info.name)
         flags = FlagCounts()
         services = self.services = RuntimeServices(config, store, live, usage=usage, flags=flags)
+        services.settings = {info.name: store.canvas_settings(info.name)
+                             for info in store.canvases()}
 
         def on_report(report: dict[str, Any]) -> None:
             for canvas, tlid, at in report.get("traffic", ()):
@@ -76,15 +79,14 @@ class Runtime:
             for canvas, tlid, flag_id, name, took_new in report.get("flags", ()):
                 flags.saw(canvas, tlid, flag_id, name, took_new)
 
-        sock = self.listen_sock = socket.create_server((config.host, config.port),
-                                                       backlog=1024)
+        sock = self.listen_sock = await bind_traffic_port(config.host, config.port)
         self.ports["http"] = int(sock.getsockname()[1])
         supervisor = self.supervisor = Supervisor(config, sock, on_report)
         await supervisor.start()
         deployer = Deployer(store, live, usage, fanout=supervisor.fanout)
         editor = EditorApi(services, deployer, supervisor)
         sync = self.sync = NodeSync(store, live, usage, deployer.lock, supervisor.fanout,
-                                    editor.broadcast)
+                                    editor.broadcast, services.settings)
         deployer.catch_up = sync.catch_up_locked
         editor.sync = sync
         sync.start()
@@ -135,6 +137,23 @@ class Runtime:
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
         self.config.state_path.unlink(missing_ok=True)
+
+
+#: How long start-up waits for the traffic port to be free: the workers of a runtime
+#: killed with -9 notice their control process is gone and close it within moments.
+BIND_WAIT_SECONDS = 10.0
+
+
+async def bind_traffic_port(host: str, port: int) -> socket.socket:
+    """The traffic port's listening socket, which every traffic worker inherits."""
+    deadline = time.monotonic() + BIND_WAIT_SECONDS
+    while True:
+        try:
+            return socket.create_server((host, port), backlog=1024)
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or port == 0 or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 async def serve(config: RuntimeConfig) -> None:

@@ -29,7 +29,7 @@ from runtime.control import replay
 from runtime.control.deploy import Deployed, Deployer, DeployError
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
-from runtime.services import RuntimeServices
+from runtime.services import MAX_TIME_LIMIT, TIME_LIMIT, RuntimeServices
 from runtime.store.protocol import StoreError
 from runtime.tokens import hash_token, read_admin_token, token_matches
 from runtime.traffic.host import CanvasHost
@@ -47,7 +47,10 @@ WS_PATH = "/api/canvas/{name}/ws"
 
 #: What an editor may send; each is documented in docs/protocol.md.
 MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_flags", "get_info",
-                 "get_dead_letters", "run", "replay", "set_cron_paused", "ping")
+                 "get_dead_letters", "run", "replay", "set_cron_paused", "set_limits", "ping")
+
+
+_MISSING: Any = object()
 
 
 class ProtocolError(Exception):
@@ -278,7 +281,10 @@ class EditorApi:
                     session.send({"type": "info", "id": msg_id, "canvas": session.canvas,
                                   "traffic_url": self.traffic_url(session.canvas),
                                   "editor_header": EDITOR_HEADER,
-                                  "lock_window_seconds": self.services.usage.window_seconds})
+                                  "lock_window_seconds": self.services.usage.window_seconds,
+                                  "time_limit_seconds": self.services.time_limit(session.canvas)})
+                case "set_limits":
+                    await self.on_set_limits(session, msg)
                 case "run":
                     await self.on_run(session, msg)
                 case "replay":
@@ -372,6 +378,32 @@ class EditorApi:
             ],
         })
 
+    async def on_set_limits(self, session: Session, msg: dict[str, Any]) -> None:
+        """The canvas's own time limit (null: the runtime's `--time-limit` again), stored
+        for every node and in force in every worker before the reply."""
+        limit = msg.get(TIME_LIMIT, _MISSING)
+        if limit is _MISSING:
+            raise ProtocolError(f'set_limits needs "{TIME_LIMIT}": seconds, or null for '
+                                "the runtime's default")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)
+                                  or not 0 < limit <= MAX_TIME_LIMIT):
+            raise ProtocolError(f'"{TIME_LIMIT}" is a number of seconds above 0 and at most '
+                                f"{MAX_TIME_LIMIT:g}, or null; got {limit!r}")
+        canvas = session.canvas
+        store = self.services.store
+        settings = dict(await asyncio.to_thread(store.canvas_settings, canvas))
+        if limit is None:
+            settings.pop(TIME_LIMIT, None)
+        else:
+            settings[TIME_LIMIT] = float(limit)
+        await asyncio.to_thread(store.set_canvas_settings, canvas, settings)
+        if self.sync is not None:
+            await self.sync.apply_settings(canvas, settings)
+        else:
+            self.services.settings[canvas] = settings
+        session.send({"type": "limits", "id": msg.get("id"),
+                      TIME_LIMIT: self.services.time_limit(canvas)})
+
     def on_cron_paused(self, session: Session, msg: dict[str, Any]) -> None:
         state = self.services.live.get(session.canvas)
         assert state is not None
@@ -434,8 +466,9 @@ class EditorApi:
         inputs = self.run_inputs(session.canvas, tl, msg)
         live = LiveValues()
         value = await asyncio.to_thread(
-            run_toplevel, tl, inputs, state.program, live=live, budget=self.services.budget(),
-            impure=ImpureLog(), host=CanvasHost(self.services, session.canvas, state.program),
+            run_toplevel, tl, inputs, state.program, live=live,
+            budget=self.services.budget(session.canvas), impure=ImpureLog(),
+            host=CanvasHost(self.services, session.canvas, state.program),
         )
         session.send(
             {

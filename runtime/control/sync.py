@@ -41,7 +41,8 @@ class NodeSync:
     def __init__(self, store: Store, live: LiveTable, usage: Usage,
                  lock: Callable[[str], asyncio.Lock],
                  fanout: Callable[[dict[str, Any]], Awaitable[None]] | None,
-                 broadcast: Callable[[str, int, str, str], None]) -> None:
+                 broadcast: Callable[[str, int, str, str], None],
+                 settings: dict[str, dict[str, Any]] | None = None) -> None:
         self.store = store
         self.live = live
         self.usage = usage
@@ -49,6 +50,8 @@ class NodeSync:
         self.fanout = fanout
         #: broadcast(canvas, seq, author, ops_json) to this node's editors of the canvas.
         self.broadcast = broadcast
+        #: canvas → its settings as this node applies them (`RuntimeServices.settings`).
+        self.settings = settings if settings is not None else {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wanted: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -132,11 +135,21 @@ class NodeSync:
         return final.seq if final is not None else 0
 
     async def _usage_loop(self) -> None:
+        """Every few seconds: traffic counted on other nodes, and settings changed there."""
         while True:
             await asyncio.sleep(USAGE_REFRESH_SECONDS)
             try:
                 for state in self.live.states():
                     await asyncio.to_thread(self.usage.merge, self.store, state.name)
+                    stored = await asyncio.to_thread(self.store.canvas_settings, state.name)
+                    if stored != self.settings.get(state.name, {}):
+                        await self.apply_settings(state.name, stored)
             except StoreError as e:
                 log.debug("usage not refreshed: %s", e)
+
+    async def apply_settings(self, canvas: str, settings: dict[str, Any]) -> None:
+        """A canvas's settings, in force in this process and every worker."""
+        self.settings[canvas] = settings
+        if self.fanout is not None:
+            await self.fanout({"t": "settings", "canvas": canvas, "settings": settings})
 

@@ -98,6 +98,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX traces_by_handler ON traces (canvas, tlid, at);
         """,
     ),
+    (
+        "m002_canvas_settings",
+        """
+        CREATE TABLE canvas_settings (
+            canvas TEXT COLLATE "C" PRIMARY KEY REFERENCES canvases(name),
+            settings_json TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -48,6 +48,7 @@ from runtime.store.protocol import (
     UnknownCanvas,
     prune_plan,
 )
+from runtime.store.trace_buffer import TraceBuffer
 
 log = logging.getLogger("gloam.store")
 
@@ -87,9 +88,7 @@ class PostgresStore:
         self._listener = Listener(self._conns)
         self._commits = concurrent.futures.ThreadPoolExecutor(
             max_workers=min(4, pool_size), thread_name_prefix="gloam-pg-commit")
-        self._trace_lock = threading.Lock()  # guards the buffer
-        self._trace_buffer: list[tuple[TraceRecord, int, float]] = []
-        self._trace_write_lock = threading.Lock()  # one batch at a time from this store
+        self._traces = TraceBuffer()
         self._closed = False
 
     # ------------------------------------------------------------ plumbing
@@ -104,7 +103,7 @@ class PostgresStore:
         if self._closed:
             return
         self.write_traces()
-        self._closed = True
+        self._closed = self._traces.closed = True
         self._commits.shutdown(wait=True)
         self._listener.close()
         self._conns.close()
@@ -152,6 +151,21 @@ class PostgresStore:
 
     def canvas_seq(self, canvas: str) -> int:
         return self._conns.run(lambda conn: self._require_canvas(conn, canvas))
+
+    def canvas_settings(self, canvas: str) -> dict[str, Any]:
+        row = self._one("SELECT settings_json FROM canvas_settings WHERE canvas = %s", [canvas])
+        return dict(json.loads(row[0])) if row else {}
+
+    def set_canvas_settings(self, canvas: str, settings: dict[str, Any]) -> None:
+        text = json.dumps(settings, allow_nan=False, sort_keys=True)
+
+        def tx(conn: psycopg.Connection) -> None:
+            self._require_canvas(conn, canvas)
+            conn.execute("INSERT INTO canvas_settings (canvas, settings_json) VALUES (%s, %s) "
+                         "ON CONFLICT (canvas) DO UPDATE SET settings_json = "
+                         "excluded.settings_json", [canvas, text])
+
+        self._conns.run(tx)
 
     def token_hashes(self, canvas: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT token_hash FROM tokens WHERE canvas = %s",
@@ -234,36 +248,14 @@ class PostgresStore:
         self.write_traces()
 
     def buffer_trace(self, trace: TraceRecord, keep_last: int, keep_seconds: float) -> int:
-        if self._closed:
-            raise StoreError("the store is closed")
-        with self._trace_lock:
-            self._trace_buffer.append((trace, keep_last, keep_seconds))
-            return len(self._trace_buffer)
+        return self._traces.add(trace, keep_last, keep_seconds)
 
     def write_traces(self) -> int:
-        """Write every buffered trace in one transaction; a failure is logged, and the
-        batch dropped (traces record traffic, they are not acknowledged work)."""
-        with self._trace_write_lock:
-            with self._trace_lock:
-                batch, self._trace_buffer = self._trace_buffer, []
-            if not batch:
-                return 0
-            try:
-                self._conns.run(lambda conn: _insert_traces(conn, batch))
-            except StoreError as e:
-                if len(batch) == 1 or not self._conns.available:
-                    log.warning("%d traces were not stored: %s", len(batch), e)
-                    return 0
-                # One bad trace (a repeated id) must not sink the batch: one by one.
-                written = 0
-                for one in batch:
-                    try:
-                        self._conns.run(lambda conn, one=one: _insert_traces(conn, [one]))
-                        written += 1
-                    except StoreError as e1:
-                        log.warning("trace %s not stored: %s", one[0].trace_id, e1)
-                return written
-            return len(batch)
+        """Write every buffered trace in one transaction (see `TraceBuffer`): a batch
+        that fails while the server is reachable is retried one trace at a time."""
+        return self._traces.write(
+            lambda batch: self._conns.run(lambda conn: _insert_traces(conn, batch)),
+            lambda _e: self._conns.available)
 
     def traces(self, canvas: str, tlid: int | None, limit: int = 100) -> list[TraceRecord]:
         rows = self._rows(

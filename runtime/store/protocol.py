@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -129,6 +129,14 @@ class Store(Protocol):
     def canvases(self) -> list[CanvasInfo]: ...
     def canvas_seq(self, canvas: str) -> int:
         """The canvas's current sequence number (a cheap read); UnknownCanvas if none."""
+        ...
+
+    def canvas_settings(self, canvas: str) -> dict[str, Any]:
+        """The canvas's own settings (e.g. `time_limit_seconds`), {} when none are set."""
+        ...
+
+    def set_canvas_settings(self, canvas: str, settings: dict[str, Any]) -> None:
+        """Replace the canvas's settings (a JSON object); UnknownCanvas if there is none."""
         ...
 
     def token_hashes(self, canvas: str) -> list[str]: ...

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import logging
 import queue
 import sqlite3
@@ -48,6 +49,7 @@ from runtime.store.protocol import (
     prune_plan,
 )
 from runtime.store.sqlite_migrations import MIGRATIONS, TRACE_MIGRATIONS
+from runtime.store.trace_buffer import TraceBuffer, Waiting
 
 T = TypeVar("T")
 
@@ -111,9 +113,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._trace_lock = threading.Lock()  # guards the buffer
-        self._trace_buffer: list[tuple[TraceRecord, int, float]] = []
-        self._trace_write_lock = threading.Lock()  # one trace writer at a time
+        self._traces = TraceBuffer()
         self._trace_conn: sqlite3.Connection | None = None
         self._traces_since_checkpoint = 0
         self._closed = False
@@ -223,10 +223,10 @@ class SQLiteStore:
         if self._closed:
             return
         self.write_traces()
-        self._closed = True
+        self._closed = self._traces.closed = True
         self._jobs.put(_STOP)
         self._writer.join(timeout=30)
-        with self._trace_write_lock:
+        with self._traces.writing:
             if self._trace_conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._trace_conn.close()
@@ -271,6 +271,21 @@ class SQLiteStore:
     def token_hashes(self, canvas: str) -> list[str]:
         rows = self._query("SELECT token_hash FROM tokens WHERE canvas = ?", [canvas])
         return [r[0] for r in rows]
+
+    def canvas_settings(self, canvas: str) -> dict[str, Any]:
+        rows = self._query("SELECT settings_json FROM canvas_settings WHERE canvas = ?", [canvas])
+        return dict(json.loads(rows[0][0])) if rows else {}
+
+    def set_canvas_settings(self, canvas: str, settings: dict[str, Any]) -> None:
+        text = json.dumps(settings, allow_nan=False, sort_keys=True)
+
+        def job(db: sqlite_utils.Database) -> None:
+            self._require_canvas(db, canvas)
+            db.execute("INSERT INTO canvas_settings (canvas, settings_json) VALUES (?, ?) "
+                       "ON CONFLICT (canvas) DO UPDATE SET settings_json = "
+                       "excluded.settings_json", [canvas, text])
+
+        self._write(job)
 
     def add_token(self, canvas: str, token_hash: str) -> None:
         def job(db: sqlite_utils.Database) -> None:
@@ -360,46 +375,29 @@ class SQLiteStore:
         trace to another thread cost the serving thread more in GIL switches than
         the write itself (about 90 µs a request against 20 µs written in place).
         """
-        if self._closed:
-            raise StoreError("the store is closed")
-        with self._trace_lock:
-            self._trace_buffer.append((trace, keep_last, keep_seconds))
-            return len(self._trace_buffer)
+        return self._traces.add(trace, keep_last, keep_seconds)
 
     def write_traces(self) -> int:
         """Write every buffered trace in one transaction, on the calling thread, and
-        prune each handler's traces once; returns how many were written.
+        prune each handler's traces once; returns how many were written (a failure,
+        such as a full disk, is logged: see `TraceBuffer`)."""
 
-        A failure (a full disk) is logged and the batch dropped: traces are a record
-        of traffic, not acknowledged work, and the next batch tries again."""
-        with self._trace_write_lock:
-            with self._trace_lock:
-                batch, self._trace_buffer = self._trace_buffer, []
-            if not batch:
-                return 0
+        def write(batch: list[Waiting]) -> None:
             try:
                 self._write_trace_batch(batch)
             except sqlite3.IntegrityError:
-                # One bad trace must not sink the batch: write them one by one.
-                written = 0
-                for one in batch:
-                    try:
-                        self._write_trace_batch([one])
-                        written += 1
-                    except Exception as e:
-                        log.warning("trace %s not stored: %s", one[0].trace_id, e)
-                return written
-            except Exception as e:  # a full disk, a broken file: never the caller's problem
-                error = _explain(e) if isinstance(e, sqlite3.Error) else e
-                log.warning("%d traces were not stored: %s", len(batch), error)
-                return 0
-            self._traces_since_checkpoint += len(batch)
-            if self._traces_since_checkpoint >= CHECKPOINT_EVERY and not self._closed:
-                # Checkpointing flushes the WAL to disk (an fsync); the writer thread
-                # does it, so the thread that writes traces never waits on the disk.
-                self._traces_since_checkpoint = 0
-                self._jobs.put(_CHECKPOINT)
-            return len(batch)
+                raise  # one bad trace: written one by one
+            except sqlite3.Error as e:
+                raise _explain(e) from None
+
+        written = self._traces.write(write, lambda e: isinstance(e, sqlite3.IntegrityError))
+        self._traces_since_checkpoint += written
+        if self._traces_since_checkpoint >= CHECKPOINT_EVERY and not self._closed:
+            # Checkpointing flushes the WAL to disk (an fsync); the writer thread
+            # does it, so the thread that writes traces never waits on the disk.
+            self._traces_since_checkpoint = 0
+            self._jobs.put(_CHECKPOINT)
+        return written
 
     def _write_trace_batch(self, batch: list[tuple[TraceRecord, int, float]]) -> None:
         conn = self._trace_writer()

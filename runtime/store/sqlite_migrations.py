@@ -107,3 +107,10 @@ def m002_event_leases(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE events ADD COLUMN lease_until REAL")
     db.execute("UPDATE events SET lease_until = 0 WHERE status = 'running'")
     db.execute("CREATE INDEX events_leases ON events (status, lease_until)")
+
+
+@MIGRATIONS()
+def m003_canvas_settings(db: sqlite_utils.Database) -> None:
+    # A canvas's own settings (its run time limit), as one JSON object.
+    db.execute("CREATE TABLE canvas_settings (canvas TEXT PRIMARY KEY REFERENCES "
+               "canvases(name), settings_json TEXT NOT NULL)")

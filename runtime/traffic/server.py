@@ -219,7 +219,7 @@ class TrafficServer:
                                 trace_id, from_editor=self.from_editor(canvas, request),
                                 compiled=state.compiled_for(handler))
         answer, impure = await self.slow_lane.run(canvas, handler.tlid, run,
-                                                  self.services.budget())
+                                                  self.services.budget(canvas))
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id)
 
@@ -251,7 +251,7 @@ class TrafficServer:
             inputs = {"request": req_value, **params}
             host = CanvasHost(self.services, canvas, program, tlid=handler.tlid,
                               traffic=True, from_editor=from_editor)
-            budget = budget if budget is not None else self.services.budget()
+            budget = budget if budget is not None else self.services.budget(canvas)
             if compiled is not None:
                 # The fast path (issue 6); it agrees with the reference evaluator.
                 value = compiled.run(inputs, budget=budget, impure=impure, host=host)

@@ -110,6 +110,8 @@ class TrafficWorker:
             live.swap(load_canvas(store, info.name))
         services = RuntimeServices(config, store, live, usage=self.reporter, flags=self.reporter,
                                    loop=asyncio.get_running_loop())
+        services.settings = {info.name: store.canvas_settings(info.name)
+                             for info in store.canvases()}
         traffic = TrafficServer(live, services)
         channel = self.reporter.channel = await Channel.open(self.channel_sock)
         channel.send({"t": "loaded", "pid": os.getpid(),
@@ -151,6 +153,11 @@ class TrafficWorker:
                     channel.send({"t": "done", "id": message["id"]})
                 elif kind == "reload":
                     live.swap(load_canvas(store, message["canvas"]))
+                    services.settings[message["canvas"]] = store.canvas_settings(
+                        message["canvas"])
+                    channel.send({"t": "done", "id": message["id"]})
+                elif kind == "settings":
+                    services.settings[message["canvas"]] = message["settings"]
                     channel.send({"t": "done", "id": message["id"]})
                 elif kind == "serve" and listener is None:
                     server = traffic.server()
