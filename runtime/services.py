@@ -4,10 +4,11 @@
 traffic it saw to the control process (`runtime.traffic.worker.Reporter`);
 the control process counts it for locking (`runtime.control.usage`).
 
-Traces are written off the request path: `record_trace` adds the trace to the
-store's buffer and returns at once. The event loop writes the buffer in one
-transaction TRACE_DELAY seconds after its first trace arrived (or at once when
-TRACE_BATCH are waiting), and before anything reads traces.
+Traces are written off the request path: `record_trace` keeps the trace, not
+yet encoded, and returns at once. The event loop writes them in one
+transaction TRACE_DELAY seconds after the first arrived (or at once when
+TRACE_BATCH are waiting), and before anything reads traces; only those that
+retention keeps (a handler's newest `trace_keep_last`) are ever encoded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import attrs
@@ -86,6 +88,8 @@ class RuntimeServices:
 
     #: canvas → its own settings (`Store.canvas_settings`), over the runtime's defaults.
     settings: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    #: Traces recorded and not yet handed to the store (see `write_traces`).
+    _pending: list[_Pending] = attrs.field(factory=list, init=False)
 
     def time_limit(self, canvas: str) -> float:
         """The wall-clock limit of a run on `canvas`: its own, or the runtime's."""
@@ -104,51 +108,68 @@ class RuntimeServices:
         tlid: int | None,
         description: str,
         trace_id: str,
-        input_json: str,
-        output_json: str,
-        impure_json: str,
+        encode: Callable[[], tuple[str, str, str]],
         duration_ms: float,
     ) -> None:
+        """Keep a run's trace for the next `write_traces`. `encode` gives its input,
+        output and impure calls as JSON text; it is called only for the traces
+        retention keeps, when they are written, off the request path."""
         loop = self.loop
         if loop is not None and not _on(loop):
             loop.call_soon_threadsafe(functools.partial(
                 self.record_trace, canvas=canvas, tlid=tlid, description=description,
-                trace_id=trace_id, input_json=input_json, output_json=output_json,
-                impure_json=impure_json, duration_ms=duration_ms))
+                trace_id=trace_id, encode=encode, duration_ms=duration_ms))
             return
-        trace = TraceRecord(
-            trace_id=trace_id,
-            canvas=canvas,
-            tlid=tlid,
-            description=description,
-            at=time.time(),
-            duration_ms=duration_ms,
-            input_json=input_json,
-            output_json=output_json,
-            impure_json=impure_json,
-        )
+        at = time.time()
         self.traced += 1
         if tlid is not None:
-            self.usage.saw(canvas, tlid, trace.at)
-        try:
-            waiting = self.store.buffer_trace(
-                trace, self.config.trace_keep_last, self.config.trace_keep_seconds
-            )
-        except StoreError as e:
-            log.warning("trace %s not stored: %s", trace_id, e)
-            return
+            self.usage.saw(canvas, tlid, at)
+        self._pending.append(_Pending(trace_id, canvas, tlid, description, at, duration_ms,
+                                      encode))
+        waiting = len(self._pending)
         if waiting == 1:
             self._write_traces_soon(TRACE_DELAY)
         elif waiting == TRACE_BATCH:
             self._write_traces_soon(0)  # after this request's answer, not inside it
 
+    def write_traces(self) -> int:
+        """Encode the traces retention keeps and write them in one transaction; the
+        others (a handler's beyond its newest `trace_keep_last`) are never encoded."""
+        pending, self._pending = self._pending, []
+        keep_last, keep_seconds = self.config.trace_keep_last, self.config.trace_keep_seconds
+        seen: dict[tuple[str, int | None], int] = {}
+        for p in reversed(pending):  # newest last: count from the newest
+            key = (p.canvas, p.tlid)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > keep_last:
+                continue
+            try:
+                input_json, output_json, impure_json = p.encode()
+                self.store.buffer_trace(TraceRecord(
+                    p.trace_id, p.canvas, p.tlid, p.description, p.at, p.duration_ms,
+                    input_json, output_json, impure_json), keep_last, keep_seconds)
+            except (StoreError, ValueError, TypeError) as e:
+                log.warning("trace %s not stored: %s", p.trace_id, e)
+        return self.store.write_traces()
+
     def _write_traces_soon(self, delay: float) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop on this thread (a script, a test): write now
-            self.store.write_traces()
+            self.write_traces()
             return
-        loop.call_later(delay, self.store.write_traces)
+        loop.call_later(delay, self.write_traces)
+
+
+@attrs.frozen
+class _Pending:
+    trace_id: str
+    canvas: str
+    tlid: int | None
+    description: str
+    at: float
+    duration_ms: float
+    encode: Callable[[], tuple[str, str, str]]
 
 
 def _on(loop: asyncio.AbstractEventLoop) -> bool:

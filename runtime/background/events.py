@@ -81,13 +81,11 @@ def run_traced(
         tlid=handler.tlid,
         description=description,
         trace_id=trace_id,
-        input_json=json.dumps(
-            {k: wire.encode_value(v) for k, v in inputs.items()}, allow_nan=False
-        ),
-        output_json=json.dumps(
-            {"value": wire.encode_value(value), "failure": failure}, allow_nan=False
-        ),
-        impure_json=impure_to_json(impure),
+        encode=lambda: (
+            json.dumps({k: wire.encode_value(v) for k, v in inputs.items()}, allow_nan=False),
+            json.dumps({"value": wire.encode_value(value), "failure": failure},
+                       allow_nan=False),
+            impure_to_json(impure)),
         duration_ms=(time.perf_counter() - started) * 1000,
     )
     if failure is not None:

@@ -346,7 +346,7 @@ class EditorApi:
         """Have every traffic worker write the traces it still buffers and report the
         traffic it saw: both leave the request path in batches, and an editor asking
         right after a request expects to see it."""
-        self.services.store.write_traces()
+        self.services.write_traces()
         await self.deployer.flush_workers()
 
     async def on_traces(self, session: Session, msg: dict[str, Any]) -> None:

@@ -124,24 +124,30 @@ class SlowLane:
                 self.THREADS, thread_name_prefix="gloam-slow")
         return self._pool
 
-    async def run(self, canvas: str, tlid: int, run: Callable[..., RunResult],
-                  budget: Budget) -> RunResult:
-        """`run(budget=..., impure=...)` on the loop or in a thread, as above."""
-        key = (canvas, tlid)
+    def holds(self, key: tuple[str, int]) -> bool:
+        return key in self._slow
+
+    def on_loop(self, budget: Budget) -> Budget:
+        """The budget of a run on the loop: it gives the loop up after SLOW_SECONDS."""
         budget.start()  # the deadline counts from the request, wherever it runs
-        loop = asyncio.get_running_loop()
-        if key not in self._slow:
-            budget.yield_at = time.monotonic() + self.SLOW_SECONDS
-            impure = ImpureLog()
-            try:
-                return run(budget=budget, impure=impure)
-            except Preempted:
-                self._slow.add(key)
-            again = attrs.evolve(budget, steps=0, depth=0, allocated=0, yield_at=None)
-            return await loop.run_in_executor(self.pool, functools.partial(
-                run, budget=again, impure=ImpureLog(impure.calls)))
+        budget.yield_at = time.monotonic() + self.SLOW_SECONDS
+        return budget
+
+    async def moved(self, key: tuple[str, int], run: Callable[..., RunResult],
+                    budget: Budget, impure: ImpureLog) -> RunResult:
+        """Run again in a thread a run that gave the loop up, replaying its effects."""
+        self._slow.add(key)
+        again = attrs.evolve(budget, steps=0, depth=0, allocated=0, yield_at=None)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, functools.partial(
+            run, budget=again, impure=ImpureLog(impure.calls)))
+
+    async def in_thread(self, key: tuple[str, int], run: Callable[..., RunResult],
+                        budget: Budget) -> RunResult:
+        """A run of a handler slow lately: in a thread, until one is quick again."""
+        budget.start()
         started = time.monotonic()
-        result = await loop.run_in_executor(self.pool, functools.partial(run, budget=budget))
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.pool, functools.partial(run, budget=budget))
         if time.monotonic() - started < self.SLOW_SECONDS / 2:
             self._slow.discard(key)  # quick again: back to the loop
         return result
@@ -218,8 +224,17 @@ class TrafficServer:
         run = functools.partial(self.run, canvas, state.program, handler, req_value, params,
                                 trace_id, from_editor=self.from_editor(canvas, request),
                                 compiled=state.compiled_for(handler))
-        answer, impure = await self.slow_lane.run(canvas, handler.tlid, run,
-                                                  self.services.budget(canvas))
+        key = (canvas, handler.tlid)
+        budget = self.services.budget(canvas)
+        lane = self.slow_lane
+        if lane.holds(key):
+            answer, impure = await lane.in_thread(key, run, budget)
+        else:
+            first = ImpureLog()
+            try:
+                answer, impure = run(budget=lane.on_loop(budget), impure=first)
+            except Preempted:
+                answer, impure = await lane.moved(key, run, budget, first)
         self._trace(canvas, handler, description, raw, answer, impure, started, trace_id)
         return _send(answer, trace_id)
 
@@ -283,9 +298,9 @@ class TrafficServer:
             tlid=handler.tlid if handler else None,
             description=description,
             trace_id=trace_id,
-            input_json=request.to_json(),
-            output_json=json.dumps(answer.summary()),  # strings and ints: no NaN to refuse
-            impure_json=impure_to_json(impure),
+            # strings and ints in the summary: no NaN to refuse
+            encode=lambda: (request.to_json(), json.dumps(answer.summary()),
+                            impure_to_json(impure)),
             duration_ms=(time.perf_counter() - started) * 1000,
         )
 

@@ -148,7 +148,7 @@ class TrafficWorker:
                     channel.send({"t": "done", "id": message["id"]})
                     loop.call_soon(warm, state, loop)
                 elif kind == "flush":
-                    services.store.write_traces()
+                    services.write_traces()
                     self.send_beat(channel, services)
                     channel.send({"t": "done", "id": message["id"]})
                 elif kind == "reload":
@@ -180,6 +180,7 @@ class TrafficWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             traffic.slow_lane.close()
+            services.write_traces()
             await asyncio.to_thread(store.close)
             channel.close()
 
