@@ -95,7 +95,8 @@ class CompiledRun:
         #: Past this many steps the generated code calls `over`: the step limit, or
         #: sooner when there is a deadline, to look at the clock (`Budget.next_check`).
         budget.start()
-        self.ms = budget.max_steps if budget.deadline is None else 0
+        clock = budget.deadline is not None or budget.yield_at is not None
+        self.ms = 0 if clock else budget.max_steps
         #: Compiled code passes the calls it may still nest as an argument (`r`); before a
         #: library call that may call a lambda back, it leaves its own here.
         self.rem = depth_limit - budget.depth
