@@ -176,3 +176,21 @@ def test_a_run_moved_off_the_loop_makes_its_effects_once(tmp_path: Path) -> None
         for _ in range(3):
             assert rt.request("POST", "/slow-write") == (200, sum(range(300_000)))
         assert rt.get("/rows") == (200, 3)
+
+
+def test_a_worker_that_keeps_dying_is_restarted_later_each_time(tmp_path: Path) -> None:
+    with running(tmp_path / "data", ["--workers", "2"]) as rt:
+        pids: list[int] = []
+        for _ in range(3):
+            current = wait_for(lambda: [w for w in admin_status(rt)["workers"]
+                                        if w["index"] == 0 and w["serving"]
+                                        and w["pid"] not in pids])
+            assert current, rt.log()
+            pids.append(current[0]["pid"])
+            os.kill(pids[-1], signal.SIGKILL)  # dies at once after every start
+        assert wait_for(lambda: "next start in 2.0 s" in rt.log()), rt.log()
+        delays = [line.rsplit("next start in ", 1)[1] for line in rt.log().splitlines()
+                  if "next start in" in line]
+        assert delays[:3] == ["0.5 s", "1.0 s", "2.0 s"], delays
+        # Meanwhile the other worker serves every request.
+        assert all(rt.get("/hello")[0] == 200 for _ in range(10))

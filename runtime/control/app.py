@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from runtime.config import RuntimeConfig, write_state
+from runtime.config import RuntimeConfig, read_state, write_state
 from runtime.control.demo import install_demo
 from runtime.control.deploy import Deployer
 from runtime.control.editor_api import EditorApi
@@ -56,6 +56,14 @@ class Runtime:
         self.sync: NodeSync | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # Whatever got started (workers, the store) is stopped, not left behind.
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = self.store = await asyncio.to_thread(open_store, config.store_spec)
@@ -79,7 +87,8 @@ class Runtime:
             for canvas, tlid, flag_id, name, took_new in report.get("flags", ()):
                 flags.saw(canvas, tlid, flag_id, name, took_new)
 
-        sock = self.listen_sock = await bind_traffic_port(config.host, config.port)
+        sock = self.listen_sock = await bind_traffic_port(
+            config.host, config.port, wait=killed_before(config))
         self.ports["http"] = int(sock.getsockname()[1])
         supervisor = self.supervisor = Supervisor(config, sock, on_report)
         await supervisor.start()
@@ -136,7 +145,9 @@ class Runtime:
             self.listen_sock.close()
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
-        self.config.state_path.unlink(missing_ok=True)
+        state = read_state(self.config.data_dir)
+        if state and state.get("pid") == os.getpid():  # ours, not another runtime's
+            self.config.state_path.unlink(missing_ok=True)
 
 
 #: How long start-up waits for the traffic port to be free: the workers of a runtime
@@ -144,9 +155,27 @@ class Runtime:
 BIND_WAIT_SECONDS = 10.0
 
 
-async def bind_traffic_port(host: str, port: int) -> socket.socket:
-    """The traffic port's listening socket, which every traffic worker inherits."""
-    deadline = time.monotonic() + BIND_WAIT_SECONDS
+def killed_before(config: RuntimeConfig) -> bool:
+    """Whether the last runtime of this data folder died without stopping (its
+    `runtime.json` is still there, its process gone): its workers may still be
+    letting go of the traffic port."""
+    state = read_state(config.data_dir)
+    pid = state.get("pid") if state else None
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+async def bind_traffic_port(host: str, port: int, *, wait: bool) -> socket.socket:
+    """The traffic port's listening socket, which every traffic worker inherits. With
+    `wait`, a port in use is tried again for BIND_WAIT_SECONDS."""
+    deadline = time.monotonic() + (BIND_WAIT_SECONDS if wait else 0.0)
     while True:
         try:
             return socket.create_server((host, port), backlog=1024)

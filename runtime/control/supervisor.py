@@ -139,7 +139,6 @@ class Supervisor:
         # Deploys sent before this reach the worker before `serve` does.
         slot.channel.send({"t": "serve"})
         slot.serving = True
-        slot.delay = 0.0
 
     async def _read(self, slot: WorkerSlot, channel: Channel,
                     loaded: asyncio.Future[None]) -> None:
@@ -219,6 +218,8 @@ class Supervisor:
                 proc = slot.proc
                 if proc is None:
                     continue
+                if slot.delay and slot.serving and now - slot.started_at > QUICK_DEATH_SECONDS:
+                    slot.delay = 0.0  # up long enough: its next death is not a crash loop
                 why = None
                 if proc.returncode is not None:
                     why = f"exited with code {proc.returncode}"

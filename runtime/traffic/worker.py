@@ -30,6 +30,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from typing import Any
 
 from aiohttp import web
@@ -64,8 +65,15 @@ class Reporter:
         self.flags: list[list[Any]] = []
         self.channel: Channel | None = None
         self._announced: set[tuple[str, int]] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread = threading.get_ident()
 
     def saw(self, canvas: str, tlid: int, *rest: Any) -> None:
+        loop = self.loop
+        if loop is not None and threading.get_ident() != self.loop_thread:
+            # From a slow run's thread: the lists belong to the event loop.
+            loop.call_soon_threadsafe(self.saw, canvas, tlid, *rest)
+            return
         if len(rest) != 1:
             self.flags.append([canvas, tlid, *rest])
             return
@@ -114,6 +122,8 @@ class TrafficWorker:
                              for info in store.canvases()}
         traffic = TrafficServer(live, services)
         channel = self.reporter.channel = await Channel.open(self.channel_sock)
+        self.reporter.loop = asyncio.get_running_loop()
+        self.reporter.loop_thread = threading.get_ident()
         channel.send({"t": "loaded", "pid": os.getpid(),
                       "seqs": {s.name: s.seq for s in live.states()}})
         loop = asyncio.get_running_loop()
