@@ -253,8 +253,15 @@ def after_library_call(budget: Budget, lib: LibFunction, args: tuple[Any, ...], 
                 return ErrorValue(too_big(lib.qualified, kind, n, cap), node_id)
             budget.spend(kind, n, lib.qualified, node_id)
     deadline = budget.deadline
-    if deadline is not None and time.monotonic() >= deadline:
-        raise EvaluationStopped(budget.time_exhausted(node_id))
+    if deadline is not None:
+        # One call can take long (a sort of a long list): look at the clock after each,
+        # for the time limit and for giving the thread up (after the impure log has
+        # the call, so a run started again replays it instead of repeating it).
+        now = time.monotonic()
+        if now >= deadline:
+            raise EvaluationStopped(budget.time_exhausted(node_id))
+        if budget.yield_at is not None and now >= budget.yield_at:
+            raise Preempted()
     return result
 
 
