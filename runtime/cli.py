@@ -117,6 +117,7 @@ def _config(args: argparse.Namespace) -> RuntimeConfig:
         worker_backoff_seconds=args.worker_backoff,
         lock_window_seconds=args.lock_window,
         time_limit_seconds=args.time_limit,
+        alloc_limit_mb=args.alloc_limit,
         stall_seconds=args.stall_seconds,
         store_url=args.store,
         **({"workers": args.workers} if args.workers else {}),
@@ -141,6 +142,7 @@ def _serve_args(args: argparse.Namespace) -> list[str]:
     out += ["--worker-backoff", str(args.worker_backoff)]
     out += ["--lock-window", str(args.lock_window)]
     out += ["--time-limit", str(args.time_limit)]
+    out += ["--alloc-limit", str(args.alloc_limit)]
     out += ["--stall-seconds", str(args.stall_seconds)]
     if args.workers:
         out += ["--workers", str(args.workers)]
@@ -334,6 +336,8 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
                    help="traffic worker processes (default: one per core, at least 2)")
     p.add_argument("--time-limit", type=_positive_float, default=1.0, metavar="SECONDS",
                    help="wall-clock limit of one run of user code (default 1 s)")
+    p.add_argument("--alloc-limit", type=_positive_float, default=64.0, metavar="MB",
+                   help="what one run may build in all, in MiB (default 64)")
     p.add_argument("--stall-seconds", type=_positive_float, default=5.0, metavar="SECONDS",
                    help="a traffic worker silent this long is replaced (default 5 s)")
     p.add_argument("--store", default=None, metavar="URL",

@@ -65,6 +65,8 @@ class RuntimeConfig:
     workers: int = attrs.field(factory=default_workers)
     #: Wall-clock limit of one run of user code (a request, a worker event, a cron, a run).
     time_limit_seconds: float = 1.0
+    #: What one run may build in all (Strings, Lists, Dicts, counted as they are built).
+    alloc_limit_mb: float = 64.0
     #: A worker that has not reported for this long is replaced (its requests answered 503).
     stall_seconds: float = 5.0
     #: Where state lives: None for the SQLite file in the data folder, or a

@@ -44,11 +44,14 @@ def new_trace_id() -> str:
     return f"{_TRACE_PREFIX}{next(_trace_numbers):012x}"
 
 
-#: The canvas setting that overrides `--time-limit` (seconds).
-TIME_LIMIT = "time_limit_seconds"
-#: The longest time limit a canvas may set: a worker's run must end well inside
-#: the supervisor's patience and a worker event's lease.
-MAX_TIME_LIMIT = 30.0
+#: The canvas settings that override the runtime's limits: name → (lowest, highest,
+#: what it counts). A run's time must end well inside a worker event's lease; what a
+#: run may build stays well inside a worker's memory.
+LIMITS: dict[str, tuple[float, float, str]] = {
+    "time_limit_seconds": (0.0, 30.0, "seconds"),
+    "alloc_limit_mb": (1.0, 1024.0, "MiB"),
+}
+TIME_LIMIT, ALLOC_LIMIT = "time_limit_seconds", "alloc_limit_mb"
 
 #: How long a trace may wait in the buffer, and how many may, before they are written.
 TRACE_DELAY = 0.05
@@ -91,15 +94,19 @@ class RuntimeServices:
     #: Traces recorded and not yet handed to the store (see `write_traces`).
     _pending: list[_Pending] = attrs.field(factory=list, init=False)
 
-    def time_limit(self, canvas: str) -> float:
-        """The wall-clock limit of a run on `canvas`: its own, or the runtime's."""
-        own = self.settings.get(canvas, {}).get(TIME_LIMIT)
-        return float(own) if isinstance(own, int | float) else self.config.time_limit_seconds
+    def limit(self, canvas: str, name: str) -> float:
+        """A limit of a run on `canvas` (a key of LIMITS): its own, or the runtime's."""
+        own = self.settings.get(canvas, {}).get(name)
+        return float(own) if isinstance(own, int | float) else float(getattr(self.config, name))
+
+    def limits(self, canvas: str) -> dict[str, float]:
+        return {name: self.limit(canvas, name) for name in LIMITS}
 
     def budget(self, canvas: str) -> Budget:
-        """The limits of one run of user code on `canvas`: the default steps, depth,
-        sizes and allocation, and the canvas's wall-clock limit."""
-        return Budget(time_limit=self.time_limit(canvas))
+        """The limits of one run of user code on `canvas`: the default steps, depth and
+        sizes, and the canvas's wall-clock and allocation limits."""
+        return Budget(time_limit=self.limit(canvas, TIME_LIMIT),
+                      max_alloc=int(self.limit(canvas, ALLOC_LIMIT) * 1024 * 1024))
 
     def record_trace(
         self,

@@ -7,9 +7,17 @@ import concurrent.futures
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import attrs
 import pytest
-from runtime_harness import RuntimeProcess, create_toplevels, http_request, running
+from runtime_harness import (
+    EditorSession,
+    RuntimeProcess,
+    create_toplevels,
+    http_request,
+    run,
+    running,
+)
 
 from shared_ast import build as b
 from shared_ast.nodes import Expr, UserFnRef
@@ -126,19 +134,20 @@ def rss_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for pid {pid}")
 
 
-def test_a_canvas_sets_its_own_time_limit_for_every_worker(tmp_path: Path) -> None:
-    import aiohttp
-    from runtime_harness import EditorSession, run
+async def ask(proc: RuntimeProcess, message: dict[str, Any]) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http:
+        ed = await EditorSession.open(http, proc)
+        got = await ed.reply(message)
+        await ed.ws.close()
+        return got
 
+
+def test_a_canvas_sets_its_own_time_limit_for_every_worker(tmp_path: Path) -> None:
     with running(tmp_path / "data", ["--workers", "2"]) as proc:
         create_toplevels(proc, [b.http("GET", "/spin", spin())])
 
         async def set_limit(value: Any) -> dict[str, Any]:
-            async with aiohttp.ClientSession() as http:
-                ed = await EditorSession.open(http, proc)
-                got = await ed.reply({"type": "set_limits", "time_limit_seconds": value})
-                await ed.ws.close()
-                return got
+            return await ask(proc, {"type": "set_limits", "time_limit_seconds": value})
 
         def spin_error() -> str:
             status, body = proc.get("/spin")
@@ -148,12 +157,14 @@ def test_a_canvas_sets_its_own_time_limit_for_every_worker(tmp_path: Path) -> No
         # The runtime's 1 s: the step limit stops the spin first.
         assert "steps" in spin_error()
         assert run(set_limit(0.01)) == {"type": "limits", "id": "m1", "schema": 1,
-                                        "time_limit_seconds": 0.01}
+                                        "time_limit_seconds": 0.01, "alloc_limit_mb": 64.0}
         # Both workers have it: every answer, whichever worker gave it.
         assert all("after 0.01 s" in spin_error() for _ in range(6))
         for bad in (0, -1, 31, "1", True):
             refused = run(set_limit(bad))
             assert refused["type"] == "error" and "time_limit_seconds" in refused["message"]
+        refused = run(ask(proc, {"type": "set_limits"}))
+        assert refused["type"] == "error" and "at least one of" in refused["message"]
         assert run(set_limit(None))["time_limit_seconds"] == 1.0
         assert all("steps" in spin_error() for _ in range(6))
     # Stored: a restarted runtime keeps a canvas's limit.
@@ -161,3 +172,16 @@ def test_a_canvas_sets_its_own_time_limit_for_every_worker(tmp_path: Path) -> No
         run(set_limit(0.02))
     with running(tmp_path / "data", ["--workers", "1"]) as proc:
         assert "after 0.02 s" in spin_error()
+
+
+def test_a_canvas_sets_what_a_run_may_build(tmp_path: Path) -> None:
+    # Rows of 100 characters appended to a growing String: every copy counts.
+    rows = b.call("List::fold_v0", b.call("List::range_v0", 1, 2000), "",
+                  b.lam(["acc", "i"], b.infix("++", b.var("acc"), "x" * 100)))
+    with running(tmp_path / "data", ["--workers", "1", "--alloc-limit", "8"]) as proc:
+        create_toplevels(proc, [b.http("GET", "/csv", b.call("String::length_v1", rows))])
+        status, body = proc.get("/csv")
+        assert status == 500 and "allocation limit of 8,388,608 bytes" in body["error"]
+        got = run(ask(proc, {"type": "set_limits", "alloc_limit_mb": 512}))
+        assert got["alloc_limit_mb"] == 512.0 and got["time_limit_seconds"] == 1.0
+        assert proc.get("/csv") == (200, 200_000)

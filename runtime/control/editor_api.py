@@ -29,7 +29,7 @@ from runtime.control import replay
 from runtime.control.deploy import Deployed, Deployer, DeployError
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
-from runtime.services import MAX_TIME_LIMIT, TIME_LIMIT, RuntimeServices
+from runtime.services import LIMITS, RuntimeServices
 from runtime.store.protocol import StoreError
 from runtime.tokens import hash_token, read_admin_token, token_matches
 from runtime.traffic.host import CanvasHost
@@ -48,9 +48,6 @@ WS_PATH = "/api/canvas/{name}/ws"
 #: What an editor may send; each is documented in docs/protocol.md.
 MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_flags", "get_info",
                  "get_dead_letters", "run", "replay", "set_cron_paused", "set_limits", "ping")
-
-
-_MISSING: Any = object()
 
 
 class ProtocolError(Exception):
@@ -282,7 +279,7 @@ class EditorApi:
                                   "traffic_url": self.traffic_url(session.canvas),
                                   "editor_header": EDITOR_HEADER,
                                   "lock_window_seconds": self.services.usage.window_seconds,
-                                  "time_limit_seconds": self.services.time_limit(session.canvas)})
+                                  **self.services.limits(session.canvas)})
                 case "set_limits":
                     await self.on_set_limits(session, msg)
                 case "run":
@@ -379,30 +376,36 @@ class EditorApi:
         })
 
     async def on_set_limits(self, session: Session, msg: dict[str, Any]) -> None:
-        """The canvas's own time limit (null: the runtime's `--time-limit` again), stored
-        for every node and in force in every worker before the reply."""
-        limit = msg.get(TIME_LIMIT, _MISSING)
-        if limit is _MISSING:
-            raise ProtocolError(f'set_limits needs "{TIME_LIMIT}": seconds, or null for '
-                                "the runtime's default")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)
-                                  or not 0 < limit <= MAX_TIME_LIMIT):
-            raise ProtocolError(f'"{TIME_LIMIT}" is a number of seconds above 0 and at most '
-                                f"{MAX_TIME_LIMIT:g}, or null; got {limit!r}")
+        """The canvas's own limits (each null: the runtime's `--time-limit` or
+        `--alloc-limit` again), stored for every node and in force in every worker
+        before the reply."""
+        given = {name: msg[name] for name in LIMITS if name in msg}
+        if not given:
+            raise ProtocolError("set_limits needs at least one of "
+                                + ", ".join(f'"{name}"' for name in LIMITS)
+                                + ": a number, or null for the runtime's default")
+        for name, value in given.items():
+            low, high, unit = LIMITS[name]
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, int | float)
+                                      or not low < value <= high):
+                raise ProtocolError(f'"{name}" is a number of {unit} above {low:g} and at '
+                                    f"most {high:g}, or null; got {value!r}")
         canvas = session.canvas
         store = self.services.store
         settings = dict(await asyncio.to_thread(store.canvas_settings, canvas))
-        if limit is None:
-            settings.pop(TIME_LIMIT, None)
-        else:
-            settings[TIME_LIMIT] = float(limit)
+        for name, value in given.items():
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = float(value)
         await asyncio.to_thread(store.set_canvas_settings, canvas, settings)
         if self.sync is not None:
             await self.sync.apply_settings(canvas, settings)
         else:
             self.services.settings[canvas] = settings
         session.send({"type": "limits", "id": msg.get("id"),
-                      TIME_LIMIT: self.services.time_limit(canvas)})
+                      **self.services.limits(canvas)})
 
     def on_cron_paused(self, session: Session, msg: dict[str, Any]) -> None:
         state = self.services.live.get(session.canvas)
