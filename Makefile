@@ -34,7 +34,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The six performance benchmarks of issue 6; writes docs/benchmarks.md and benchmarks/results.json.
+# The performance benchmarks (benchmarks/run_all.py lists them); writes docs/benchmarks.md and
+# benchmarks/results.json.
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(HEADLESS) $(PY) benchmarks/run_all.py
