@@ -109,6 +109,24 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS line for pid {pid}: is /proc mounted and the process alive?")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (the runtime's traffic workers), from /proc."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found.extend(process_tree(int(child)))
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, added up, in MB (MiB)."""
+    return round(sum(rss_mb(p) for p in process_tree(pid)), 1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
