@@ -113,31 +113,36 @@ HEADLINES = [
 # Written by hand from profiles taken while the benchmarks were built (2026-11-27,
 # cProfile on the runtime process and the editor loop); the figures above are this run's.
 NOTES = [
-    "## What the profiles showed (2026-11-27, by hand; rerun the profiles after changes)",
+    "## What the profiles showed (by hand, 2026-11-27 unless an item says otherwise; rerun them after changes)",
     "",
-    "- **Deploy.** Timed inside the runtime (200 deploys under the benchmark's load): "
-    "preparing a batch (lock check, apply, encode, the next snapshot with the touched "
-    "handler compiled) takes 0.4 ms at the median; the durable commit 1.1 ms, of which the "
-    "writer thread's transaction with its fsync is 0.7 ms and the hand-off to and from that "
-    "thread the rest. The remainder of the edit-to-live time is the websocket and the probe "
-    "request. The median moves between about 2.1 and 3.7 ms from run to run on this machine, "
-    "so the 3 ms goal is met in some runs and not in others. What would make it reliable: "
-    "commit small op batches on the loop thread (no hand-off; the fsync would then block "
-    "traffic for its duration, 0.1 ms on this disk but far more on a slow one).",
-    "- **Serving.** First profile: traces cost more than the handler. Without traces the "
-    "hello handler served about 10k req/s, with them 4k. Handing each trace to the writer "
-    "thread cost about 90 us a request in GIL switches, and encoding the request to the wire "
-    "format about 50 us. Fixed since: the event loop writes traces in batches (50 ms or 500 "
-    "traces, one transaction, one prune per handler; the writer thread only checkpoints the "
-    "WAL), traces keep the raw request and the editor's reads rebuild the value, and the "
-    "traffic port runs aiohttp's low-level server (the runtime routes requests itself). That "
-    "took hello from about 4k to 7-8k req/s and json from 3.7k to 5.5k under the same load. "
-    "What is left, per request: aiohttp's own parsing and response (what the whole native "
-    "request costs), the compiled handler's entry (a budget, an impure log, a host, a stack "
-    "guard: about as much again as aiohttp), reading the request into a Gloam value, and the "
-    "trace record. 0.7x of a native handler that does nothing would leave about 15 us for all "
-    "of Gloam's work in CPython; a lighter HTTP layer than aiohttp, or a cheaper per-run setup "
-    "of compiled code, are the next steps.",
+    "- **Deploy (2026-12-07, traffic workers).** The ack now waits for the durable commit "
+    "and for every traffic worker to swap the batch in (one round trip over a Unix socket "
+    "each: decode, apply, the next snapshot; compiling comes after the ack). With locking "
+    "on and the edit in a flag's new branch, p50 is 4.8 ms at 1 and at 2 workers in this "
+    "run (4.0 ms earlier in the day, with another process taking a core). The earlier, "
+    "single-process runtime measured 2.1-3.7 ms with locking off. Next steps: send the batch "
+    "to the workers before the commit so they prepare it while the fsync runs and only swap "
+    "after it, and let the control process skip rebuilding its own snapshot's routes.",
+    "- **Serving (2026-12-07, one traffic worker, py-spy at about 9k req/s).** The request "
+    "path (`TrafficServer.handle`) is 39% of the worker's time: the compiled run 12-15% "
+    "(about 9 us for the hello handler: a budget, an impure log, a host, the stack guard), "
+    "the trace 10%, reading the request 5%; aiohttp's response and the socket send are "
+    "most of the rest. Tracing cost 20-30% of throughput (8k against 10-12k req/s without "
+    "it); traces are now encoded only when retention keeps them. wrk takes one of the two "
+    "cores, so a second worker has no core of its own (2 workers serve about as much as "
+    "1). FizzBuzz's 0.16x is the compiler's: a lambda with an if and a serialize per "
+    "element runs in the general call path (issue 17).",
+    "- **Isolation (2026-12-07).** The first version ran every request on the worker's "
+    "event loop, and /hello's p99 under a runaway was 35 ms (12x). Now a run that passes "
+    "5 ms gives the loop up (`Budget.yield_at`) and runs again in a thread, replaying its "
+    "effects, and its handler's next runs start in the thread: p99 4.6 ms against 2.2 ms "
+    "quiet. What is left is the GIL (the runaway's thread hands the interpreter back every "
+    "millisecond) and each handler's first 5 ms on the loop.",
+    "- **Fan-out (2026-12-07).** CPU-bound on this machine: each deploy costs about 1.5-2 ms "
+    "of control-process CPU and 2 ms of worker CPU on every node, three nodes, PostgreSQL "
+    "(commit with fsync about 1.5 ms) and the load share two cores. The other nodes follow "
+    "node A within about 1-2 ms (A's own edit-to-live is the baseline: 1.2x); the p99 goal "
+    "is met, the p50 is not.",
     "- **Compute.** The runtime compiles handlers and functions to Python source "
     "(`shared_ast/compiler.py` and `compile_*.py`); the reference evaluator (hundreds of "
     "times plain Python) stays for live values. The first profile, read from the generated "
