@@ -120,9 +120,12 @@ NOTES = [
     "each: decode, apply, the next snapshot; compiling comes after the ack). With locking "
     "on and the edit in a flag's new branch, p50 is 4.8 ms at 1 and at 2 workers in this "
     "run (4.0 ms earlier in the day, with another process taking a core). The earlier, "
-    "single-process runtime measured 2.1-3.7 ms with locking off. Next steps: send the batch "
-    "to the workers before the commit so they prepare it while the fsync runs and only swap "
-    "after it, and let the control process skip rebuilding its own snapshot's routes.",
+    "single-process runtime measured 2.1-3.7 ms with locking off. Timed inside the control "
+    "process: lock check 0.15 ms, prepare 0.3 ms, commit 1.1 ms, the workers' swap 1.2-1.4 ms; "
+    "the rest is the websocket and the probe. Tried and not kept: the workers preparing the "
+    "snapshot while the commit runs, then only swapping: the swap's round trip alone still "
+    "took 0.8-1.3 ms (four busy processes scheduled on two cores) and the commit grew to "
+    "1.5 ms, so nothing was gained.",
     "- **Serving (2026-12-07, one traffic worker, py-spy at about 9k req/s).** The request "
     "path (`TrafficServer.handle`) is 39% of the worker's time: the compiled run 12-15% "
     "(about 9 us for the hello handler: a budget, an impure log, a host, the stack guard), "
