@@ -113,7 +113,8 @@ HEADLINES = [
 # Written by hand from profiles taken while the benchmarks were built (2026-11-27,
 # cProfile on the runtime process and the editor loop); the figures above are this run's.
 NOTES = [
-    "## What the profiles showed (by hand, 2026-11-27 unless an item says otherwise; rerun them after changes)",
+    "## What the profiles showed (by hand, 2026-11-27 unless an item says otherwise; "
+    "rerun them after changes)",
     "",
     "- **Deploy (2026-12-07, traffic workers).** The ack now waits for the durable commit "
     "and for every traffic worker to swap the batch in (one round trip over a Unix socket "
