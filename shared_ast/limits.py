@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_MAX_LIST",
     "DEFAULT_MAX_STRING",
     "UNIT_BYTES",
+    "YIELD_BEFORE_BUILDING",
     "Budget",
     "EvaluationStopped",
     "Preempted",
@@ -265,8 +266,14 @@ def after_library_call(budget: Budget, lib: LibFunction, args: tuple[Any, ...], 
     return result
 
 
+#: A value this big (characters, elements, entries) takes milliseconds to build: a run
+#: that may give its thread up (`Budget.yield_at`) does so before building it.
+YIELD_BEFORE_BUILDING = 100_000
+
+
 def refuse_to_build(budget: Budget, what: str, kind: str, size: int) -> None:
-    """`CallContext.will_build`: a `LibError` for a value over its cap, before it is built.
+    """`CallContext.will_build`: a `LibError` for a value over its cap, before it is built;
+    `Preempted` for a big one in a run that gives its thread up for long work.
 
     The allocation budget is not asked here: a value within its cap is small enough to
     build, and `after_library_call` charges it then, as for every other function.
@@ -274,3 +281,5 @@ def refuse_to_build(budget: Budget, what: str, kind: str, size: int) -> None:
     cap = budget.cap(kind)
     if size > cap:
         raise LibError(too_big(what, kind, size, cap))
+    if size >= YIELD_BEFORE_BUILDING and budget.yield_at is not None:
+        raise Preempted()

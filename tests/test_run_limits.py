@@ -408,3 +408,22 @@ def test_any_code_under_tiny_limits_gives_a_value_and_both_paths_agree(
         body: Expr, budget: Budget) -> None:
     # The evaluator never raises, whatever limit stops it; `agree` runs both paths.
     agree(b.repl("tiny", body), {}, Program(), budget)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_run_that_may_yield_gives_its_thread_up_before_building_a_big_value(
+        path: str) -> None:
+    import time
+
+    from shared_ast.limits import YIELD_BEFORE_BUILDING, Preempted
+
+    big = b.repl("big", b.call("List::length_v0",
+                               b.call("List::range_v0", 1, YIELD_BEFORE_BUILDING)))
+    small = b.repl("small", b.call("List::length_v0",
+                                   b.call("List::range_v0", 2, YIELD_BEFORE_BUILDING)))
+    far = time.monotonic() + 3600  # the time to yield has not come: only the size decides
+    with pytest.raises(Preempted):
+        run(path, big, Budget(time_limit=10.0, yield_at=far))
+    assert run(path, small, Budget(time_limit=10.0, yield_at=far)) == YIELD_BEFORE_BUILDING - 1
+    # Without yield_at (a run in a thread already), the big value is built.
+    assert run(path, big, Budget(time_limit=10.0)) == YIELD_BEFORE_BUILDING
