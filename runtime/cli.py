@@ -260,7 +260,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
     """Create an empty canvas; a running daemon is told to serve it at once."""
     import re
 
-    from runtime.config import read_state
+    from runtime.config import make_private, read_state
     from runtime.control.transfer import tell_daemon
     from runtime.store import open_store
     from runtime.tokens import create_canvas
@@ -269,7 +269,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
         print(f"gloam: {name!r} cannot name a canvas: use lowercase letters, digits and inner "
               "hyphens, at most 63 (it becomes the host name NAME.localhost)", file=sys.stderr)
         return 1
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(config.data_dir)
     store = open_store(config.store_spec)
     try:
         existing = [c.name for c in store.canvases()]

@@ -95,6 +95,18 @@ class RuntimeConfig:
         return self.data_dir / STATE_FILE
 
 
+def make_private(data_dir: Path) -> None:
+    """The data folder and everything in it readable by its owner alone (traces keep
+    requests' headers and bodies, cookies included), and so is every file this
+    process makes from now on."""
+    os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
 def config_to_json(config: RuntimeConfig) -> str:
     """The config as JSON, for a traffic worker's command line."""
     return json.dumps(attrs.asdict(config, value_serializer=lambda _i, _a, v: (

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from runtime.config import RuntimeConfig, read_state
+from runtime.config import RuntimeConfig, make_private, read_state
 from runtime.tokens import read_admin_token, read_tokens
 
 START_TIMEOUT_SECONDS = 30.0
@@ -97,7 +97,7 @@ def start(config: RuntimeConfig, serve_args: list[str]) -> tuple[bool, str]:
             f"editor API on port {state.get('editor_port')}. "
             "Stop it with `gloam runtime stop`."
         )
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(config.data_dir)
     config.state_path.unlink(missing_ok=True)
     log = open(config.log_path, "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(

@@ -99,6 +99,7 @@ __all__ = [
     "encode_type",
     "encode_value",
     "loads_document",
+    "parse_json",
 ]
 
 #: The version of this format. A change that an old reader would misread bumps it.
@@ -548,10 +549,20 @@ def _unique_keys(pairs: list[tuple[str, Json]]) -> dict[str, Json]:
     return dict(pairs)
 
 
-def _parse_json(text: str) -> Json:
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise WireError(f"invalid JSON: {text} is too large for a number")
+    return value
+
+
+def parse_json(text: str) -> Json:
+    """JSON text as the wire format reads it, or a `WireError` saying why not: no
+    NaN or Infinity, no number too large to be finite, no object repeating a key."""
     try:
         with stack_room:
-            return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+            return json.loads(text, parse_constant=_no_constant, parse_float=_finite,
+                              object_pairs_hook=_unique_keys)
     except WireError:
         raise
     except json.JSONDecodeError as exc:
@@ -567,7 +578,7 @@ def _parse_json(text: str) -> Json:
 def loads_document(text: str, kind: str) -> Any:
     """The payload of a document that `dumps_document(kind, ...)` wrote, or a `WireError`."""
     _, decode = _codec(kind)
-    doc = _parse_json(text)
+    doc = parse_json(text)
     if not isinstance(doc, dict):
         raise WireError(f"expected a document object {{\"schema\": ..., \"{kind}\": ...}}, "
                         f"got {found(doc)}")

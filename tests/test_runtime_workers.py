@@ -34,6 +34,10 @@ def admin_status(rt: RuntimeProcess) -> dict[str, Any]:
     return dict(body)
 
 
+def requests_served(rt: RuntimeProcess) -> list[int]:
+    return [w["requests"] for w in admin_status(rt)["workers"]]
+
+
 def wait_for(check: Any, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -73,9 +77,12 @@ def test_no_request_that_starts_after_an_ack_runs_the_old_code(tmp_path: Path) -
                 return seen
 
         seen = run(scenario())
-        served = [w["requests"] for w in admin_status(rt)["workers"]]
+        # Request counts come with the workers' beats: wait until all 240 are in.
+        served = wait_for(lambda: requests_served(rt) if sum(requests_served(rt)) >= 240
+                          else None)
     stale = [(version, answers) for version, answers in seen if set(answers) != {version}]
     assert stale == []
+    assert served is not None, "the workers' request counts never reached 240"
     # The requests really were spread: more than one worker answered them.
     assert sum(1 for n in served if n > 0) >= 2, served
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from runtime.config import RuntimeConfig, read_state, write_state
+from runtime.config import RuntimeConfig, make_private, read_state, write_state
 from runtime.control.demo import install_demo
 from runtime.control.deploy import Deployer
 from runtime.control.editor_api import EditorApi
@@ -65,7 +65,7 @@ class Runtime:
 
     async def _start(self) -> None:
         config = self.config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(config.data_dir)
         store = self.store = await asyncio.to_thread(open_store, config.store_spec)
         ensure_admin_token(config.data_dir)
         if not store.canvases() and config.demo:

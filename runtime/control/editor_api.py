@@ -143,7 +143,9 @@ class EditorApi:
         return web.json_response({"canvas": canvas, "seq": state.seq})
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "canvases": self.services.live.names()})
+        """Up or not, for anyone: the canvases are listed only to the admin token
+        (`/api/admin/status`)."""
+        return web.json_response({"ok": True})
 
     # -------------------------------------------------------------- auth
 
@@ -212,7 +214,10 @@ class EditorApi:
             state = self.services.live.get(canvas)
             assert state is not None
             self.sessions.setdefault(canvas, set()).add(session)
-            last = int(since) if since is not None and since.isdigit() else None
+            # ASCII digits only ("²".isdigit() is true, and int() refuses it), and no
+            # more than a sequence number can hold.
+            last = (int(since) if since is not None and since.isascii() and since.isdigit()
+                    and len(since) <= 18 else None)
             if last is not None and last <= state.seq:
                 batches = self.services.store.ops_since(canvas, last)
                 session.send(
@@ -248,13 +253,14 @@ class EditorApi:
                     "send fewer ops per batch"
                 )
             try:
-                msg = json.loads(text)
-            except ValueError as e:
-                raise ProtocolError(f"the message is not JSON: {e}") from None
+                msg = wire.parse_json(text)
+            except wire.WireError as e:
+                raise ProtocolError(f"the message is not JSON the runtime reads: {e}") from None
             if not isinstance(msg, dict):
                 raise ProtocolError('a message is a JSON object with a "type"')
             msg_id = msg.get("id")
-            if msg.get("schema") != wire.SCHEMA_VERSION:
+            schema = msg.get("schema")
+            if type(schema) is not int or schema != wire.SCHEMA_VERSION:
                 raise ProtocolError(
                     f"unsupported schema {msg.get('schema')!r}; this runtime speaks schema "
                     f"{wire.SCHEMA_VERSION}"
@@ -297,6 +303,10 @@ class EditorApi:
                     raise ProtocolError(f"unknown message type {kind!r}; expected one of: {known}")
         except ProtocolError as e:
             session.send({"type": "error", "id": msg_id, "message": str(e)})
+        except RecursionError:
+            session.send({"type": "error", "id": msg_id, "message":
+                          "the message is nested too deeply to read; nothing was changed. "
+                          "Send shallower trees (see the nesting limit in docs/protocol.md)."})
         except DeployError as e:
             session.send(
                 {
@@ -348,8 +358,9 @@ class EditorApi:
 
     async def on_traces(self, session: Session, msg: dict[str, Any]) -> None:
         tlid = msg.get("tlid")
-        if not isinstance(tlid, int) or isinstance(tlid, bool):
-            raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer)')
+        if not isinstance(tlid, int) or isinstance(tlid, bool) or not -2**63 <= tlid < 2**63:
+            raise ProtocolError('get_traces needs "tlid", the handler\'s id (an integer '
+                                "of at most 64 bits)")
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is an integer from 1 to 1000')

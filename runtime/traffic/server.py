@@ -187,9 +187,9 @@ class TrafficServer:
                 error_answer(
                     404,
                     "This address names no canvas.",
+                    # Which canvases exist is not for strangers: the editor lists them.
                     f"Reach a canvas as http://NAME.localhost:{self.config.port}/... or "
-                    f"http://{self.config.host}:{self.config.port}/c/NAME/...; canvases here: "
-                    + (", ".join(self.live.names()) or "none"),
+                    f"http://{self.config.host}:{self.config.port}/c/NAME/...",
                 ),
                 trace_id,
             )
@@ -199,7 +199,8 @@ class TrafficServer:
                 error_answer(
                     404,
                     f"There is no canvas named {canvas!r}.",
-                    "Canvases here: " + (", ".join(self.live.names()) or "none"),
+                    "Check the name in the address; `gloam runtime status` on the runtime's "
+                    "machine lists the canvases.",
                 ),
                 trace_id,
             )

@@ -1,0 +1,97 @@
+"""Hostile input to a real runtime (issue 11): every bad message gets a clear error,
+the session lives on, nothing is stored, and names do not leak."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from runtime_harness import EditorSession, RuntimeProcess, http_request, run, running
+
+from shared_ast import wire
+
+
+@pytest.fixture(scope="module")
+def rt(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with running(tmp_path_factory.mktemp("hard") / "data", ["--workers", "1"]) as proc:
+        yield proc
+
+
+async def raw_replies(rt: RuntimeProcess, texts: list[str]) -> list[dict[str, Any]]:
+    """Send each text as it is; the reply to each, then a ping's, on one session."""
+    async with aiohttp.ClientSession() as http:
+        ed = await EditorSession.open(http, rt)
+        replies = []
+        for text in [*texts, json.dumps({"schema": 1, "type": "ping", "id": "last"})]:
+            await ed.ws.send_str(text)
+            replies.append(await ed.receive(timeout=10))
+        await ed.ws.close()
+        return replies
+
+
+@pytest.mark.parametrize("text", [
+    '{"schema": 1, "type": "ping", "id": 1e999}',
+    '{"schema": 1, "type": "ping", "id": NaN}',
+    '{"schema": 1, "type": "ping", "id": -Infinity}',
+    '{"schema": 1, "type": "ping", "type": "get_info", "id": "dup"}',
+    '{"schema": true, "type": "ping", "id": "t"}',
+    '{"schema": 1.0, "type": "ping", "id": "f"}',
+    '{"schema": 1, "type": "get_traces", "id": "big", "tlid": 9223372036854775808}',
+    "[" * 1100 + "]" * 1100,
+    '{"schema": 1, "type": "ops", "id": "deep", "ops": ' + "[" * 1100 + "]" * 1100 + "}",
+])
+def test_a_bad_message_gets_a_clear_error_and_the_session_lives_on(
+    rt: RuntimeProcess, text: str,
+) -> None:
+    error, pong = run(raw_replies(rt, [text]))
+    assert error["type"] == "error", error
+    assert "bug in Gloam" not in error["message"], error
+    assert pong == {"schema": wire.SCHEMA_VERSION, "type": "pong", "id": "last"}
+    assert "Traceback" not in rt.log()
+
+
+@pytest.mark.parametrize("since", ["²", "9" * 5000, "-1", "1.5"])
+def test_an_odd_since_gets_the_whole_canvas_not_a_dropped_socket(
+    rt: RuntimeProcess, since: str,
+) -> None:
+    async def hello() -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"{rt.editor}/api/canvas/demo/ws",
+                                       params={"since": since},
+                                       headers={"Authorization": f"Bearer {rt.token()}"})
+            got = json.loads((await ws.receive(timeout=10)).data)
+            await ws.close()
+            return dict(got)
+
+    got = run(hello())
+    assert got["type"] == "hello" and "toplevels" in got
+
+
+def test_names_of_canvases_do_not_leak_to_strangers(rt: RuntimeProcess) -> None:
+    status, body = http_request("GET", f"{rt.http}/c/nosuch/hello")
+    assert status == 404 and "demo" not in json.dumps(body)
+    status, body = http_request("GET", f"{rt.http}/hello")
+    assert status == 404 and "demo" not in json.dumps(body)
+    status, body = http_request("GET", f"{rt.editor}/api/health")
+    assert status == 200 and "demo" not in json.dumps(body)
+
+
+def test_the_data_folder_and_its_files_are_the_owner_s_alone(
+    tmp_path: Path,
+) -> None:
+    old = os.umask(0o022)  # as a user's shell usually has it
+    try:
+        with running(tmp_path / "data", ["--workers", "1"]) as proc:
+            assert proc.get("/hello")[0] == 200
+    finally:
+        os.umask(old)
+    data = tmp_path / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    loose = [p.name for p in data.iterdir()
+             if p.is_file() and stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert loose == []
