@@ -252,22 +252,16 @@ def cmd_runtime(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT
 
 
-#: A canvas name is a DNS label, since user traffic reaches it as NAME.localhost.
-CANVAS_NAME = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-
-
 def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
     """Create an empty canvas; a running daemon is told to serve it at once."""
-    import re
-
-    from runtime.config import make_private, read_state
+    from runtime.config import canvas_name_problem, make_private, read_state
     from runtime.control.transfer import tell_daemon
     from runtime.store import open_store
     from runtime.tokens import create_canvas
 
-    if not re.fullmatch(CANVAS_NAME, name):
-        print(f"gloam: {name!r} cannot name a canvas: use lowercase letters, digits and inner "
-              "hyphens, at most 63 (it becomes the host name NAME.localhost)", file=sys.stderr)
+    problem = canvas_name_problem(name)
+    if problem is not None:
+        print(f"gloam: {problem}", file=sys.stderr)
         return 1
     make_private(config.data_dir)
     store = open_store(config.store_spec)

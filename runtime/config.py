@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import attrs
@@ -24,6 +25,18 @@ STATE_FILE = "runtime.json"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8470
 DEFAULT_EDITOR_PORT = 8471
+
+
+#: A canvas name is a DNS label, since user traffic reaches it as NAME.localhost.
+CANVAS_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def canvas_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a canvas, or None: the one rule, wherever a name enters."""
+    if CANVAS_NAME.fullmatch(name):
+        return None
+    return (f"{name[:80]!r} cannot name a canvas: use lowercase letters, digits and inner "
+            "hyphens, at most 63 (it becomes the host name NAME.localhost)")
 
 
 def default_workers() -> int:

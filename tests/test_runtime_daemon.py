@@ -102,6 +102,14 @@ def test_export_then_import_round_trips_a_canvas(tmp_path: Path) -> None:
         assert clash.returncode != 0 and "already holds" in clash.stderr
     finally:
         gloam("runtime", "stop", "--data-dir", data)
+    # One name rule wherever a name enters: import refuses what `canvas new` refuses.
+    for name in ["../evil", "a/b", "UPPER", " ", "a\u202eb", "x-"]:
+        refused = gloam("canvas", "import", str(path), "--as", name, "--data-dir", data)
+        assert refused.returncode == 2 and "cannot name a canvas" in refused.stderr, name
+        assert gloam("canvas", "new", name, "--data-dir", data).returncode == 1
+    listed = json.loads(gloam("canvas", "export", "copy", "--data-dir", data).stdout)
+    assert listed["export"]["canvas"] == "copy"
+    assert not (Path(data).parent / "evil").exists()
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     broken = gloam("canvas", "import", str(bad), "--data-dir", data)

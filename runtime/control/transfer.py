@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from runtime.config import RuntimeConfig, read_state
+from runtime.config import RuntimeConfig, canvas_name_problem, read_state
 from runtime.control.deploy import encode_toplevel_text
 from runtime.store import open_store
 from runtime.store.protocol import UnknownCanvas
@@ -97,6 +97,10 @@ def parse_export(text: str) -> tuple[str, list[Toplevel], dict[str, dict[str, An
 def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -> str:
     name, toplevels, rows = parse_export(text)
     name = rename or name
+    problem = canvas_name_problem(name)
+    if problem is not None:
+        raise TransferError(problem + ("" if rename else "; import it under another name "
+                                                            "with --as NEW_NAME"))
     store = open_store(config.store_spec)
     token = None
     try:
