@@ -205,6 +205,9 @@ def cmd_runtime(args: argparse.Namespace) -> int:
             )
             try:
                 asyncio.run(serve(config))
+            except daemon.DataFolderTaken as e:
+                print(f"gloam: {e}", file=sys.stderr)
+                return 1
             except OSError as e:
                 print(
                     f"gloam: cannot listen: {e}. Is another runtime using the port? "

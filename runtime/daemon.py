@@ -9,6 +9,7 @@ whose process is gone is stale and is cleaned up.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from runtime.config import RuntimeConfig, make_private, read_state
 from runtime.tokens import read_admin_token, read_tokens
@@ -49,15 +50,47 @@ def read_pid(config: RuntimeConfig) -> int | None:
         return None
 
 
+class DataFolderTaken(Exception):
+    """Another runtime holds this data folder; the message names its pid."""
+
+
+def hold_pid_file(config: RuntimeConfig) -> IO[str]:
+    """Write this process's pid to the pid file and hold a lock on it for as long as
+    the process lives (the file stays open; the kernel drops the lock when the process
+    dies, however it dies). The lock, not the number, says whether a runtime runs:
+    after a crash the pid may belong to some other process by now."""
+    f = open(config.pid_path, "a+")  # noqa: SIM115 - held open for the process's life
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise DataFolderTaken(
+            f"another Gloam runtime (pid {read_pid(config)}) is running on {config.data_dir}; "
+            "stop it with `gloam runtime stop`, or pick another --data-dir") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
 def running_pid(config: RuntimeConfig) -> int | None:
-    """The pid of the daemon for this data folder, cleaning a stale pid file."""
-    pid = read_pid(config)
-    if pid is None:
+    """The pid of the runtime holding this data folder's pid file, or None; a pid file
+    nobody holds is stale (its runtime died) and is removed, whatever process has that
+    pid now."""
+    try:
+        f = open(config.pid_path)  # noqa: SIM115 - closed below
+    except OSError:
         return None
-    if pid_alive(pid):
-        return pid
+    with f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return read_pid(config)  # held: a live runtime
+        fcntl.flock(f, fcntl.LOCK_UN)
+    # runtime.json stays: the next start reads it to know its workers may still be
+    # letting go of the traffic port (`killed_before`), and then writes its own.
     config.pid_path.unlink(missing_ok=True)
-    config.state_path.unlink(missing_ok=True)
     return None
 
 
@@ -98,7 +131,9 @@ def start(config: RuntimeConfig, serve_args: list[str]) -> tuple[bool, str]:
             "Stop it with `gloam runtime stop`."
         )
     make_private(config.data_dir)
-    config.state_path.unlink(missing_ok=True)
+    # A runtime.json left by a runtime that was killed stays until the new one writes
+    # its own (it waits for its pid there): the new one reads it to know the old
+    # workers may still be letting go of the traffic port.
     log = open(config.log_path, "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
         [sys.executable, "-m", "runtime.cli", "runtime", "serve", *serve_args],
@@ -109,7 +144,6 @@ def start(config: RuntimeConfig, serve_args: list[str]) -> tuple[bool, str]:
         cwd=str(Path(__file__).resolve().parent.parent),
     )
     log.close()
-    config.pid_path.write_text(str(proc.pid))
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -114,3 +114,32 @@ def test_export_then_import_round_trips_a_canvas(tmp_path: Path) -> None:
     bad.write_text("{nope")
     broken = gloam("canvas", "import", str(bad), "--data-dir", data)
     assert broken.returncode == 2 and "not JSON" in broken.stderr
+
+
+def test_a_stale_pid_file_naming_a_live_stranger_is_never_signalled(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    # A runtime died long ago; its pid now belongs to an unrelated process.
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        (data / "runtime.pid").write_text(str(stranger.pid))
+        stopped = gloam("runtime", "stop", "--data-dir", str(data))
+        assert stopped.returncode == 1 and "not running" in stopped.stderr
+        assert stranger.poll() is None  # alive: nobody sent it SIGTERM
+        status = gloam("runtime", "status", "--data-dir", str(data))
+        assert status.returncode == 3
+        assert not (data / "runtime.pid").exists()
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_a_second_runtime_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
+    from runtime_harness import running
+
+    with running(tmp_path / "data", ["--workers", "1"]) as first:
+        second = gloam("runtime", "serve", "--data-dir", str(tmp_path / "data"),
+                       "--port", "0", "--editor-port", "0", "--workers", "1")
+        assert second.returncode == 1
+        assert f"pid {first.proc.pid}" in second.stderr and "is running on" in second.stderr
+        assert first.get("/hello")[0] == 200

@@ -24,7 +24,7 @@ import os
 import signal
 import socket
 import time
-from typing import Any
+from typing import IO, Any
 
 from aiohttp import web
 
@@ -35,6 +35,7 @@ from runtime.control.editor_api import EditorApi
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
 from runtime.control.usage import FlagCounts, Usage
+from runtime.daemon import hold_pid_file
 from runtime.services import RuntimeServices
 from runtime.store import open_store
 from runtime.store.protocol import Store
@@ -54,6 +55,7 @@ class Runtime:
         self.ports: dict[str, int] = {}
         self.listen_sock: socket.socket | None = None
         self.sync: NodeSync | None = None
+        self.pid_file: IO[str] | None = None
 
     async def start(self) -> None:
         try:
@@ -66,6 +68,7 @@ class Runtime:
     async def _start(self) -> None:
         config = self.config
         make_private(config.data_dir)
+        self.pid_file = hold_pid_file(config)
         store = self.store = await asyncio.to_thread(open_store, config.store_spec)
         ensure_admin_token(config.data_dir)
         if not store.canvases() and config.demo:
@@ -145,9 +148,11 @@ class Runtime:
             self.listen_sock.close()
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
-        state = read_state(self.config.data_dir)
-        if state and state.get("pid") == os.getpid():  # ours, not another runtime's
+        if self.pid_file is not None:  # this data folder was ours: let it go
             self.config.state_path.unlink(missing_ok=True)
+            self.config.pid_path.unlink(missing_ok=True)
+            self.pid_file.close()
+            self.pid_file = None
 
 
 #: How long start-up waits for the traffic port to be free: the workers of a runtime
