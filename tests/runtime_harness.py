@@ -183,6 +183,25 @@ class EditorSession:
         return await self.reply({"type": "ops", "ops": wire.encode_ops(list(ops))})
 
 
+def eventually(check: Any, timeout: float = 20.0) -> Any:
+    """Poll until `check` returns something truthy (or the timeout); what it returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
+def admin_status(rt: RuntimeProcess) -> dict[str, Any]:
+    """The control process's account of itself (`/api/admin/status`, admin token)."""
+    token = (rt.data_dir / "admin.token").read_text().strip()
+    status, body = http_request("GET", f"{rt.editor}/api/admin/status",
+                                headers={"Authorization": f"Bearer {token}"})
+    assert status == 200, body
+    return dict(body)
+
+
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
 

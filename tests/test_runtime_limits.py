@@ -13,8 +13,8 @@ import pytest
 from runtime_harness import (
     EditorSession,
     RuntimeProcess,
+    admin_status,
     create_toplevels,
-    http_request,
     run,
     running,
 )
@@ -118,11 +118,7 @@ def test_runaways_cost_their_own_requests_while_a_cheap_handler_keeps_answering(
     assert [status for status, _ in answers] == [500] * len(paths)
     # Memory stayed bounded: no worker grew anywhere near what the doublings ask for
     # (2^40 characters, 2^41 Ints).
-    token = (rt.data_dir / "admin.token").read_text().strip()
-    status, info = http_request("GET", f"{rt.editor}/api/admin/status",
-                                headers={"Authorization": f"Bearer {token}"})
-    assert status == 200
-    for worker in info["workers"]:
+    for worker in admin_status(rt)["workers"]:
         assert rss_mb(worker["pid"]) < 600, worker
         assert worker["restarts"] == 0  # limits stopped them, not the supervisor
 

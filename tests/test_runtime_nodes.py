@@ -16,29 +16,19 @@ from typing import Any
 import aiohttp
 import pytest
 from pg_cluster import PgCluster
-from runtime_harness import EditorSession, RuntimeProcess, http_request, run
+from runtime_harness import (
+    EditorSession,
+    RuntimeProcess,
+    admin_status,
+    eventually,
+    http_request,
+    run,
+)
 from tcp_proxy import CutProxy
 
 from shared_ast import build as b
 from shared_ast.ops import CreateToplevel, ReplaceNode
 from shared_ast.type_ast import STRING
-
-
-def eventually(check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
-
-
-def admin_status(rt: RuntimeProcess) -> dict[str, Any]:
-    token = (rt.data_dir / "admin.token").read_text().strip()
-    status, body = http_request("GET", f"{rt.editor}/api/admin/status",
-                                headers={"Authorization": f"Bearer {token}"})
-    assert status == 200, body
-    return dict(body)
 
 
 class Nodes:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ import aiohttp
 from runtime_harness import (
     EditorSession,
     RuntimeProcess,
+    admin_status,
     create_toplevels,
-    http_request,
+    eventually,
     run,
     running,
 )
@@ -26,25 +26,8 @@ from shared_ast.ops import CreateToplevel, ReplaceNode
 from shared_ast.type_ast import STRING
 
 
-def admin_status(rt: RuntimeProcess) -> dict[str, Any]:
-    token = (rt.data_dir / "admin.token").read_text().strip()
-    status, body = http_request("GET", f"{rt.editor}/api/admin/status",
-                                headers={"Authorization": f"Bearer {token}"})
-    assert status == 200, body
-    return dict(body)
-
-
 def requests_served(rt: RuntimeProcess) -> list[int]:
     return [w["requests"] for w in admin_status(rt)["workers"]]
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
 
 
 def test_no_request_that_starts_after_an_ack_runs_the_old_code(tmp_path: Path) -> None:
@@ -78,7 +61,7 @@ def test_no_request_that_starts_after_an_ack_runs_the_old_code(tmp_path: Path) -
 
         seen = run(scenario())
         # Request counts come with the workers' beats: wait until all 240 are in.
-        served = wait_for(lambda: requests_served(rt) if sum(requests_served(rt)) >= 240
+        served = eventually(lambda: requests_served(rt) if sum(requests_served(rt)) >= 240
                           else None)
     stale = [(version, answers) for version, answers in seen if set(answers) != {version}]
     assert stale == []
@@ -96,7 +79,7 @@ def test_a_killed_worker_is_replaced_while_the_others_keep_serving(tmp_path: Pat
         # the worker left standing takes the connections the dead one no longer accepts.
         answers = [rt.get("/hello") for _ in range(30)]
         assert all(a == (200, "Hello from Gloam!\n") for a in answers)
-        after = wait_for(lambda: [w for w in admin_status(rt)["workers"]
+        after = eventually(lambda: [w for w in admin_status(rt)["workers"]
                                   if w["index"] == 0 and w["serving"] and w["pid"] != victim])
         assert after and after[0]["restarts"] == 1
         assert "traffic worker 0" in rt.log() and "exited with code -9" in rt.log()
@@ -126,7 +109,7 @@ def test_a_worker_that_stops_answering_is_replaced_and_a_deploy_still_goes_live(
             assert ack["type"] == "ack", ack
             answers = {rt.get("/v")[1] for _ in range(20)}
             assert answers == {2}
-            replaced = wait_for(lambda: [w for w in admin_status(rt)["workers"]
+            replaced = eventually(lambda: [w for w in admin_status(rt)["workers"]
                                          if w["index"] == 1 and w["serving"]
                                          and w["pid"] != stuck])
             assert replaced and replaced[0]["restarts"] == 1
@@ -189,13 +172,13 @@ def test_a_worker_that_keeps_dying_is_restarted_later_each_time(tmp_path: Path) 
     with running(tmp_path / "data", ["--workers", "2"]) as rt:
         pids: list[int] = []
         for _ in range(3):
-            current = wait_for(lambda: [w for w in admin_status(rt)["workers"]
+            current = eventually(lambda: [w for w in admin_status(rt)["workers"]
                                         if w["index"] == 0 and w["serving"]
                                         and w["pid"] not in pids])
             assert current, rt.log()
             pids.append(current[0]["pid"])
             os.kill(pids[-1], signal.SIGKILL)  # dies at once after every start
-        assert wait_for(lambda: "next start in 2.0 s" in rt.log()), rt.log()
+        assert eventually(lambda: "next start in 2.0 s" in rt.log()), rt.log()
         delays = [line.rsplit("next start in ", 1)[1] for line in rt.log().splitlines()
                   if "next start in" in line]
         assert delays[:3] == ["0.5 s", "1.0 s", "2.0 s"], delays
