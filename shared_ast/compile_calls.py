@@ -1,6 +1,6 @@
 """Calls in generated code: the library's functions and the user's, with what they may skip.
 
-`CallCode` is the part of the code generator (`compile_gen._Body`) that
+`CallCode` is the part of the code generator (`compile_gen.Body`) that
 writes a call once its arguments are generated:
 
 - which function a call names (an unknown one or a wrong arity is an error
@@ -35,7 +35,7 @@ __all__ = ["CallCode"]
 
 
 class CallCode(IntFacts):
-    """Library and user function calls, for `compile_gen._Body` (see the module docstring)."""
+    """Library and user function calls, for `compile_gen.Body` (see the module docstring)."""
 
     # The generator's own state and emitters, which calls use.
     unit: UnitBuilder

@@ -1,6 +1,6 @@
 """The code generator of the fast path: one Gloam body to the source of one Python `def`.
 
-`_Body` generates each node kind to do exactly what the reference
+`Body` generates each node kind to do exactly what the reference
 evaluator's rule for it does when no live values are recorded; the rules
 are repeated here in the order the reference applies them, so read the two
 side by side. `compile_unit` decides which bodies to generate and compiles
@@ -12,7 +12,7 @@ Conventions of the generated code:
   `r - 1`; below 0 the reference's depth limit may apply: `Fallback`);
 - each node's value is a local temporary, a constant of the namespace, or
   pure Int arithmetic written where it is used (`compile_ints`);
-- steps: `_Body.pending` counts the nodes generated since the last flush,
+- steps: `Body.pending` counts the nodes generated since the last flush,
   and a flush (`R.steps += n`, then the limit test) is emitted before every
   effect, return and rail exit, so the count is exact where observed (a
   quiet call is not observed: see `compile_calls`); past `R.ms` the test
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared_ast.compile_calls import CallCode
 from shared_ast.compile_loops import inline_loop
-from shared_ast.evaluator import _BUILTIN_CASES, literal_rules
+from shared_ast.evaluator import BUILTIN_CASES, literal_rules
 from shared_ast.nodes import (
     EBool,
     ECall,
@@ -82,7 +82,7 @@ from shared_ast.values import (
 if TYPE_CHECKING:
     from shared_ast.compile_unit import UnitBuilder
 
-__all__ = ["MAX_HEIGHT", "CompileError", "Scope"]
+__all__ = ["ENTER", "FAST_FITS", "MAX_HEIGHT", "Body", "CompileError", "Scope"]
 
 #: Deeper trees are left to the reference evaluator (its nesting limit would apply).
 MAX_HEIGHT = 1000
@@ -90,7 +90,7 @@ MAX_HEIGHT = 1000
 MAX_INDENT = 90
 
 # A type test that implies `value_fits(v, t, deep=False) is None` (shallow fits).
-_FAST_FITS: dict[type, str] = {
+FAST_FITS: dict[type, str] = {
     TInt: "type({v}) is int",
     TFloat: "type({v}) is float",
     TBool: "type({v}) is bool",
@@ -101,7 +101,7 @@ _FAST_FITS: dict[type, str] = {
 
 
 #: Entering a call: past the depth limit the reference evaluator decides (see compiler).
-_ENTER = ["if r < 0:", "    raise FB()"]
+ENTER = ["if r < 0:", "    raise FB()"]
 
 
 class CompileError(Exception):
@@ -111,7 +111,7 @@ class CompileError(Exception):
 Scope = dict[str, str]
 
 
-class _Body(CallCode):
+class Body(CallCode):
     """The source of one Python function: a toplevel body, a user function's, or a lambda's."""
 
     def __init__(self, unit: UnitBuilder, version: int) -> None:
@@ -380,8 +380,8 @@ class _Body(CallCode):
         params = [f"a{i}" for i in range(len(e.params))]
         inner: Scope = {n: f"D[{self.unit.const(n)}]" for n in scope}
         inner.update((p.name, var) for p, var in zip(e.params, params, strict=True))
-        _Body(self.unit, self.version).emit_def(name, ["R", "r", "D", *params], e.body, inner,
-                                                _ENTER)
+        Body(self.unit, self.version).emit_def(name, ["R", "r", "D", *params], e.body, inner,
+                                                ENTER)
         self.unit.lambdas.append((e.body, self.version, name))
         names = self.const(tuple(p.name for p in e.params))
         env = ", ".join(f"{self.const(n)}: {v}" for n, v in scope.items())
@@ -500,8 +500,8 @@ class _Body(CallCode):
     def constructor(self, e: EConstructor, scope: Scope, pipe: str | None) -> str:
         args = [self.expr(a, scope, pipe) for a in e.args]
         type_name = None
-        if e.type_ref is None and e.name in _BUILTIN_CASES:
-            arity = _BUILTIN_CASES[e.name]
+        if e.type_ref is None and e.name in BUILTIN_CASES:
+            arity = BUILTIN_CASES[e.name]
         else:
             resolved = self.unit.machine.enum_case(e)
             if isinstance(resolved, ErrorValue):
@@ -541,7 +541,7 @@ class _Body(CallCode):
 class _Block:
     """`with body.block("if x:"):` emits the header and indents what is emitted inside."""
 
-    def __init__(self, body: _Body, header: str) -> None:
+    def __init__(self, body: Body, header: str) -> None:
         self.body = body
         self.header = header
 

@@ -1,6 +1,6 @@
 """Ints in generated code: what is known of temporaries, and the Int operations it spares.
 
-The code generator (`compile_gen._Body`) names every value with a Python
+The code generator (`compile_gen.Body`) names every value with a Python
 expression: a temporary, a literal, or pure arithmetic written in place.
 `IntFacts` records what each such name surely holds, never a special value:
 

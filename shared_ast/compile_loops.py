@@ -36,7 +36,7 @@ from shared_ast.stdlib.registry import LIBRARY
 from shared_ast.type_ast import TList
 
 if TYPE_CHECKING:
-    from shared_ast.compile_gen import Scope, _Body
+    from shared_ast.compile_gen import Body, Scope
 
 __all__ = ["MAX_LOOPS", "inline_loop"]
 
@@ -52,7 +52,7 @@ _LOOPS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | None:
+def inline_loop(body: Body, e: ECall, scope: Scope, pipe: str | None) -> str | None:
     """The value of the call `e` as a generated loop, or None when it is not one of those."""
     if not isinstance(e.fn, LibFnRef) or body.loops >= MAX_LOOPS:
         return None
@@ -92,7 +92,7 @@ def inline_loop(body: _Body, e: ECall, scope: Scope, pipe: str | None) -> str | 
     return out
 
 
-def _loop(body: _Body, name: str, lam: ELambda, values: list[str], out: str, scope: Scope,
+def _loop(body: Body, name: str, lam: ELambda, values: list[str], out: str, scope: Scope,
           node_id: int) -> None:
     folding = name == "List::fold_v0"
     # A fold's accumulator is an Int if its start is one and each step gives one: try it.
@@ -104,7 +104,7 @@ def _loop(body: _Body, name: str, lam: ELambda, values: list[str], out: str, sco
     _loop_over(body, name, lam, values, out, scope, node_id, int_acc=False)
 
 
-def _loop_over(body: _Body, name: str, lam: ELambda, values: list[str], out: str,
+def _loop_over(body: Body, name: str, lam: ELambda, values: list[str], out: str,
                scope: Scope, node_id: int, int_acc: bool) -> bool:
     """The loop; False if `int_acc` (the accumulator taken for an Int) proved wrong."""
     xs = values[0]

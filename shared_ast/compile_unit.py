@@ -1,7 +1,7 @@
 """One compiled unit: a toplevel and every user function it reaches, as one Python namespace.
 
 `compile_unit` gathers the functions to generate (the toplevel, then each
-user function a call names, once), has `compile_gen._Body` write each body,
+user function a call names, once), has `compile_gen.Body` write each body,
 wraps user functions in the checks a call node makes (arity is checked
 where they are called; the shapes of the arguments here, the reference
 evaluator's `Machine.call_function`), compiles the source with `compile()`
@@ -16,7 +16,7 @@ then checked against the code generated: a wrong guess is weakened and the
 unit generated again, until every guess holds. A guess that holds for every
 body is safe: each call gives what its body gives, assuming what the calls
 inside it give. One more round lets callers add the steps of a quiet
-function's cheapest return (`_Body.precharged`).
+function's cheapest return (`Body.precharged`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Any
 
 import attrs
 
-from shared_ast.compile_gen import _ENTER, _FAST_FITS, MAX_HEIGHT, CompileError, _Body
+from shared_ast.compile_gen import ENTER, FAST_FITS, MAX_HEIGHT, Body, CompileError
 from shared_ast.compile_run import Fallback, LambdaCode, RailExit
 from shared_ast.eval_context import Budget
-from shared_ast.evaluator import _Machine, _onto_rail
+from shared_ast.evaluator import Evaluator, onto_rail
 from shared_ast.nodes import Expr
 from shared_ast.patterns import match_pattern
 from shared_ast.program import Program
@@ -84,17 +84,17 @@ class UnitBuilder:
         #: What a function's fast version gives, assumed by its callers, and what it gave.
         self.guesses = guesses if guesses is not None else {}
         self.gave: dict[tuple[int, int], Guess] = {}
-        #: Steps a call of a quiet fast function adds before it runs (`_Body.precharged`),
+        #: Steps a call of a quiet fast function adds before it runs (`Body.precharged`),
         #: and the fewest steps each fast function's returns counted.
         self.costs = costs if costs is not None else {}
         self.least: dict[tuple[int, int], int] = {}
-        self.machine = _Machine(program, Budget(), None, None, 0)
+        self.machine = Evaluator(program, Budget(), None, None, 0)
         self.ns: dict[str, Any] = {
             "RailExit": RailExit, "FB": Fallback, "ER": ErrorRail, "EV": ErrorValue,
             "SPECIALS": frozenset(SPECIAL_TYPES), "first_special": first_special,
             "Closure": Closure, "FD": FrozenDict, "Variant": Variant,
             "describe_value": describe_value, "match_pattern": match_pattern,
-            "onto_rail": _onto_rail, "IMIN": INT_MIN, "IMAX": INT_MAX,
+            "onto_rail": onto_rail, "IMIN": INT_MIN, "IMAX": INT_MAX,
         }
         self.source: list[str] = []
         self.constants: dict[int, str] = {}
@@ -136,8 +136,8 @@ class UnitBuilder:
 
     def fast_function(self, fn: UserFunction) -> tuple[str, str, bool, int]:
         """The fast version of `fn` (its arguments surely fit), what it surely gives,
-        whether it is quiet (`_Body.quiet`, it and all it calls), and the steps a call
-        adds before it runs (`_Body.precharged`)."""
+        whether it is quiet (`Body.quiet`, it and all it calls), and the steps a call
+        adds before it runs (`Body.precharged`)."""
         key = (fn.fn_id, fn.version)
         guess = self.guesses.get(key)
         if guess is None:
@@ -164,8 +164,8 @@ class UnitBuilder:
         fits = tuple(None if isinstance(p.type, TUnknown | TVar) else (
             p.type, f"{fn.qualified} expects {type_phrase(p.type, self.program)} "
                      f"for {p.name}, got ") for p in fn.params)
-        quick = [f"{_FAST_FITS[TInt]} and {INT_MIN} <= {{v}} <= {INT_MAX}"
-                 if isinstance(p.type, TInt) else _FAST_FITS.get(type(p.type))
+        quick = [f"{FAST_FITS[TInt]} and {INT_MIN} <= {{v}} <= {INT_MAX}"
+                 if isinstance(p.type, TInt) else FAST_FITS.get(type(p.type))
                  for p in fn.params]
         checks: list[str] = []
         if params:
@@ -192,7 +192,7 @@ class UnitBuilder:
         if fast:
             variants = [(f"fast_{tag}", [])]
         for name, prologue in variants:
-            body = _Body(self, fn.language_version)
+            body = Body(self, fn.language_version)
             if prologue is not None:
                 # Past the checks (or called with fitting arguments), an Int parameter
                 # holds an Int, a Bool parameter a Bool (value_fits, shallow).
@@ -205,7 +205,7 @@ class UnitBuilder:
                 self.fast_function(fn)  # its guess, if no call has made it yet
                 body.precharged = self.precharge((fn.fn_id, fn.version))
             gives = body.emit_def(name, ["R", "r", *params], fn.body, scope,
-                                  [*(prologue or []), *_ENTER], nid=nid)
+                                  [*(prologue or []), *ENTER], nid=nid)
             if fast:
                 self.gave[(fn.fn_id, fn.version)] = (gives, body.quiet())
                 if body.least is not None:
@@ -217,7 +217,7 @@ class UnitBuilder:
         if isinstance(tl, Handler):
             params = [f"a{i}" for i in range(len(inputs))]
             self.measure(tl.body)
-            _Body(self, tl.language_version).emit_def(
+            Body(self, tl.language_version).emit_def(
                 "entry", ["R", "r", *params], tl.body, dict(zip(inputs, params, strict=True)))
             entry = "entry"
         elif isinstance(tl, UserFunction):

@@ -93,19 +93,22 @@ from shared_ast.values import (
 )
 
 __all__ = [
+    "BUILTIN_CASES",
     "MAX_NESTING",
     "Budget",
+    "Evaluator",
     "ImpureLog",
     "LiteralRules",
     "LiveValues",
     "call_user_function",
     "evaluate",
     "literal_rules",
+    "onto_rail",
     "run_toplevel",
 ]
 
 # Built-in constructors and how many arguments each takes.
-_BUILTIN_CASES = {"Just": 1, "Nothing": 0, "Ok": 1, "Error": 1}
+BUILTIN_CASES = {"Just": 1, "Nothing": 0, "Ok": 1, "Error": 1}
 
 
 # ------------------------------------------------ rules keyed by language version
@@ -161,7 +164,7 @@ def literal_rules(language_version: int) -> LiteralRules:
 # --------------------------------------------------------------------- machine
 
 
-class _Machine(Machine):
+class Evaluator(Machine):
     """The evaluation of one tree: the rule for each node kind, over `Machine`'s state and calls."""
 
     def __init__(
@@ -308,7 +311,7 @@ class _Machine(Machine):
                     f"unknown function (function #{fn.fn_id}, version {fn.version})", e.id)
             name = user_fn.qualified
             result = self.call_function(user_fn, args, e.id, record_body=False)
-        return _onto_rail(result, name, e.id) if e.on_rail else result
+        return onto_rail(result, name, e.id) if e.on_rail else result
 
     def e_infix(self, e: EInfix, env: Env, pipe: Any) -> Any:
         if e.op in ("&&", "||"):
@@ -422,8 +425,8 @@ class _Machine(Machine):
         if isinstance(args, ErrorRail):
             return args
         type_name = None
-        if e.type_ref is None and e.name in _BUILTIN_CASES:
-            arity = _BUILTIN_CASES[e.name]
+        if e.type_ref is None and e.name in BUILTIN_CASES:
+            arity = BUILTIN_CASES[e.name]
         else:
             resolved = self.enum_case(e)
             if isinstance(resolved, ErrorValue):
@@ -486,7 +489,7 @@ class _Machine(Machine):
         return self.eval(e.left, env, pipe)
 
 
-def _onto_rail(result: Any, fn_name: str, node_id: NodeId) -> Any:
+def onto_rail(result: Any, fn_name: str, node_id: NodeId) -> Any:
     """A call on the error rail: `Just x`/`Ok x` unwrap, `Nothing`/`Error e` leave."""
     if is_special(result):
         return result
@@ -499,29 +502,29 @@ def _onto_rail(result: Any, fn_name: str, node_id: NodeId) -> Any:
                       f"returned {describe_value(result)}", node_id)
 
 
-_DISPATCH: dict[type, Callable[[_Machine, Any, Env, Any], Any]] = {
-    EHole: _Machine.e_hole,
-    EInt: _Machine.e_literal,
-    EFloat: _Machine.e_literal,
-    EString: _Machine.e_literal,
-    EBool: _Machine.e_literal,
-    ENull: _Machine.e_null,
-    EList: _Machine.e_list,
-    ERecord: _Machine.e_record,
-    EVariable: _Machine.e_variable,
-    ELet: _Machine.e_let,
-    EIf: _Machine.e_if,
-    ELambda: _Machine.e_lambda,
-    ECall: _Machine.e_call,
-    EInfix: _Machine.e_infix,
-    EPipeTarget: _Machine.e_pipe_target,
-    EPipe: _Machine.e_pipe,
-    EField: _Machine.e_field,
-    EMatch: _Machine.e_match,
-    EConstructor: _Machine.e_constructor,
-    EFlag: _Machine.e_flag,
-    EPartial: _Machine.e_partial,
-    ERightPartial: _Machine.e_right_partial,
+_DISPATCH: dict[type, Callable[[Evaluator, Any, Env, Any], Any]] = {
+    EHole: Evaluator.e_hole,
+    EInt: Evaluator.e_literal,
+    EFloat: Evaluator.e_literal,
+    EString: Evaluator.e_literal,
+    EBool: Evaluator.e_literal,
+    ENull: Evaluator.e_null,
+    EList: Evaluator.e_list,
+    ERecord: Evaluator.e_record,
+    EVariable: Evaluator.e_variable,
+    ELet: Evaluator.e_let,
+    EIf: Evaluator.e_if,
+    ELambda: Evaluator.e_lambda,
+    ECall: Evaluator.e_call,
+    EInfix: Evaluator.e_infix,
+    EPipeTarget: Evaluator.e_pipe_target,
+    EPipe: Evaluator.e_pipe,
+    EField: Evaluator.e_field,
+    EMatch: Evaluator.e_match,
+    EConstructor: Evaluator.e_constructor,
+    EFlag: Evaluator.e_flag,
+    EPartial: Evaluator.e_partial,
+    ERightPartial: Evaluator.e_right_partial,
 }
 
 
@@ -558,7 +561,7 @@ def evaluate(
     `host` is what library functions reach as `ctx.host` (the runtime's
     datastores and queues).
     """
-    machine = _Machine(program, budget if budget is not None else Budget(), live, impure,
+    machine = Evaluator(program, budget if budget is not None else Budget(), live, impure,
                        language_version, host)
     scope = Env(env if env is not None else {})
     return machine.run(lambda: machine.eval(expr, scope, NO_PIPE), getattr(expr, "id", None))
@@ -589,7 +592,7 @@ def run_toplevel(
     if isinstance(tl, UserFunction):
         fn = attrs.evolve(tl, language_version=version)
         args = tuple(inputs.get(p.name, Incomplete(p.id)) for p in tl.params)
-        machine = _Machine(program, budget if budget is not None else Budget(), live, impure,
+        machine = Evaluator(program, budget if budget is not None else Budget(), live, impure,
                            version, host)
         return machine.run(lambda: machine.run_function(fn, args, None, record_body=True),
                            tl.body.id)
@@ -608,7 +611,7 @@ def call_user_function(
     host: Any = None,
 ) -> Any:
     """Call a user function as a call node would (arity and argument shapes checked)."""
-    machine = _Machine(program, budget if budget is not None else Budget(), live, impure,
+    machine = Evaluator(program, budget if budget is not None else Budget(), live, impure,
                        fn.language_version, host)
     return machine.run(lambda: machine.call_function(fn, tuple(args), None, record_body=True),
                        fn.body.id)
