@@ -1,4 +1,5 @@
-"""The SQLite store by itself: durability, trace retention, errors that say what to do."""
+"""The SQLite store by itself: what only SQLite does (its files, its errors, its
+writer thread). What both backends must do is `tests/test_store_suite.py`."""
 
 from __future__ import annotations
 
@@ -26,59 +27,10 @@ def store(tmp_path: Path) -> SQLiteStore:
     s.close()
 
 
-def test_commits_number_batches_and_survive_reopening(tmp_path: Path) -> None:
-    s = SQLiteStore(tmp_path / "g.sqlite3")
-    s.create_canvas("c", "hash")
-    assert s.commit_ops("c", "me", "[1]", {7: '{"a": 1}'}) == 1
-    assert s.commit_ops("c", "me", "[2]", {7: None, 8: '{"b": 2}'}) == 2
-    s.close()
-    again = SQLiteStore(tmp_path / "g.sqlite3")
-    snap = again.snapshot("c")
-    assert snap.seq == 2 and snap.toplevels == {8: '{"b": 2}'}
-    assert [b.ops_json for b in again.ops_since("c", 0)] == ["[1]", "[2]"]
-    assert [b.seq for b in again.ops_since("c", 1)] == [2]
-    with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    again.close()
-
-
 def test_a_commit_to_a_missing_canvas_changes_nothing(store: SQLiteStore) -> None:
     with pytest.raises(UnknownCanvas):
         store.commit_ops("nope", "me", "[]", {1: "{}"})
     assert store.ops_since("c", 0) == []
-
-
-def test_traces_keep_the_last_n_per_handler(store: SQLiteStore) -> None:
-    now = time.time()
-    for i in range(12):
-        store.add_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600)
-    store.add_trace(trace(99, None, now), keep_last=10, keep_seconds=3600)
-    kept = store.traces("c", 5, limit=100)
-    assert [t.trace_id for t in kept] == [f"t{i}" for i in range(11, 1, -1)]
-    assert [t.trace_id for t in store.traces("c", None)] == ["t99"]
-
-
-def test_traces_older_than_the_window_go(store: SQLiteStore) -> None:
-    now = time.time()
-    store.add_trace(trace(1, 5, now - 7200), keep_last=100, keep_seconds=3600)
-    store.add_trace(trace(2, 5, now), keep_last=100, keep_seconds=3600)
-    assert [t.trace_id for t in store.traces("c", 5)] == ["t2"]
-
-
-def test_buffered_traces_are_written_together_and_pruned_as_one_by_one(
-        store: SQLiteStore) -> None:
-    now = time.time()
-    for i in range(25):
-        assert store.buffer_trace(trace(i, 5, now + i), keep_last=10, keep_seconds=3600) == i + 1
-    store.buffer_trace(trace(90, 6, now - 7200), keep_last=10, keep_seconds=3600)
-    store.buffer_trace(trace(91, 6, now), keep_last=10, keep_seconds=3600)
-    assert store.traces("c", 5) == []  # buffered, not yet written
-    assert store.write_traces() == 27
-    assert store.write_traces() == 0
-    # As if each had been written alone: the newest ten of handler 5, and of
-    # handler 6 only the one inside the window.
-    assert [t.trace_id for t in store.traces("c", 5)] == [f"t{i}" for i in range(24, 14, -1)]
-    assert [t.trace_id for t in store.traces("c", 6)] == ["t91"]
 
 
 def test_a_bad_trace_is_dropped_alone_and_the_rest_of_its_batch_written(
@@ -157,3 +109,10 @@ def test_events_left_running_by_an_older_gloam_are_claimed_again(tmp_path: Path)
     assert s.has_due_events(time.time())
     assert [e.payload_json for e in s.claim_events(time.time(), 10)] == ["{}"]
     s.close()
+
+
+def test_the_file_is_in_wal_mode_so_reads_never_wait_for_the_writer(tmp_path: Path) -> None:
+    s = SQLiteStore(tmp_path / "g.sqlite3")
+    s.close()
+    with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
