@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +187,138 @@ def test_a_worker_that_keeps_dying_is_restarted_later_each_time(tmp_path: Path) 
         assert delays[:3] == ["0.5 s", "1.0 s", "2.0 s"], delays
         # Meanwhile the other worker serves every request.
         assert all(rt.get("/hello")[0] == 200 for _ in range(10))
+
+
+def _address(rt: RuntimeProcess) -> tuple[str, int]:
+    host, port = rt.http.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
+def worker_holding(rt: RuntimeProcess, client: socket.socket) -> int:
+    """The pid of the traffic worker that accepted `client`'s connection (by the
+    server-side socket's inode, from /proc/net/tcp)."""
+    _, port = _address(rt)
+    client_port = client.getsockname()[1]
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if int(local.split(":")[1], 16) == port and int(remote.split(":")[1], 16) == client_port:
+            inode = fields[9]
+    assert inode is not None, "the connection is not in /proc/net/tcp"
+    for worker in admin_status(rt)["workers"]:
+        fds = Path(f"/proc/{worker['pid']}/fd")
+        for fd in fds.iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return int(worker["pid"])
+    raise AssertionError("no worker holds the connection")
+
+
+def half_sent_request(rt: RuntimeProcess) -> socket.socket:
+    """A connection whose request is in flight: headers sent, the body not all, so
+    the handler waits for the rest as long as the test likes."""
+    sock = socket.create_connection(_address(rt))
+    sock.sendall(b"POST /c/demo/hello HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+                 b"Content-Length: 10\r\n\r\nabc")
+    sock.settimeout(15)
+    return sock
+
+
+def read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def idle_connection(rt: RuntimeProcess) -> socket.socket:
+    """A keep-alive connection that has had its answer and waits for the next request."""
+    sock = socket.create_connection(_address(rt))
+    sock.settimeout(15)
+    sock.sendall(b"GET /c/demo/hello HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    return sock
+
+
+def test_a_killed_workers_requests_in_flight_are_answered_503_and_its_idle_ones_closed(
+    tmp_path: Path,
+) -> None:
+    with running(tmp_path / "data", ["--workers", "2"]) as rt:
+        in_flight = [half_sent_request(rt) for _ in range(6)]
+        idle = [idle_connection(rt) for _ in range(6)]
+        time.sleep(0.3)  # every request has reached its handler
+        victim = worker_holding(rt, in_flight[0])
+        theirs = [s for s in in_flight if worker_holding(rt, s) == victim]
+        others = [s for s in in_flight if s not in theirs]
+        idle_theirs = [s for s in idle if worker_holding(rt, s) == victim]
+        os.kill(victim, signal.SIGKILL)
+        for sock in theirs:
+            head, _, body = read_all(sock).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503 "), head
+            assert b"Connection: close" in head
+            error = json.loads(body)
+            assert "worker running this request exited with code -9" in error["error"]
+            assert "send it again" in error["hint"]
+        for sock in idle_theirs:
+            assert read_all(sock) == b""  # closed, not left hanging
+        # The other worker's requests are untouched: they finish when their body does.
+        for sock in others:
+            sock.sendall(b"defghij")
+            assert read_all_until_answer(sock).startswith(b"HTTP/1.1 200")
+        assert all(rt.get("/hello") == (200, "Hello from Gloam!\n") for _ in range(10))
+        assert "answered" in rt.log() and "request(s) in flight 503" in rt.log()
+
+
+def read_all_until_answer(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data
+
+
+def test_a_stuck_workers_requests_in_flight_are_answered_503_when_it_is_replaced(
+    tmp_path: Path,
+) -> None:
+    with running(tmp_path / "data", ["--workers", "2", "--stall-seconds", "1"]) as rt:
+        sock = half_sent_request(rt)
+        time.sleep(0.3)
+        stuck = worker_holding(rt, sock)
+        os.kill(stuck, signal.SIGSTOP)
+        try:
+            head, _, body = read_all(sock).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 503 "), head
+            assert "stopped answering for" in json.loads(body)["error"]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stuck, signal.SIGCONT)
+
+
+def test_connections_a_worker_closes_end_at_once_though_the_control_holds_them_too(
+    tmp_path: Path,
+) -> None:
+    with running(tmp_path / "data", ["--workers", "1"]) as rt:
+        assert rt.proc is not None
+        control = rt.proc.pid
+        fds_before = len(os.listdir(f"/proc/{control}/fd"))
+        for _ in range(50):
+            sock = socket.create_connection(_address(rt))
+            sock.settimeout(5)
+            sock.sendall(b"GET /c/demo/hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            # The worker closes after its answer; the client must see the end now, not
+            # when the control process lets its copy go.
+            assert read_all(sock).startswith(b"HTTP/1.1 200")
+            sock.close()
+        # While connections are open the control process holds a copy of each, and
+        # lets it go when the connection ends: no descriptor leaks.
+        def control_fds() -> int:
+            return len(os.listdir(f"/proc/{control}/fd"))
+
+        idle = [idle_connection(rt) for _ in range(30)]
+        assert eventually(lambda: control_fds() >= fds_before + 30 or None, timeout=10)
+        for sock in idle:
+            sock.close()
+        eventually(lambda: control_fds() <= fds_before + 2 or None, timeout=10)
+        assert control_fds() <= fds_before + 2

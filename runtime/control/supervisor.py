@@ -34,6 +34,7 @@ import attrs
 
 from runtime.channel import Channel
 from runtime.config import RuntimeConfig, config_to_json
+from runtime.inflight import Keeper
 
 log = logging.getLogger("gloam.supervisor")
 
@@ -68,6 +69,8 @@ class WorkerSlot:
     delay: float = 0.0
     loaded: asyncio.Future[None] | None = None
     reader: asyncio.Task[None] | None = None
+    #: The control's handles on the worker's connections (see `runtime.inflight`).
+    keeper: Keeper | None = None
     #: Deploy ids sent to this worker whose `done` has not come back.
     waiting: dict[int, asyncio.Future[None]] = attrs.field(factory=dict)
 
@@ -114,16 +117,24 @@ class Supervisor:
     async def _spawn(self, slot: WorkerSlot) -> None:
         parent, child = socket.socketpair()
         listen_fd = self.listen_sock.fileno()
+        keeper = Keeper()
+        keeper_fd, inflight_fd = keeper.child_fds()
         try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "runtime.traffic.worker", "--index", str(slot.index),
                 "--channel-fd", str(child.fileno()), "--listen-fd", str(listen_fd),
+                "--keeper-fd", str(keeper_fd), "--inflight-fd", str(inflight_fd),
                 "--config", config_to_json(self.config),
-                pass_fds=(child.fileno(), listen_fd), cwd=str(ROOT),
+                pass_fds=(child.fileno(), listen_fd, keeper_fd, inflight_fd), cwd=str(ROOT),
                 stdin=asyncio.subprocess.DEVNULL,
             )
+        except BaseException:
+            keeper.close()
+            raise
         finally:
             child.close()
+        keeper.started(asyncio.get_running_loop())
+        slot.keeper = keeper
         slot.proc = proc
         slot.channel = await Channel.open(parent)
         slot.started_at = slot.last_beat = time.time()
@@ -166,7 +177,7 @@ class Supervisor:
                 fut.set_result(None)
         slot.waiting.clear()
 
-    async def _reap(self, slot: WorkerSlot, graceful: bool) -> None:
+    async def _reap(self, slot: WorkerSlot, graceful: bool, why: str = "stopped") -> None:
         proc = slot.proc
         slot.serving = False
         if proc is None:
@@ -180,6 +191,11 @@ class Supervisor:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        if slot.keeper is not None:
+            # Its connections are ours alone now: what it had not answered gets a 503.
+            slot.keeper.answer_in_flight(why)
+            slot.keeper.close()
+            slot.keeper = None
         if slot.channel is not None:
             slot.channel.close()
         if slot.reader is not None:
@@ -190,7 +206,7 @@ class Supervisor:
         log.warning("traffic worker %s (pid %s) %s; replacing it", slot.index,
                     slot.proc.pid if slot.proc else None, why)
         quick = time.time() - slot.started_at < QUICK_DEATH_SECONDS
-        await self._reap(slot, graceful=False)
+        await self._reap(slot, graceful=False, why=why)
         slot.restarts += 1
         if quick:
             slot.delay = min(MAX_RESTART_DELAY, max(0.5, slot.delay * 2))
@@ -251,7 +267,8 @@ class Supervisor:
                 # serves the old code after it; the watch loop starts its replacement,
                 # which loads the store, which has the deploy.
                 log.warning("traffic worker %s did not swap in %s s", slot.index, SWAP_SECONDS)
-                await self._reap(slot, graceful=False)
+                await self._reap(slot, graceful=False,
+                                 why=f"did not take a deploy within {SWAP_SECONDS:.0f} s")
 
     def status(self) -> list[dict[str, Any]]:
         return [slot.describe() for slot in self.slots]

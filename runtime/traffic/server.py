@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from runtime.inflight import Ledger
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
 from runtime.tokens import token_matches
 from runtime.traffic.host import CanvasHost
@@ -157,12 +158,33 @@ class SlowLane:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+class LedgerServer(web.Server):
+    """aiohttp's server, telling a `Ledger` of every connection it opens and closes."""
+
+    def __init__(self, *args: Any, ledger: Ledger, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ledger = ledger
+
+    def connection_made(self, handler: Any, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self.ledger.opened(handler, transport)
+
+    def connection_lost(self, handler: Any, exc: BaseException | None = None) -> None:
+        # Called before the transport closes its socket: the ledger shuts it down first.
+        self.ledger.closed(handler)
+        super().connection_lost(handler, exc)
+
+
 class TrafficServer:
-    def __init__(self, live: LiveTable, services: RuntimeServices) -> None:
+    def __init__(self, live: LiveTable, services: RuntimeServices,
+                 ledger: Ledger | None = None) -> None:
         self.live = live
         self.services = services
         self.config = services.config
         self.slow_lane = SlowLane()
+        #: In a traffic worker: the connections the control process answers 503 if
+        #: this worker dies with a request in flight (see `runtime.inflight`).
+        self.ledger = ledger
 
     def server(self) -> web.Server:
         """aiohttp's low-level server, without an Application: the runtime routes each
@@ -176,7 +198,20 @@ class TrafficServer:
             return web.BaseRequest(message, payload, protocol, writer, task,
                                    asyncio.get_running_loop(), client_max_size=max_size)
 
+        if self.ledger is not None:
+            return LedgerServer(self.handle_tracked, request_factory=make_request,
+                                access_log=None, ledger=self.ledger)
         return web.Server(self.handle, request_factory=make_request, access_log=None)
+
+    async def handle_tracked(self, request: web.BaseRequest) -> web.StreamResponse:
+        """`handle`, with the connection marked busy in the ledger until it has its answer."""
+        ledger, conn = self.ledger, request.protocol
+        assert ledger is not None
+        ledger.busy(conn)
+        try:
+            return await self.handle(request)
+        finally:
+            ledger.answered(conn)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()

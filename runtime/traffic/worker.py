@@ -38,6 +38,7 @@ from aiohttp import web
 from runtime.background.events import start_background
 from runtime.channel import BEAT_SECONDS, Channel
 from runtime.config import RuntimeConfig, config_from_json
+from runtime.inflight import Ledger
 from runtime.services import RuntimeServices
 from runtime.store import open_store
 from runtime.traffic.live import CanvasState, LiveTable, apply_batch, load_canvas
@@ -102,11 +103,12 @@ def warm(state: CanvasState, loop: asyncio.AbstractEventLoop) -> None:
 
 class TrafficWorker:
     def __init__(self, config: RuntimeConfig, index: int, channel_sock: socket.socket,
-                 listen_sock: socket.socket) -> None:
+                 listen_sock: socket.socket, ledger: Ledger | None = None) -> None:
         self.config = config
         self.index = index
         self.channel_sock = channel_sock
         self.listen_sock = listen_sock
+        self.ledger = ledger
         self.reporter = Reporter()
         self.stopping = asyncio.Event()
 
@@ -120,7 +122,7 @@ class TrafficWorker:
                                    loop=asyncio.get_running_loop())
         services.settings = {info.name: store.canvas_settings(info.name)
                              for info in store.canvases()}
-        traffic = TrafficServer(live, services)
+        traffic = TrafficServer(live, services, self.ledger)
         channel = self.reporter.channel = await Channel.open(self.channel_sock)
         self.reporter.loop = asyncio.get_running_loop()
         self.reporter.loop_thread = threading.get_ident()
@@ -211,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--channel-fd", type=int, required=True)
     parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--keeper-fd", type=int, help="where accepted connections are handed "
+                        "to the control process (runtime.inflight)")
+    parser.add_argument("--inflight-fd", type=int, help="the memory marking busy connections")
     parser.add_argument("--config", required=True, help="the runtime's config as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
@@ -221,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(0.001)
     channel_sock = socket.socket(fileno=args.channel_fd)
     listen_sock = socket.socket(fileno=args.listen_fd)
-    worker = TrafficWorker(config, args.index, channel_sock, listen_sock)
+    ledger = (Ledger(args.keeper_fd, args.inflight_fd)
+              if args.keeper_fd is not None and args.inflight_fd is not None else None)
+    worker = TrafficWorker(config, args.index, channel_sock, listen_sock, ledger)
     asyncio.run(worker.run())
     return 0
 
