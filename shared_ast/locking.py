@@ -16,9 +16,12 @@ the safe paths:
   `runtime.deploy.Deployer.check_language_moves`).
 
 Everything else (editing the live branch, changing a route, a signature or a
-schema, deleting) is refused with a message saying why and what to do instead.
-The runtime enforces this; the editor checks the same function first, so the
-programmer sees the reason before anything is sent.
+schema, deleting) is refused, and so is a new or changed route that would
+take requests from a handler in use (a second `GET /hello`, or `/sum/1/:b`
+beside `/sum/:a/:b` in use): that is a change to what those requests run.
+Each refusal says why and what to do instead. The runtime enforces this; the
+editor checks the same function first, so the programmer sees the reason
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from shared_ast.apply import OpError, apply_to_canvas, same_tree
 from shared_ast.names import show_spec
 from shared_ast.nodes import EFlag, NodeId
 from shared_ast.ops import (
+    CreateToplevel,
     DeleteToplevel,
     InsertElement,
     MoveToplevel,
@@ -45,7 +49,15 @@ from shared_ast.ops import (
     SetName,
     SetType,
 )
-from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
+from shared_ast.routes import RouteTable, requests_taken
+from shared_ast.toplevels import (
+    Datastore,
+    Handler,
+    HttpSpec,
+    Toplevel,
+    UserFunction,
+    UserType,
+)
 
 __all__ = ["InUse", "batch_lock_problem", "describe_toplevel", "inside_flag_branch",
            "lock_problem"]
@@ -129,27 +141,74 @@ def _advice(tl: Toplevel, op: Op) -> str:
     return "Change a copy instead."
 
 
+def _reached(in_use: InUse) -> str:
+    days = round(in_use.window_seconds / 86400)
+    window = f"{days} days" if days >= 1 else f"{round(in_use.window_seconds)} s"
+    return (f"it answered {in_use.requests} request(s) in the last {window}" if not in_use.via
+            else f"it is {in_use.via}, which answered {in_use.requests} request(s) in the "
+                 f"last {window}")
+
+
 def lock_problem(op: Op, tl: Toplevel | None, in_use: InUse | None) -> str | None:
     """Why `op` may not change `tl`, which is in use; None when it may (or `tl` is free)."""
     if tl is None or in_use is None or _safe(op, tl):
         return None
-    days = round(in_use.window_seconds / 86400)
-    window = f"{days} days" if days >= 1 else f"{round(in_use.window_seconds)} s"
-    reached = (f"it answered {in_use.requests} request(s) in the last {window}" if not in_use.via
-               else f"it is {in_use.via}, which answered {in_use.requests} request(s) in the "
-                    f"last {window}")
     what = {SetHandlerSpec: "change what triggers", DeleteToplevel: "delete",
             SetType: "change a type in"}.get(type(op), "change the code of")
-    return (f"{describe_toplevel(tl)} is in use ({reached}), so the runtime will not "
+    return (f"{describe_toplevel(tl)} is in use ({_reached(in_use)}), so the runtime will not "
             f"{what} it directly: live traffic would run code no request has tried yet. "
             f"{_advice(tl, op)}")
+
+
+def _routes(toplevels: Mapping[int, Toplevel]) -> RouteTable:
+    return RouteTable.build(tl for tl in toplevels.values() if isinstance(tl, Handler))
+
+
+def route_takeover_problem(before: Mapping[int, Toplevel], after: Mapping[int, Toplevel],
+                           tlid: int, in_use: Mapping[int, InUse]) -> str | None:
+    """Why the route of handler `tlid` (new, or changed) in `after` may not be: it would
+    take requests that a handler in use answers in `before`. None when it takes none."""
+    new = after.get(tlid)
+    if not isinstance(new, Handler) or not isinstance(new.spec, HttpSpec):
+        return None
+    old_tables = new_tables = None
+    for used_tlid, use in in_use.items():
+        old = before.get(used_tlid)
+        if (used_tlid == tlid or use.via or not isinstance(old, Handler)
+                or not isinstance(old.spec, HttpSpec)):
+            continue
+        if old_tables is None or new_tables is None:
+            old_tables, new_tables = _routes(before), _routes(after)
+        example = requests_taken(old_tables, new_tables, old, new)
+        if example is not None:
+            return (f"{show_spec(new.spec)} would take requests such as {example} from "
+                    f"{describe_toplevel(old)}, which is in use ({_reached(use)}): those "
+                    "requests would run code none of them has tried yet. Make the change "
+                    f"inside {describe_toplevel(old)} instead: wrap its code in a feature flag "
+                    "(Ctrl+K, Wrap in feature flag) whose condition picks the requests the new "
+                    "code is for, and commit the flag when a replay of the stored requests "
+                    "shows the answers you expect.")
+    return None
+
+
+def _route_ops(ops: Sequence[Op]) -> list[tuple[int, int]]:
+    """(index in the batch, tlid) of every op that gives a handler a route."""
+    found = []
+    for index, op in enumerate(ops):
+        if isinstance(op, CreateToplevel) and isinstance(op.toplevel, Handler):
+            found.append((index, op.toplevel.tlid))
+        elif isinstance(op, SetHandlerSpec):
+            found.append((index, op.target_tlid))
+    return found
 
 
 def batch_lock_problem(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
                        in_use: Mapping[int, InUse]) -> tuple[int, str] | None:
     """The first op of a batch that changes code in use unsafely, and why; each op is
-    judged on the toplevel as the ops before it in the batch left it."""
-    if not any(op.target_tlid in in_use for op in ops):
+    judged on the toplevel as the ops before it in the batch left it. A route the
+    batch creates or changes is judged on the canvas as the whole batch leaves it."""
+    route_ops = _route_ops(ops) if in_use else []
+    if not route_ops and not any(op.target_tlid in in_use for op in ops):
         return None  # the common case: nothing locked is touched, nothing to replay
     current = toplevels
     for index, op in enumerate(ops):
@@ -161,4 +220,8 @@ def batch_lock_problem(toplevels: Mapping[int, Toplevel], ops: Sequence[Op],
             current = apply_to_canvas([op], current)
         except OpError:
             return None  # the batch is refused anyway, by apply, with its own reason
+    for index, tlid in route_ops:
+        problem = route_takeover_problem(toplevels, current, tlid, in_use)
+        if problem is not None:
+            return index, problem
     return None

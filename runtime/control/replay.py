@@ -21,12 +21,12 @@ import attrs
 
 from runtime.services import impure_from_json
 from runtime.store.protocol import TraceRecord
-from runtime.traffic.live import Route, split_path
 from runtime.traffic.responses import answer_for, handler_label
 from runtime.traffic.trace_input import trace_bindings
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
+from shared_ast.routes import Route, split_path
 from shared_ast.toplevels import Handler, HttpSpec, Toplevel, UserFunction
 
 #: How many traces a replay runs at most, newest first.

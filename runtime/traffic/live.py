@@ -21,11 +21,11 @@ from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.compiler import Compiled, compile_toplevel
 from shared_ast.program import Program
+from shared_ast.routes import RouteTable
 from shared_ast.toplevels import (
     CronSpec,
     Datastore,
     Handler,
-    HttpSpec,
     Toplevel,
     UserFunction,
     UserType,
@@ -33,64 +33,6 @@ from shared_ast.toplevels import (
 )
 
 log = logging.getLogger("gloam.live")
-
-
-@attrs.frozen
-class Route:
-    method: str
-    segments: tuple[str, ...]
-    handler: Handler
-
-    @property
-    def specificity(self) -> tuple[int, int]:
-        """More literal segments win over `:params`: `/users/me` beats `/users/:id`."""
-        literal = sum(1 for s in self.segments if not s.startswith(":"))
-        return (literal, len(self.segments))
-
-    def match(self, parts: tuple[str, ...]) -> dict[str, str] | None:
-        if len(parts) != len(self.segments):
-            return None
-        params: dict[str, str] = {}
-        for seg, part in zip(self.segments, parts, strict=True):
-            if seg.startswith(":"):
-                params[seg[1:]] = part
-            elif seg != part:
-                return None
-        return params
-
-
-def split_path(path: str) -> tuple[str, ...]:
-    return tuple(p for p in path.split("/") if p)
-
-
-@attrs.frozen
-class RouteTable:
-    by_method: Mapping[str, tuple[Route, ...]] = attrs.field(factory=dict)
-
-    @classmethod
-    def build(cls, handlers: Iterable[Handler]) -> RouteTable:
-        table: dict[str, list[Route]] = {}
-        for h in handlers:
-            if isinstance(h.spec, HttpSpec):
-                route = Route(h.spec.method, split_path(h.spec.route), h)
-                table.setdefault(h.spec.method, []).append(route)
-        return cls(
-            {
-                m: tuple(sorted(rs, key=lambda r: (r.specificity, -r.handler.tlid), reverse=True))
-                for m, rs in table.items()
-            }
-        )
-
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        parts = split_path(path)
-        routes = self.by_method.get(method)
-        if routes is None and method == "HEAD":
-            routes = self.by_method.get("GET")
-        for route in routes or ():
-            params = route.match(parts)
-            if params is not None:
-                return route.handler, params
-        return None
 
 
 @attrs.frozen
