@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
-from runtime.store.protocol import Store
+from runtime.store.protocol import FirstBatch, Store, StoreError
 
 TOKENS_FILE = "tokens.json"
 
@@ -46,20 +46,50 @@ def read_tokens(data_dir: Path) -> dict[str, str]:
 def save_token(data_dir: Path, canvas: str, token: str) -> None:
     tokens = read_tokens(data_dir)
     tokens[canvas] = token
+    _write_tokens(data_dir, tokens)
+
+
+def _write_tokens(data_dir: Path, tokens: dict[str, str]) -> None:
+    """Replace the file whole (write, fsync, rename), so a crash leaves the old or the new."""
     path = data_dir / TOKENS_FILE
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(tokens, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
     tmp.replace(path)
 
 
-def create_canvas(store: Store, data_dir: Path, name: str) -> str:
-    """Create a canvas and its first editor token; returns the token."""
+def create_canvas(store: Store, data_dir: Path, name: str,
+                  first: FirstBatch | None = None) -> str:
+    """Create a canvas, its first editor token and (when given) its first code; returns
+    the token.
+
+    The token is written to `tokens.json` before the canvas is committed (with the
+    token's digest and the code, in one transaction): a crash in between leaves a
+    token for a canvas that does not exist, never a canvas nobody can edit.
+    """
+    if name in {c.name for c in store.canvases()}:
+        raise StoreError(f"there is already a canvas named {name!r}")
     token = secrets.token_urlsafe(24)
-    store.create_canvas(name, hash_token(token))
+    previous = read_tokens(data_dir).get(name)
     save_token(data_dir, name, token)
+    try:
+        store.create_canvas(name, hash_token(token), first)
+    except BaseException:
+        if previous is None:
+            forget_token(data_dir, name)
+        else:
+            save_token(data_dir, name, previous)
+        raise
     return token
+
+
+def forget_token(data_dir: Path, canvas: str) -> None:
+    tokens = read_tokens(data_dir)
+    if tokens.pop(canvas, None) is not None:
+        _write_tokens(data_dir, tokens)
 
 
 ADMIN_TOKEN_FILE = "admin.token"

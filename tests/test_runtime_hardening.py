@@ -6,13 +6,20 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from runtime_harness import EditorSession, RuntimeProcess, http_request, run, running
+from runtime_harness import ROOT, EditorSession, RuntimeProcess, http_request, run, running
 
+from runtime.control.deploy import first_batch
+from runtime.store.sqlite import SQLiteStore
+from runtime.tokens import create_canvas, hash_token, read_tokens
+from shared_ast import build as b
 from shared_ast import wire
 
 
@@ -95,3 +102,55 @@ def test_the_data_folder_and_its_files_are_the_owner_s_alone(
     loose = [p.name for p in data.iterdir()
              if p.is_file() and stat.S_IMODE(p.stat().st_mode) & 0o077]
     assert loose == []
+
+
+def test_a_kill_during_the_first_start_never_leaves_a_broken_demo(tmp_path: Path) -> None:
+    # Issue 11, item 2: the canvas, its token and its first code are one transaction,
+    # and the token file is written before it. Kill the first start at the moment the
+    # database file appears, and a little after, again and again.
+    for attempt in range(8):
+        data = tmp_path / f"data{attempt}"
+        data.mkdir()
+        log = open(tmp_path / f"first{attempt}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", "runtime", "serve", "--data-dir", str(data),
+             "--port", "0", "--editor-port", "0", "--workers", "1"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        while not (data / "gloam.sqlite3").exists() and proc.poll() is None:
+            time.sleep(0.001)
+        time.sleep(attempt * 0.01)
+        proc.kill()
+        proc.wait()
+        with running(data, ["--workers", "1"]) as rt:
+            assert rt.get("/hello") == (200, "Hello from Gloam!\n"), attempt
+            # ... and its token still opens the editor.
+            async def hello() -> dict[str, Any]:
+                async with aiohttp.ClientSession() as http:
+                    ed = await EditorSession.open(http, rt)
+                    await ed.ws.close()
+                    return ed.hello
+            assert run(hello())["type"] == "hello"
+
+
+def test_a_canvas_whose_first_code_fails_to_commit_leaves_no_canvas_and_no_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = SQLiteStore(tmp_path / "gloam.sqlite3")
+
+    def commit_then_die(*args: Any, **kwargs: Any) -> int:
+        original(*args, **kwargs)
+        raise OSError("killed halfway")  # a crash after the toplevels were written
+
+    original = store._commit
+    monkeypatch.setattr(store, "_commit", commit_then_die)
+    with pytest.raises(OSError):
+        create_canvas(store, tmp_path, "fresh", first_batch("t", [b.http("GET", "/x", 1)]))
+    assert store.canvases() == []
+    assert "fresh" not in read_tokens(tmp_path)
+    monkeypatch.undo()
+    token = create_canvas(store, tmp_path, "fresh", first_batch("t", [b.http("GET", "/x", 1)]))
+    assert read_tokens(tmp_path)["fresh"] == token
+    assert store.token_hashes("fresh") == [hash_token(token)]
+    assert len(store.snapshot("fresh").toplevels) == 1
+    store.close()

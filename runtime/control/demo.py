@@ -6,15 +6,12 @@ records as any editor's ops, so what `make run` serves is ordinary Gloam code.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from runtime.control.deploy import encode_toplevel_text
+from runtime.control.deploy import first_batch
 from runtime.store.protocol import Store
 from runtime.tokens import create_canvas
 from shared_ast import build as b
-from shared_ast import wire
-from shared_ast.ops import CreateToplevel
 from shared_ast.toplevels import Toplevel
 from shared_ast.type_ast import INT, STRING, TRecord, TRecordField
 
@@ -66,12 +63,6 @@ def demo_toplevels() -> list[Toplevel]:
 
 
 def install_demo(store: Store, data_dir: Path) -> None:
-    create_canvas(store, data_dir, DEMO_CANVAS)
-    toplevels = demo_toplevels()
-    ops = [CreateToplevel(t) for t in toplevels]
-    store.commit_ops(
-        DEMO_CANVAS,
-        "gloam-demo",
-        json.dumps(wire.encode_ops(ops), allow_nan=False),
-        {t.tlid: encode_toplevel_text(t) for t in toplevels},
-    )
+    """The demo canvas, its token and its code: one transaction (a crash during the
+    first start leaves no canvas, and the next start installs it again)."""
+    create_canvas(store, data_dir, DEMO_CANVAS, first_batch("gloam-demo", demo_toplevels()))

@@ -25,13 +25,13 @@ import attrs
 
 from runtime.control import replay
 from runtime.control.usage import Usage, handlers_reaching
-from runtime.store.protocol import StaleCanvas, Store, StoreError
+from runtime.store.protocol import FirstBatch, StaleCanvas, Store, StoreError
 from runtime.traffic.live import CanvasState, LiveTable
 from runtime.traffic.responses import handler_label
 from shared_ast import wire
 from shared_ast.apply import OpError, apply_to_canvas
 from shared_ast.locking import InUse, batch_lock_problem, describe_toplevel
-from shared_ast.ops import Op, SetLanguageVersion
+from shared_ast.ops import CreateToplevel, Op, SetLanguageVersion
 from shared_ast.toplevels import Handler, Toplevel, UserFunction
 
 log = logging.getLogger("gloam.deploy")
@@ -59,6 +59,13 @@ class Deployed:
 
 def encode_toplevel_text(tl: object) -> str:
     return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
+
+
+def first_batch(author: str, toplevels: Sequence[Toplevel]) -> FirstBatch:
+    """The batch creating `toplevels`, as a new canvas's first code."""
+    ops = [CreateToplevel(t) for t in toplevels]
+    return FirstBatch(author, json.dumps(wire.encode_ops(ops), allow_nan=False),
+                      {t.tlid: encode_toplevel_text(t) for t in toplevels})
 
 
 #: How often a batch is prepared again after another node deployed first.

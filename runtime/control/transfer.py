@@ -20,12 +20,11 @@ import urllib.request
 from typing import Any
 
 from runtime.config import RuntimeConfig, canvas_name_problem, read_state
-from runtime.control.deploy import encode_toplevel_text
+from runtime.control.deploy import first_batch
 from runtime.store import open_store
 from runtime.store.protocol import UnknownCanvas
 from runtime.tokens import create_canvas, read_admin_token
 from shared_ast import wire
-from shared_ast.ops import CreateToplevel
 from shared_ast.toplevels import Toplevel
 
 
@@ -106,7 +105,9 @@ def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -
     try:
         existing = {c.name for c in store.canvases()}
         if name not in existing:
-            token = create_canvas(store, config.data_dir, name)
+            # The canvas, its token and its code in one transaction.
+            token = create_canvas(store, config.data_dir, name,
+                                  first_batch("gloam-import", toplevels) if toplevels else None)
         else:
             clash = set(store.snapshot(name).toplevels) & {t.tlid for t in toplevels}
             if clash:
@@ -114,12 +115,9 @@ def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -
                     f"canvas {name!r} already holds toplevels with these ids: "
                     f"{sorted(clash)[:5]}; import under another name with --as NEW_NAME"
                 )
-        ops = [CreateToplevel(t) for t in toplevels]
-        if ops:
-            store.commit_ops(
-                name, "gloam-import", json.dumps(wire.encode_ops(ops), allow_nan=False),
-                {t.tlid: encode_toplevel_text(t) for t in toplevels},
-            )
+            if toplevels:
+                batch = first_batch("gloam-import", toplevels)
+                store.commit_ops(name, batch.author, batch.ops_json, batch.changed)
         for ds, items in rows.items():
             for key, value in items.items():
                 wire.decode_value(value)  # refuse rows that would not load

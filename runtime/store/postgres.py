@@ -40,6 +40,7 @@ from runtime.store.pg_schema import migrate
 from runtime.store.protocol import (
     CanvasInfo,
     CanvasSnapshot,
+    FirstBatch,
     OpBatch,
     QueuedEvent,
     StaleCanvas,
@@ -130,7 +131,8 @@ class PostgresStore:
 
     # ------------------------------------------------------------ canvases
 
-    def create_canvas(self, name: str, token_hash: str) -> CanvasInfo:
+    def create_canvas(self, name: str, token_hash: str,
+                      first: FirstBatch | None = None) -> CanvasInfo:
         now = time.time()
 
         def tx(conn: psycopg.Connection) -> CanvasInfo:
@@ -141,7 +143,10 @@ class PostgresStore:
                 raise StoreError(f"there is already a canvas named {name!r}") from None
             conn.execute("INSERT INTO tokens (canvas, token_hash, created_at) VALUES (%s, %s, %s)",
                          [name, token_hash, now])
-            return CanvasInfo(name, now, 0)
+            if first is None:
+                return CanvasInfo(name, now, 0)
+            seq = self._commit(conn, name, first.author, first.ops_json, first.changed, now, 0)
+            return CanvasInfo(name, now, seq)
 
         return self._conns.run(tx)
 
@@ -195,33 +200,35 @@ class PostgresStore:
     def commit_ops(self, canvas: str, author: str, ops_json: str,
                    changed: dict[int, str | None], base_seq: int | None = None) -> int:
         now = time.time()
+        return self._conns.run(
+            lambda conn: self._commit(conn, canvas, author, ops_json, changed, now, base_seq))
 
-        def tx(conn: psycopg.Connection) -> int:
-            # The row lock makes every other node's commit to this canvas wait here.
-            current = self._require_canvas(conn, canvas, lock=True)
-            if base_seq is not None and current != base_seq:
-                raise StaleCanvas(canvas, base_seq, current)
-            seq = current + 1
-            conn.execute(
-                "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (%s, %s, %s, %s, %s)",
-                [canvas, seq, author, now, ops_json])
-            gone = [tlid for tlid, text in changed.items() if text is None]
-            if gone:
-                conn.execute("DELETE FROM toplevels WHERE canvas = %s AND tlid = ANY(%s)",
-                             [canvas, gone])
-            kept = [(canvas, tlid, text, seq) for tlid, text in changed.items()
-                    if text is not None]
-            if kept:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO toplevels (canvas, tlid, json, seq) VALUES (%s, %s, %s, %s) "
-                        "ON CONFLICT (canvas, tlid) DO UPDATE SET json = excluded.json, "
-                        "seq = excluded.seq", kept)
-            conn.execute("UPDATE canvases SET seq = %s WHERE name = %s", [seq, canvas])
-            conn.execute("SELECT pg_notify(%s, %s)", [DEPLOY_CHANNEL, json.dumps([canvas, seq])])
-            return seq
-
-        return self._conns.run(tx)
+    def _commit(self, conn: psycopg.Connection, canvas: str, author: str, ops_json: str,
+                changed: dict[int, str | None], now: float, base_seq: int | None) -> int:
+        """One batch, inside the caller's transaction; returns its seq."""
+        # The row lock makes every other node's commit to this canvas wait here.
+        current = self._require_canvas(conn, canvas, lock=True)
+        if base_seq is not None and current != base_seq:
+            raise StaleCanvas(canvas, base_seq, current)
+        seq = current + 1
+        conn.execute(
+            "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (%s, %s, %s, %s, %s)",
+            [canvas, seq, author, now, ops_json])
+        gone = [tlid for tlid, text in changed.items() if text is None]
+        if gone:
+            conn.execute("DELETE FROM toplevels WHERE canvas = %s AND tlid = ANY(%s)",
+                         [canvas, gone])
+        kept = [(canvas, tlid, text, seq) for tlid, text in changed.items()
+                if text is not None]
+        if kept:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO toplevels (canvas, tlid, json, seq) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (canvas, tlid) DO UPDATE SET json = excluded.json, "
+                    "seq = excluded.seq", kept)
+        conn.execute("UPDATE canvases SET seq = %s WHERE name = %s", [seq, canvas])
+        conn.execute("SELECT pg_notify(%s, %s)", [DEPLOY_CHANNEL, json.dumps([canvas, seq])])
+        return seq
 
     def submit_ops(self, canvas: str, author: str, ops_json: str,
                    changed: dict[int, str | None], base_seq: int | None = None

@@ -123,9 +123,23 @@ def prune_plan(batch: list[tuple[TraceRecord, int, float]]
     return newest
 
 
+@attrs.frozen
+class FirstBatch:
+    """A canvas's first code, committed with the canvas itself (as seq 1)."""
+
+    author: str
+    ops_json: str
+    changed: dict[int, str | None]
+
+
 class Store(Protocol):
     # ------------------------------------------------------------ canvases
-    def create_canvas(self, name: str, token_hash: str) -> CanvasInfo: ...
+    def create_canvas(self, name: str, token_hash: str,
+                      first: FirstBatch | None = None) -> CanvasInfo:
+        """A new canvas with its first editor token (a digest) and, when given, its first
+        code: all in one transaction, so a crash leaves all of it or none of it."""
+        ...
+
     def canvases(self) -> list[CanvasInfo]: ...
     def canvas_seq(self, canvas: str) -> int:
         """The canvas's current sequence number (a cheap read); UnknownCanvas if none."""

@@ -40,6 +40,7 @@ import sqlite_utils
 from runtime.store.protocol import (
     CanvasInfo,
     CanvasSnapshot,
+    FirstBatch,
     OpBatch,
     QueuedEvent,
     StaleCanvas,
@@ -239,7 +240,8 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ canvases
 
-    def create_canvas(self, name: str, token_hash: str) -> CanvasInfo:
+    def create_canvas(self, name: str, token_hash: str,
+                      first: FirstBatch | None = None) -> CanvasInfo:
         now = time.time()
 
         def job(db: sqlite_utils.Database) -> CanvasInfo:
@@ -248,7 +250,10 @@ class SQLiteStore:
                 "INSERT INTO tokens (canvas, token_hash, created_at) VALUES (?, ?, ?)",
                 [name, token_hash, now],
             )
-            return CanvasInfo(name, now, 0)
+            if first is None:
+                return CanvasInfo(name, now, 0)
+            seq = self._commit(db, name, first.author, first.ops_json, first.changed, now, 0)
+            return CanvasInfo(name, now, seq)
 
         return self._write(job)
 
@@ -328,30 +333,33 @@ class SQLiteStore:
         now = time.time()
 
         def job(db: sqlite_utils.Database) -> int:
-            current = self._require_canvas(db, canvas)
-            if base_seq is not None and current != base_seq:
-                raise StaleCanvas(canvas, base_seq, current)
-            seq = current + 1
-            db.execute(
-                "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (?, ?, ?, ?, ?)",
-                [canvas, seq, author, now, ops_json],
-            )
-            for tlid, text in changed.items():
-                if text is None:
-                    db.execute(
-                        "DELETE FROM toplevels WHERE canvas = ? AND tlid = ?", [canvas, tlid]
-                    )
-                else:
-                    db.execute(
-                        "INSERT INTO toplevels (canvas, tlid, json, seq) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (canvas, tlid) DO UPDATE SET json = excluded.json, "
-                        "seq = excluded.seq",
-                        [canvas, tlid, text, seq],
-                    )
-            db.execute("UPDATE canvases SET seq = ? WHERE name = ?", [seq, canvas])
-            return seq
+            return self._commit(db, canvas, author, ops_json, changed, now, base_seq)
 
         return self.submit(job)
+
+    def _commit(self, db: sqlite_utils.Database, canvas: str, author: str, ops_json: str,
+                changed: dict[int, str | None], now: float, base_seq: int | None) -> int:
+        """One batch, inside the caller's transaction; returns its seq."""
+        current = self._require_canvas(db, canvas)
+        if base_seq is not None and current != base_seq:
+            raise StaleCanvas(canvas, base_seq, current)
+        seq = current + 1
+        db.execute(
+            "INSERT INTO oplog (canvas, seq, author, at, ops_json) VALUES (?, ?, ?, ?, ?)",
+            [canvas, seq, author, now, ops_json],
+        )
+        for tlid, text in changed.items():
+            if text is None:
+                db.execute("DELETE FROM toplevels WHERE canvas = ? AND tlid = ?", [canvas, tlid])
+            else:
+                db.execute(
+                    "INSERT INTO toplevels (canvas, tlid, json, seq) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (canvas, tlid) DO UPDATE SET json = excluded.json, "
+                    "seq = excluded.seq",
+                    [canvas, tlid, text, seq],
+                )
+        db.execute("UPDATE canvases SET seq = ? WHERE name = ?", [seq, canvas])
+        return seq
 
     def ops_since(self, canvas: str, seq: int) -> list[OpBatch]:
         rows = self._query(
