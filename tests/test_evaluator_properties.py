@@ -7,8 +7,10 @@ and recording live values is an observation only: it never changes a result.
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -113,3 +115,41 @@ def test_value_fits_is_total_and_deep_implies_shallow(value: Any, t: Any, progra
     assert deep is None or isinstance(deep, str)
     if deep is None:
         assert shallow is None
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_copies(value: Any, doublings: int) -> Any:
+    """A List holding the one before it twice, `doublings` deep: small in memory, 2^n
+    elements as a tree (what `let x = [y, y]` builds in a loop)."""
+    for _ in range(doublings):
+        value = (value, value)
+    return value
+
+
+@given(values(), st.integers(0, 8), st.booleans())
+def test_equality_of_shared_values_is_structural(base: Any, depth: int, differ: bool) -> None:
+    a = shared_copies(base, depth)
+    b = shared_copies((base, 1) if differ else base, depth)
+    assert values_equal(a, b) == (not differ)
+    # Built apart, unshared, they compare the same.
+    assert values_equal(a, unshared_copies(base, depth))
+
+
+def unshared_copies(value: Any, doublings: int) -> Any:
+    if doublings == 0:
+        return value
+    return (unshared_copies(value, doublings - 1), unshared_copies(value, doublings - 1))
+
+
+def test_equality_of_shared_values_costs_what_they_hold_not_their_tree() -> None:
+    # 2^60 elements as a tree: comparing them element by element would never end. A hang
+    # guard, not a timing: the subprocess has minutes for what takes a millisecond.
+    code = ("from shared_ast.values import values_equal\n"
+            "a, b = (1,), (1,)\n"
+            "for _ in range(60): a, b = (a, a), (b, b)\n"
+            "print(values_equal(a, b), values_equal(a, (a[0], (b[1][0], (2,)))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "False"]
