@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from runtime.store.sqlite import SQLiteStore
 from runtime.tokens import create_canvas, hash_token, read_tokens
 from shared_ast import build as b
 from shared_ast import wire
+from shared_ast.ids import new_id
+from shared_ast.ops import CreateToplevel
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +157,63 @@ def test_a_canvas_whose_first_code_fails_to_commit_leaves_no_canvas_and_no_token
     assert store.token_hashes("fresh") == [hash_token(token)]
     assert len(store.snapshot("fresh").toplevels) == 1
     store.close()
+
+
+def stalled_editor(rt: RuntimeProcess) -> socket.socket:
+    """A websocket to the editor API that, once open, never reads another byte."""
+    host, port = rt.editor.removeprefix("http://").rsplit(":", 1)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, at once
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET /api/canvas/demo/ws?token={rt.token()}&author=asleep HTTP/1.1\r\n"
+                 "Host: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def test_an_editor_that_stops_reading_is_disconnected_not_buffered_forever(
+    tmp_path: Path,
+) -> None:
+    with running(tmp_path / "data", ["--editor-backlog", "1"]) as rt:
+        asleep = stalled_editor(rt)
+        text = "x" * 100_000
+
+        async def deploy_many() -> list[dict[str, Any]]:
+            async with aiohttp.ClientSession() as http:
+                ed = await EditorSession.open(http, rt)
+                acks = []
+                for _ in range(150):  # 15 MB of broadcasts for the editor that sleeps
+                    acks.append(await ed.deploy(
+                        [CreateToplevel(b.http("GET", f"/{new_id()}", text))]))
+                await ed.ws.close()
+                return acks
+
+        # The editor that reads is not held up by the one that does not.
+        acks = run(deploy_many())
+        assert {a["type"] for a in acks} == {"ack"}
+        assert "editor 'asleep' on canvas 'demo' fell" in rt.log()
+        # The sleeper's connection ends (after what was already on its way) ...
+        asleep.settimeout(20)
+        received = 0
+        while chunk := asleep.recv(1 << 20):
+            received += len(chunk)
+        assert received < 10_000_000, received
+        asleep.close()
+
+        # ... and an editor that wakes up resumes where it was (from a few batches back:
+        # one that missed more than half its backlog gets the whole canvas instead).
+        async def resume(since: int) -> list[dict[str, Any]]:
+            async with aiohttp.ClientSession() as http:
+                ed = await EditorSession.open(http, rt, since=since)
+                got = [ed.hello] + [await ed.receive() for _ in range(3)]
+                await ed.ws.close()
+                return got
+        last = acks[-1]["seq"]
+        hello, *missed = run(resume(last - 3))
+        assert hello["resumed_from"] == last - 3
+        assert [m["seq"] for m in missed] == [last - 2, last - 1, last]

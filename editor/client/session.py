@@ -345,10 +345,16 @@ class CanvasSession(QObject):
         queued = f"; sending {_edits(len(self._pending))}" if self._pending else ""
         where = f"connected to {self._where}, canvas {self.canvas} at seq {self._seq}"
         self._set_state(ONLINE, where + queued)
+        reason = ""
         try:
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     self._on_text(msg.data)
+                elif msg.type in _CLOSED:
+                    if msg.type == aiohttp.WSMsgType.CLOSE and msg.extra:
+                        reason = f": {msg.extra}"  # e.g. this editor fell too far behind
+                    break
                 elif msg.type == aiohttp.WSMsgType.ERROR:
                     break
                 else:
@@ -359,7 +365,7 @@ class CanvasSession(QObject):
             self._fail_requests("the connection to the runtime was lost before it answered")
         if self._reconnect_now:
             return "reloading the canvas"
-        return f"the runtime at {self._where} closed the connection"
+        return f"the runtime at {self._where} closed the connection{reason}"
 
     def _writer_stopped(self, ws: aiohttp.ClientWebSocketResponse, done: asyncio.Task[None]
                         ) -> None:

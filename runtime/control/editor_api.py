@@ -55,27 +55,71 @@ class ProtocolError(Exception):
 
 
 class Session:
-    """One connected editor."""
+    """One connected editor.
 
-    def __init__(self, ws: web.WebSocketResponse, canvas: str, author: str) -> None:
+    Its outbox holds messages already encoded, and counts their bytes: an editor that
+    stops reading (a laptop asleep, a stuck client) while edits keep coming would
+    otherwise grow the daemon without bound. Past `backlog_bytes` the session is
+    closed with a reason (1013, try again later); the editor reconnects and resumes
+    from the last sequence number it saw.
+    """
+
+    def __init__(self, ws: web.WebSocketResponse, canvas: str, author: str,
+                 backlog_bytes: int = 64 * 1024 * 1024,
+                 transport: asyncio.BaseTransport | None = None) -> None:
         self.ws = ws
         self.canvas = canvas
         self.author = author
-        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.backlog_bytes = backlog_bytes
+        self.transport = transport
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        #: Bytes in the outbox, not yet handed to the socket.
+        self.queued = 0
+        self.behind = False
+        self.closer: asyncio.Task[None] | None = None
 
     def send(self, message: dict[str, Any]) -> None:
+        if self.behind:
+            return
         message.setdefault("schema", wire.SCHEMA_VERSION)
-        self.outbox.put_nowait(message)
+        text = json.dumps(message, allow_nan=False, ensure_ascii=False)
+        # One message larger than the backlog still goes, alone (a big canvas's hello).
+        if self.queued and self.queued + len(text) > self.backlog_bytes:
+            self.fall_behind()
+            return
+        self.queued += len(text)
+        self.outbox.put_nowait(text)
+
+    def fall_behind(self) -> None:
+        """Too much waits for this editor: drop it all and close the session."""
+        self.behind = True
+        log.warning("editor %r on canvas %r fell %.1f MiB behind; closing its session (it "
+                    "resumes when it reconnects)", self.author, self.canvas,
+                    self.queued / 2**20)
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+        self.queued = 0
+        self.outbox.put_nowait(None)
+        self.closer = asyncio.get_running_loop().create_task(self._close_behind())
+
+    async def _close_behind(self) -> None:
+        reason = b"too far behind: reconnect and resume from your last seq"
+        with contextlib.suppress(TimeoutError, ConnectionError, RuntimeError):
+            await asyncio.wait_for(self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
+                                                 message=reason), 5)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()  # it reads nothing, not even our close: cut it off
 
     async def pump(self) -> None:
         while True:
-            message = await self.outbox.get()
-            if message is None or self.ws.closed:
+            text = await self.outbox.get()
+            if text is None or self.ws.closed:
                 return
             try:
-                await self.ws.send_str(json.dumps(message, allow_nan=False, ensure_ascii=False))
+                await self.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 return
+            self.queued -= len(text)
 
 
 class EditorApi:
@@ -184,7 +228,9 @@ class EditorApi:
         config = self.services.config
         ws = web.WebSocketResponse(max_msg_size=config.max_message_bytes * 4, heartbeat=30)
         await ws.prepare(request)
-        session = Session(ws, canvas, request.query.get("author", "editor"))
+        session = Session(ws, canvas, request.query.get("author", "editor"),
+                          backlog_bytes=int(config.editor_backlog_mb * 2**20),
+                          transport=request.transport)
         pump = asyncio.create_task(session.pump())
         try:
             await self.greet(session, request.query.get("since"))
@@ -218,8 +264,12 @@ class EditorApi:
             # more than a sequence number can hold.
             last = (int(since) if since is not None and since.isascii() and since.isdigit()
                     and len(since) <= 18 else None)
-            if last is not None and last <= state.seq:
-                batches = self.services.store.ops_since(canvas, last)
+            batches = (self.services.store.ops_since(canvas, last)
+                       if last is not None and last <= state.seq else None)
+            if batches is not None and sum(len(b.ops_json) for b in batches) > (
+                    session.backlog_bytes // 2):
+                batches = None  # more missed than a session may queue: the whole canvas
+            if batches is not None:
                 session.send(
                     {"type": "hello", "canvas": canvas, "seq": state.seq, "resumed_from": last}
                 )
