@@ -119,6 +119,10 @@ def _config(args: argparse.Namespace) -> RuntimeConfig:
         time_limit_seconds=args.time_limit,
         alloc_limit_mb=args.alloc_limit,
         stall_seconds=args.stall_seconds,
+        editor_backlog_mb=args.editor_backlog,
+        header_timeout_seconds=args.header_timeout,
+        body_timeout_seconds=args.body_timeout,
+        max_connections=args.max_connections,
         store_url=args.store,
         **({"workers": args.workers} if args.workers else {}),
     )
@@ -144,6 +148,10 @@ def _serve_args(args: argparse.Namespace) -> list[str]:
     out += ["--time-limit", str(args.time_limit)]
     out += ["--alloc-limit", str(args.alloc_limit)]
     out += ["--stall-seconds", str(args.stall_seconds)]
+    out += ["--editor-backlog", str(args.editor_backlog)]
+    out += ["--header-timeout", str(args.header_timeout)]
+    out += ["--body-timeout", str(args.body_timeout)]
+    out += ["--max-connections", str(args.max_connections)]
     if args.workers:
         out += ["--workers", str(args.workers)]
     if args.store:
@@ -337,9 +345,27 @@ def _add_runtime_options(p: argparse.ArgumentParser) -> None:
                    help="what one run may build in all, in MiB (default 64)")
     p.add_argument("--stall-seconds", type=_positive_float, default=5.0, metavar="SECONDS",
                    help="a traffic worker silent this long is replaced (default 5 s)")
+    p.add_argument("--editor-backlog", type=_positive_float, default=64.0, metavar="MB",
+                   help="what may wait for an editor that stops reading before it is "
+                        "disconnected (it reconnects and resumes; default 64 MiB)")
+    p.add_argument("--header-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                   help="time a traffic connection has to send a request's headers, and to "
+                        "stay idle between requests (default 10 s)")
+    p.add_argument("--body-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                   help="time a request has to send its body (default 30 s)")
+    p.add_argument("--max-connections", type=_non_negative_int, default=0, metavar="N",
+                   help="open traffic connections per worker; more are answered 503 "
+                        "(default 0: from the open-file limit)")
     p.add_argument("--store", default=None, metavar="URL",
                    help="postgresql://USER@HOST/DB to share state between runtime nodes "
                         "(default: a SQLite file in the data folder)")
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more; got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:

@@ -82,6 +82,16 @@ class RuntimeConfig:
     alloc_limit_mb: float = 64.0
     #: A worker that has not reported for this long is replaced (its requests answered 503).
     stall_seconds: float = 5.0
+    #: What may wait to be sent to one editor that is not reading; past it the session
+    #: is closed with a reason, and the editor reconnects and resumes.
+    editor_backlog_mb: float = 64.0
+    #: How long a traffic connection may take to send a request's headers (and stay
+    #: idle between requests), and a request's body.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    #: Open traffic connections per worker; past it new ones are answered 503 and
+    #: closed. 0: from the open-file limit (it less a reserve for the store and logs).
+    max_connections: int = 0
     #: Where state lives: None for the SQLite file in the data folder, or a
     #: `postgresql://USER@HOST/DB` URL shared by several runtime nodes.
     store_url: str | None = None

@@ -30,10 +30,20 @@ from shared_ast.toplevels import Toplevel
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Set the open-file limit (soft and hard) to argv[1], then become `gloam` with the rest.
+LIMITED_EXEC = ("import os, resource, sys\n"
+                "n = int(sys.argv[1])\n"
+                "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))\n"
+                "os.execv(sys.executable, [sys.executable, '-m', 'runtime.cli', *sys.argv[2:]])\n")
+
+
 class RuntimeProcess:
-    def __init__(self, data_dir: Path, extra: Sequence[str] = ()) -> None:
+    def __init__(self, data_dir: Path, extra: Sequence[str] = (),
+                 open_files: int | None = None) -> None:
         self.data_dir = data_dir
         self.extra = list(extra)
+        #: The runtime's open-file limit (soft and hard), when a test sets one.
+        self.open_files = open_files
         self.proc: subprocess.Popen[bytes] | None = None
         self.state: dict[str, Any] = {}
 
@@ -44,6 +54,12 @@ class RuntimeProcess:
             [sys.executable, "-m", "runtime.cli", "runtime", "serve", "--data-dir",
              str(self.data_dir), "--port", "0", "--editor-port", "0",
              # Locking is off unless a test turns it on (`extra` wins: argparse keeps the last).
+             "--lock-window", "0", *self.extra],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        ) if self.open_files is None else subprocess.Popen(
+            # The same command under an open-file limit (set, then exec'd: same pid).
+            [sys.executable, "-c", LIMITED_EXEC, str(self.open_files), "runtime", "serve",
+             "--data-dir", str(self.data_dir), "--port", "0", "--editor-port", "0",
              "--lock-window", "0", *self.extra],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -127,8 +143,9 @@ def _decode(raw: bytes, content_type: str) -> Any:
 
 
 @contextmanager
-def running(data_dir: Path, extra: Sequence[str] = ()) -> Iterator[RuntimeProcess]:
-    rt = RuntimeProcess(data_dir, extra).start()
+def running(data_dir: Path, extra: Sequence[str] = (),
+            open_files: int | None = None) -> Iterator[RuntimeProcess]:
+    rt = RuntimeProcess(data_dir, extra, open_files).start()
     try:
         yield rt
     finally:

@@ -40,6 +40,7 @@ from runtime.services import RuntimeServices
 from runtime.store import open_store
 from runtime.store.protocol import Store
 from runtime.tokens import ensure_admin_token
+from runtime.traffic.connections import raise_open_file_limit
 from runtime.traffic.live import LiveTable, load_canvas
 
 log = logging.getLogger("gloam.runtime")
@@ -90,6 +91,8 @@ class Runtime:
             for canvas, tlid, flag_id, name, took_new in report.get("flags", ()):
                 flags.saw(canvas, tlid, flag_id, name, took_new)
 
+        # This process holds a copy of every traffic connection (runtime.inflight).
+        raise_open_file_limit()
         sock = self.listen_sock = await bind_traffic_port(
             config.host, config.port, wait=killed_before(config))
         self.ports["http"] = int(sock.getsockname()[1])

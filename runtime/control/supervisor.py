@@ -65,6 +65,9 @@ class WorkerSlot:
     served: int = 0
     served_before: int = 0
     restarts: int = 0
+    #: The worker's traffic connections: open, refused (over the cap), timed out
+    #: (headers too slow), malformed requests (see `runtime.traffic.connections`).
+    connections: dict[str, int] = attrs.field(factory=dict)
     serving: bool = False
     delay: float = 0.0
     loaded: asyncio.Future[None] | None = None
@@ -77,7 +80,7 @@ class WorkerSlot:
     def describe(self) -> dict[str, Any]:
         return {"index": self.index, "pid": self.proc.pid if self.proc else None,
                 "serving": self.serving, "requests": self.served_before + self.served,
-                "restarts": self.restarts,
+                "restarts": self.restarts, "connections": self.connections,
                 "up_seconds": round(time.time() - self.started_at, 1) if self.proc else None}
 
 
@@ -165,6 +168,8 @@ class Supervisor:
                     fut.set_result(None)
             elif kind == "beat":
                 slot.served = int(message.get("served", slot.served))
+                if isinstance(message.get("connections"), dict):
+                    slot.connections = message["connections"]
                 self.on_report(message)
             elif kind == "loaded" and not loaded.done():
                 loaded.set_result(None)

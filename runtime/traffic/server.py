@@ -28,6 +28,12 @@ from aiohttp import web
 from runtime.inflight import Ledger
 from runtime.services import RuntimeServices, impure_to_json, new_trace_id
 from runtime.tokens import token_matches
+from runtime.traffic.connections import (
+    TrafficHttp,
+    accept_batch,
+    connection_cap,
+    raise_open_file_limit,
+)
 from runtime.traffic.host import CanvasHost
 from runtime.traffic.live import LiveTable
 from runtime.traffic.responses import HttpAnswer, answer_for, error_answer, handler_label
@@ -67,15 +73,19 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-async def read_request(request: web.BaseRequest, max_body: int
+async def read_request(request: web.BaseRequest, max_body: int, timeout: float = 30.0
                        ) -> tuple[RawRequest | None, FrozenDict, str | None]:
     """The request as a trace keeps it and as the handler sees it, or a reason it
-    cannot be read (→ 400, or 413 when the body is too large)."""
+    cannot be read (→ 400, 413 when the body is too large, 408 when it is too slow)."""
     too_large = f"the request body is larger than {max_body} bytes"
     try:
-        data = await request.read()
+        data = await asyncio.wait_for(request.read(), timeout)
     except web.HTTPRequestEntityTooLarge:  # far larger: aiohttp stopped reading it
         return None, FrozenDict(), too_large
+    except TimeoutError:
+        return None, FrozenDict(), f"the request body did not arrive within {timeout:g} s"
+    except ConnectionError:  # the client left halfway through its body; nobody will read
+        return None, FrozenDict(), "the client closed the connection before its whole body"
     if len(data) > max_body:
         return None, FrozenDict(), too_large
     text = _text(data) if data else None
@@ -158,23 +168,6 @@ class SlowLane:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-class LedgerServer(web.Server):
-    """aiohttp's server, telling a `Ledger` of every connection it opens and closes."""
-
-    def __init__(self, *args: Any, ledger: Ledger, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ledger = ledger
-
-    def connection_made(self, handler: Any, transport: asyncio.Transport) -> None:
-        super().connection_made(handler, transport)
-        self.ledger.opened(handler, transport)
-
-    def connection_lost(self, handler: Any, exc: BaseException | None = None) -> None:
-        # Called before the transport closes its socket: the ledger shuts it down first.
-        self.ledger.closed(handler)
-        super().connection_lost(handler, exc)
-
-
 class TrafficServer:
     def __init__(self, live: LiveTable, services: RuntimeServices,
                  ledger: Ledger | None = None) -> None:
@@ -185,6 +178,9 @@ class TrafficServer:
         #: In a traffic worker: the connections the control process answers 503 if
         #: this worker dies with a request in flight (see `runtime.inflight`).
         self.ledger = ledger
+        self.http: TrafficHttp | None = None
+        #: The listen backlog to serve with (see `runtime.traffic.connections.accept_batch`).
+        self.accept_batch = 512
 
     def server(self) -> web.Server:
         """aiohttp's low-level server, without an Application: the runtime routes each
@@ -198,20 +194,25 @@ class TrafficServer:
             return web.BaseRequest(message, payload, protocol, writer, task,
                                    asyncio.get_running_loop(), client_max_size=max_size)
 
-        if self.ledger is not None:
-            return LedgerServer(self.handle_tracked, request_factory=make_request,
-                                access_log=None, ledger=self.ledger)
-        return web.Server(self.handle, request_factory=make_request, access_log=None)
+        config = self.config
+        open_files = raise_open_file_limit()
+        self.accept_batch = accept_batch(open_files)
+        cap = connection_cap(config.max_connections, config.workers, open_files)
+        self.http = TrafficHttp(self.handle_timed, request_factory=make_request,
+                                access_log=None, header_timeout=config.header_timeout_seconds,
+                                cap=cap, ledger=self.ledger)
+        return self.http
 
-    async def handle_tracked(self, request: web.BaseRequest) -> web.StreamResponse:
-        """`handle`, with the connection marked busy in the ledger until it has its answer."""
-        ledger, conn = self.ledger, request.protocol
-        assert ledger is not None
-        ledger.busy(conn)
+    async def handle_timed(self, request: web.BaseRequest) -> web.StreamResponse:
+        """`handle`, with the connection's header timer stopped (and it marked busy in
+        the ledger) until the request has its answer."""
+        http, conn = self.http, request.protocol
+        assert http is not None
+        http.request_started(conn)
         try:
             return await self.handle(request)
         finally:
-            ledger.answered(conn)
+            http.request_finished(conn)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
@@ -239,11 +240,15 @@ class TrafficServer:
                 ),
                 trace_id,
             )
-        raw, req_value, problem = await read_request(request, self.config.max_body_bytes)
+        raw, req_value, problem = await read_request(request, self.config.max_body_bytes,
+                                                     self.config.body_timeout_seconds)
         if raw is None:
             problem = str(problem)
             if "larger than" in problem:
                 return _send(error_answer(413, problem, "Send a smaller body."), trace_id)
+            if "did not arrive" in problem:
+                return _send(error_answer(408, problem, "Send the whole body at once, or "
+                                          "faster."), trace_id, close=True)
             return _send(error_answer(400, problem, "Send a valid body."), trace_id)
         found = state.routes.match(request.method, path)
         description = f"{request.method} {path}"
@@ -341,10 +346,12 @@ class TrafficServer:
         )
 
 
-def _send(answer: HttpAnswer, trace_id: str) -> web.Response:
+def _send(answer: HttpAnswer, trace_id: str, close: bool = False) -> web.Response:
     # For HEAD, aiohttp sends the headers (Content-Length included) and leaves the body out.
     headers = dict(answer.headers)
     headers["X-Gloam-Trace"] = trace_id
+    if close:
+        headers["Connection"] = "close"
     return web.Response(
         status=answer.status,
         body=answer.body,

@@ -109,6 +109,7 @@ class TrafficWorker:
         self.channel_sock = channel_sock
         self.listen_sock = listen_sock
         self.ledger = ledger
+        self.traffic: TrafficServer | None = None
         self.reporter = Reporter()
         self.stopping = asyncio.Event()
 
@@ -122,7 +123,7 @@ class TrafficWorker:
                                    loop=asyncio.get_running_loop())
         services.settings = {info.name: store.canvas_settings(info.name)
                              for info in store.canvases()}
-        traffic = TrafficServer(live, services, self.ledger)
+        traffic = self.traffic = TrafficServer(live, services, self.ledger)
         channel = self.reporter.channel = await Channel.open(self.channel_sock)
         self.reporter.loop = asyncio.get_running_loop()
         self.reporter.loop_thread = threading.get_ident()
@@ -174,7 +175,7 @@ class TrafficWorker:
                 elif kind == "serve" and listener is None:
                     server = traffic.server()
                     listener = await loop.create_server(server, sock=self.listen_sock,
-                                                        backlog=1024)
+                                                        backlog=traffic.accept_batch)
                     background = start_background(services)
                     log.info("worker %s (pid %s) serving", self.index, os.getpid())
                 elif kind == "stop":
@@ -198,8 +199,9 @@ class TrafficWorker:
 
     def send_beat(self, channel: Channel, services: RuntimeServices) -> None:
         traffic, flags = self.reporter.take()
+        http = self.traffic.http if self.traffic is not None else None
         channel.send({"t": "beat", "served": services.traced, "traffic": traffic,
-                      "flags": flags})
+                      "flags": flags, "connections": http.counters() if http else {}})
 
     async def beat(self, channel: Channel, services: RuntimeServices) -> None:
         while True:
