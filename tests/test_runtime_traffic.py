@@ -54,8 +54,9 @@ def test_the_demo_answers_by_host_name_and_by_path_prefix(rt: RuntimeProcess) ->
 
 def test_the_demo_sum_handler(rt: RuntimeProcess) -> None:
     assert rt.get("/sum/3/4") == (200, 7)
+    # The client sent something that is not a number: a 4xx naming what went wrong.
     status, body = rt.get("/sum/3/four")
-    assert status == 500 and "Error" in body["error"]
+    assert status == 404 and "Error" in body["error"] and "four" in body["error"]
 
 
 def test_a_missing_route_is_a_clear_404(rt: RuntimeProcess) -> None:
@@ -82,10 +83,14 @@ def test_an_error_is_a_500_naming_the_error(rt: RuntimeProcess) -> None:
     assert status == 500 and "zero" in body["error"].lower()
 
 
-def test_the_error_rail(rt: RuntimeProcess) -> None:
-    assert rt.get("/rail/x")[0] == 404
+def test_the_error_rail_is_a_404_and_a_crash_a_500(rt: RuntimeProcess) -> None:
+    # The README's rule: what the client asked for is missing or unusable → 404 (the
+    # error rail, Nothing or Error, as Dark answered); the code went wrong → 500.
+    status, body = rt.get("/rail/x")
+    assert status == 404 and "returned Nothing" in body["error"]
     status, body = rt.get("/rail-error")
-    assert status == 500 and "bad input" in body["error"]
+    assert status == 404 and "bad input" in body["error"]
+    assert rt.get("/fails")[0] == 500 and rt.get("/incomplete")[0] == 500
 
 
 def test_request_body_query_and_params_reach_the_handler(rt: RuntimeProcess) -> None:

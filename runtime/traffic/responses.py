@@ -4,7 +4,8 @@
   String body as text, anything else as JSON;
 - incomplete code → 500 saying which handler is incomplete;
 - an error → 500 naming the error and the node that raised it;
-- the error rail → 404 for `Nothing`, 500 for `Error e` (with `e`);
+- the error rail → 404 for `Nothing` and for `Error e` (with `e`): what the
+  client asked for is missing or unusable, as Dark answered;
 - any other value → 200 with the value as JSON.
 
 Error answers are JSON objects `{"error": ..., "hint": ...}`: what happened
@@ -108,10 +109,15 @@ def answer_for(value: Any, label: str, trace_id: str | None = None) -> HttpAnswe
                     f"{label} found nothing: a call on the error rail returned Nothing.",
                     "This is the error rail's answer for a missing value.",
                 )
+            # As Dark did: the rail is how a handler says what was asked for is not there
+            # or not usable (`Int::parse` of a route parameter that is not a number), which
+            # is the client's to fix, so it is a 4xx like Nothing, not a crash (5xx).
             detail = show(variant.args[0]) if variant.args else ""
             return error_answer(
-                500,
-                f"{label} stopped on the error rail: Error {detail}",
-                "A call on the error rail returned an Error; its message is above.",
+                404,
+                f"{label} found nothing it could use: a call on the error rail returned "
+                f"Error {detail}",
+                "Check what the request sends (route parameters, query, body) against "
+                "what the handler expects.",
             )
     return _json_body(value, label)
