@@ -67,6 +67,8 @@ inputs)[0].source`.
 
 from __future__ import annotations
 
+import collections
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -86,6 +88,8 @@ from shared_ast.limits import EvaluationStopped
 from shared_ast.program import Program
 from shared_ast.toplevels import Handler, Toplevel, UserFunction
 from shared_ast.values import ErrorRail, Incomplete
+
+logger = logging.getLogger("gloam.compiler")
 
 __all__ = ["Compiled", "compile_toplevel", "run_user_function"]
 
@@ -129,6 +133,7 @@ class Compiled:
         else:
             return run_toplevel(tl, inputs, self.program, budget=budget, impure=impure, host=host)
         if self.entry is None or any(isinstance(a, ErrorRail) for a in args):
+            FALLBACKS["not compiled" if self.entry is None else "rail input"] += 1
             return run_toplevel(tl, inputs, self.program, budget=budget, impure=impure, host=host)
         return self._run(self.entry, args, budget, impure, host, lambda b, log: run_toplevel(
             tl, inputs, self.program, budget=b, impure=log, host=host))
@@ -146,6 +151,7 @@ class Compiled:
         budget = budget if budget is not None else Budget()
         assert isinstance(tl, UserFunction), "only a user function can be called"
         if self.call_entry is None or len(args) != len(tl.params):
+            FALLBACKS["not compiled"] += 1
             return call_user_function(tl, tuple(args), self.program, budget=budget,
                                       impure=impure, host=host)
         return self._run(self.call_entry, (*args, None), budget, impure, host,
@@ -170,10 +176,23 @@ class Compiled:
                 value = entry(run, first, *args)
             except EvaluationStopped as stop:  # a limit: the reference's error, no re-run
                 value, stopped = stop.value, True
-            except (Fallback, RecursionError, RailExit):
+            except Fallback:
                 value = _FELL_BACK
-            except Exception:  # a bug of the compiler must not change the answer: re-run
+                FALLBACKS["fallback"] += 1
+            except RecursionError:
+                value = _FELL_BACK
+                FALLBACKS["recursion"] += 1
+            except RailExit:
+                value = _FELL_BACK
+                FALLBACKS["rail exit"] += 1
+            except Exception as bug:  # a bug of the compiler must not change the answer: re-run
                 value, stopped = _FELL_BACK, True
+                kind = f"bug: {type(bug).__name__}"
+                if not FALLBACKS[kind]:
+                    logger.exception("the compiled code of %s failed; the reference evaluator "
+                                  "answers instead (logged once per kind of failure)",
+                                  describe(self.toplevel))
+                FALLBACKS[kind] += 1
         if run.steps > budget.max_steps and not stopped:
             # Steps are added late where nothing can observe them (see the module
             # docstring), so the limit may only show at the end, or at a fallback: what
@@ -201,6 +220,22 @@ class Compiled:
 
 
 _FELL_BACK: Any = object()
+
+#: Why runs did not finish on the compiled path, counted per reason in this process:
+#: "not compiled" (the compiler refused the toplevel: `Compiled.reason`), "rail input",
+#: "fallback" (a shape the compiled code hands over by design), "recursion", "rail
+#: exit", and "bug: <exception>" (the compiled code failed: a bug, logged once per kind).
+#: `gloam runtime status --json` shows each worker's; tests read it to know the
+#: compiled path really ran.
+FALLBACKS: collections.Counter[str] = collections.Counter()
+
+
+def fallback_counts() -> dict[str, int]:
+    return dict(FALLBACKS)
+
+
+def describe(tl: Toplevel) -> str:
+    return f"{type(tl).__name__.lower()} {tl.tlid}"
 
 
 def _bound_names(tl: Handler) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from strategies import NAMES, exprs, toplevels, values
 
 from shared_ast import build as b
-from shared_ast.compiler import compile_toplevel, run_user_function
+from shared_ast.compiler import compile_toplevel, fallback_counts, run_user_function
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import call_user_function, run_toplevel
 from shared_ast.nodes import EInt, Expr, UserFnRef
@@ -74,8 +74,16 @@ def agree(tl: Toplevel, inputs: dict[str, Any], program: Program, budget: Budget
     ref_host, fast_host = RecordingHost(), RecordingHost()
     expected = run_toplevel(tl, inputs, program, budget=ref_budget, impure=ref_log, host=ref_host)
     compiled = compile_toplevel(tl, program)
+    # The compiled path must really run: compiled, and not failing over to the reference
+    # (which would agree with itself whatever the compiled code did).
+    # (Only handlers and functions compile; other toplevels' `run` is the reference's.)
+    assert compiled.fast or not isinstance(tl, Handler | UserFunction), compiled.reason
+    before = fallback_counts()
     fast_log = ImpureLog(ref_log.calls)  # impure results (random, clock) replay the reference's
     got = compiled.run(inputs, budget=fast_budget, impure=fast_log, host=fast_host)
+    failed = {k: n - before.get(k, 0) for k, n in fallback_counts().items()
+              if k.startswith("bug") and n != before.get(k, 0)}
+    assert failed == {}, f"the compiled code failed and the reference answered: {failed}"
     assert same(got, expected), (got, expected, compiled.reason)
     assert fast_budget.steps == ref_budget.steps
     assert fast_budget.depth == ref_budget.depth == budget.depth

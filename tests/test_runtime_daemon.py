@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from runtime_harness import ROOT, http_request
+from runtime_harness import ROOT, eventually, http_request
 
 
 def gloam(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,6 +54,15 @@ def test_start_status_curl_stop_start_again(tmp_path: Path) -> None:
 
         assert http_request("GET", f"http://127.0.0.1:{port}/c/demo/hello") == (
             200, "Hello from Gloam!\n")
+        # Each worker's connection counters and compiler fallbacks, from its beats.
+        def counted() -> list[dict[str, Any]] | None:
+            ws = json.loads(gloam("runtime", "status", "--json", "--data-dir", data).stdout)[
+                "workers"]
+            return ws if all("malformed" in w["connections"] for w in ws) else None
+        counters = eventually(counted)
+        assert counters is not None
+        assert all(isinstance(w["compiler_fallbacks"], dict) for w in counters)
+        assert not any(k.startswith("bug") for w in counters for k in w["compiler_fallbacks"])
 
         stopped = gloam("runtime", "stop", "--data-dir", data)
         assert stopped.returncode == 0, stopped.stderr

@@ -68,6 +68,9 @@ class WorkerSlot:
     #: The worker's traffic connections: open, refused (over the cap), timed out
     #: (headers too slow), malformed requests (see `runtime.traffic.connections`).
     connections: dict[str, int] = attrs.field(factory=dict)
+    #: Runs that did not finish on the compiled path, per reason
+    #: (`shared_ast.compiler.FALLBACKS`); "bug: ..." ones are the compiler's bugs.
+    compiler_fallbacks: dict[str, int] = attrs.field(factory=dict)
     serving: bool = False
     delay: float = 0.0
     loaded: asyncio.Future[None] | None = None
@@ -81,6 +84,7 @@ class WorkerSlot:
         return {"index": self.index, "pid": self.proc.pid if self.proc else None,
                 "serving": self.serving, "requests": self.served_before + self.served,
                 "restarts": self.restarts, "connections": self.connections,
+                "compiler_fallbacks": self.compiler_fallbacks,
                 "up_seconds": round(time.time() - self.started_at, 1) if self.proc else None}
 
 
@@ -170,6 +174,8 @@ class Supervisor:
                 slot.served = int(message.get("served", slot.served))
                 if isinstance(message.get("connections"), dict):
                     slot.connections = message["connections"]
+                if isinstance(message.get("compiler_fallbacks"), dict):
+                    slot.compiler_fallbacks = message["compiler_fallbacks"]
                 self.on_report(message)
             elif kind == "loaded" and not loaded.done():
                 loaded.set_result(None)

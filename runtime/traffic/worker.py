@@ -43,6 +43,7 @@ from runtime.services import RuntimeServices
 from runtime.store import open_store
 from runtime.traffic.live import CanvasState, LiveTable, apply_batch, load_canvas
 from runtime.traffic.server import TrafficServer
+from shared_ast.compiler import fallback_counts
 from shared_ast.toplevels import Handler
 
 log = logging.getLogger("gloam.worker")
@@ -201,7 +202,8 @@ class TrafficWorker:
         traffic, flags = self.reporter.take()
         http = self.traffic.http if self.traffic is not None else None
         channel.send({"t": "beat", "served": services.traced, "traffic": traffic,
-                      "flags": flags, "connections": http.counters() if http else {}})
+                      "flags": flags, "connections": http.counters() if http else {},
+                      "compiler_fallbacks": fallback_counts()})
 
     async def beat(self, channel: Channel, services: RuntimeServices) -> None:
         while True:
