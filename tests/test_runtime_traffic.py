@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 from runtime_harness import (
@@ -117,25 +119,38 @@ def test_runaway_code_answers_and_the_server_lives_on(rt: RuntimeProcess) -> Non
     del body
 
 
-def test_every_request_is_traced_and_404s_are_listed(rt: RuntimeProcess) -> None:
+def test_every_request_to_a_canvas_is_traced_and_404s_are_listed(rt: RuntimeProcess) -> None:
+    # Answered by the handler, unmatched, and refused before the handler ran (a body
+    # that is not JSON, one too large): each is a trace. (A request for a canvas that
+    # does not exist has no canvas to keep it: see test_an_unknown_canvas_is_named.)
     rt.get("/users/7")
     rt.get("/not-here-either")
+    assert rt.request("POST", "/echo", body=b"{broken",
+                      headers={"Content-Type": "application/json"})[0] == 400
+    assert http_request("POST", f"{rt.http}/c/demo/echo",
+                        body=b"x" * (8 * 1024 * 1024 + 10))[0] == 413
 
-    async def scenario() -> tuple[dict, dict]:
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         async with aiohttp.ClientSession() as http:
             ed = await EditorSession.open(http, rt)
-            tlid = next(t["tlid"] for t in ed.hello["toplevels"]
-                        if t["kind"] == "handler" and t["spec"].get("route") == "/users/:id")
-            traces = await ed.reply({"type": "get_traces", "tlid": tlid})
+
+            def tlid_of(route: str) -> int:
+                return int(next(t["tlid"] for t in ed.hello["toplevels"]
+                                if t["kind"] == "handler" and t["spec"].get("route") == route))
+
+            users = await ed.reply({"type": "get_traces", "tlid": tlid_of("/users/:id")})
+            echo = await ed.reply({"type": "get_traces", "tlid": tlid_of("/echo")})
             missing = await ed.reply({"type": "get_404s"})
             await ed.ws.close()
-            return traces, missing
+            return users, echo, missing
 
     # No waiting: traces are written off the request path, but the runtime answers
     # get_traces and get_404s only once the traces of answered requests are stored.
-    traces, missing = run(scenario())
-    assert any(t["description"] == "GET /users/7" for t in traces["traces"])
-    assert traces["traces"][0]["output"]["status"] == 200
+    users, echo, missing = run(scenario())
+    assert ("GET /users/7", 200) in [(t["description"], t["output"]["status"])
+                                     for t in users["traces"]]
+    statuses = [t["output"]["status"] for t in echo["traces"]]
+    assert 400 in statuses and 413 in statuses
     assert any(r["description"] == "GET /not-here-either" for r in missing["requests"])
 
 

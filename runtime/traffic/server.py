@@ -243,13 +243,23 @@ class TrafficServer:
         raw, req_value, problem = await read_request(request, self.config.max_body_bytes,
                                                      self.config.body_timeout_seconds)
         if raw is None:
+            # Traced too (without its body): the editor shows what a client got wrong.
             problem = str(problem)
             if "larger than" in problem:
-                return _send(error_answer(413, problem, "Send a smaller body."), trace_id)
-            if "did not arrive" in problem:
-                return _send(error_answer(408, problem, "Send the whole body at once, or "
-                                          "faster."), trace_id, close=True)
-            return _send(error_answer(400, problem, "Send a valid body."), trace_id)
+                answer, close = error_answer(413, problem, "Send a smaller body."), False
+            elif "did not arrive" in problem:
+                answer, close = error_answer(408, problem, "Send the whole body at once, "
+                                             "or faster."), True
+            else:
+                answer, close = error_answer(400, problem, "Send a valid body."), False
+            headers = {k.lower(): v for k, v in request.headers.items()
+                       if k.lower() != EDITOR_HEADER_KEY}
+            unread = RawRequest(request.method, request.path, dict(request.query.items()),
+                                headers, None, False)
+            matched = state.routes.match(request.method, path)
+            self._trace(canvas, matched[0] if matched else None,
+                        f"{request.method} {path}", unread, answer, None, started, trace_id)
+            return _send(answer, trace_id, close=close)
         found = state.routes.match(request.method, path)
         description = f"{request.method} {path}"
         if found is None:
