@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(PY) -m runtime.cli up
+	$(PY) -m gloam.cli up
 
 # The editor's end-to-end tests run in a process of their own: qasync loops and
 # Qt objects left by other Qt tests in the same process made one of them crash.

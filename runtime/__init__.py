@@ -1,5 +1,6 @@
-"""The Gloam runtime: the daemon that stores ops in SQLite and serves live HTTP traffic.
+"""The Gloam runtime: a control process and traffic workers that store ops durably
+and serve live HTTP traffic (`docs/architecture.md`).
 
-For now it holds the `gloam` command line (`runtime.cli`); the daemon arrives
-with the runtime issue. It depends on `shared_ast`, never on the editor.
+It depends on `shared_ast`, never on the editor nor on the `gloam` command
+(`tests/test_layering.py`). `python -m runtime serve` runs it in the foreground.
 """

@@ -136,7 +136,7 @@ def start(config: RuntimeConfig, serve_args: list[str]) -> tuple[bool, str]:
     # workers may still be letting go of the traffic port.
     log = open(config.log_path, "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "runtime", "serve", *serve_args],
+        [sys.executable, "-m", "runtime", "serve", *serve_args],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

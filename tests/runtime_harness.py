@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIMITED_EXEC = ("import os, resource, sys\n"
                 "n = int(sys.argv[1])\n"
                 "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))\n"
-                "os.execv(sys.executable, [sys.executable, '-m', 'runtime.cli', *sys.argv[2:]])\n")
+                "os.execv(sys.executable, [sys.executable, '-m', 'gloam.cli', *sys.argv[2:]])\n")
 
 
 class RuntimeProcess:
@@ -51,7 +51,7 @@ class RuntimeProcess:
         (self.data_dir / "runtime.json").unlink(missing_ok=True)
         log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "runtime", "serve", "--data-dir",
+            [sys.executable, "-m", "gloam.cli", "runtime", "serve", "--data-dir",
              str(self.data_dir), "--port", "0", "--editor-port", "0",
              # Locking is off unless a test turns it on (`extra` wins: argparse keeps the last).
              "--lock-window", "0", *self.extra],

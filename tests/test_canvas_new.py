@@ -16,7 +16,7 @@ from runtime_harness import ROOT, EditorSession, running
 
 
 def gloam(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runtime.cli", *args], cwd=ROOT, check=False,
+    return subprocess.run([sys.executable, "-m", "gloam.cli", *args], cwd=ROOT, check=False,
                           capture_output=True, text=True, timeout=60)
 
 

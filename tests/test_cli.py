@@ -15,7 +15,7 @@ EXAMPLES = ROOT / "assets" / "examples"
 
 
 def gloam(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runtime.cli", *args], cwd=ROOT, check=False,
+    return subprocess.run([sys.executable, "-m", "gloam.cli", *args], cwd=ROOT, check=False,
                           capture_output=True, text=True, timeout=60)
 
 

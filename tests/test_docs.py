@@ -37,7 +37,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 
 def test_every_cli_command_is_in_the_readme() -> None:
-    from runtime.cli import build_parser
+    from gloam.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

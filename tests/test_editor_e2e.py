@@ -33,7 +33,7 @@ pytestmark = pytest.mark.qt_e2e
 
 def new_canvas(rt: RuntimeProcess, name: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "runtime.cli", "canvas", "new", name, "--data-dir",
+        [sys.executable, "-m", "gloam.cli", "canvas", "new", name, "--data-dir",
          str(rt.data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     return rt.token(name)

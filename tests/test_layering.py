@@ -1,4 +1,5 @@
-"""The dependency rule of DESIGN.md: editor → shared_ast ← runtime.
+"""The dependency rule of DESIGN.md: editor → shared_ast ← runtime, with the `gloam`
+command above both.
 
 `shared_ast` must import no Qt, no aiohttp, no sqlite, so that it runs anywhere
 (the editor, the runtime, a test, a script); the editor speaks only the wire
@@ -67,6 +68,41 @@ def test_editor_does_not_import_runtime_internals() -> None:
     assert offenders == {}, (
         f"the editor speaks the wire protocol, never runtime internals: {offenders}"
     )
+
+
+def test_runtime_imports_neither_the_editor_nor_the_gloam_command() -> None:
+    offenders = {
+        f: sorted(m for m in mods if m.split(".")[0] in ("editor", "gloam"))
+        for f, mods in _imported_modules(ROOT / "runtime").items()
+    }
+    offenders = {f: m for f, m in offenders.items() if m}
+    assert offenders == {}, f"the runtime must not import the editor or the command: {offenders}"
+
+
+def test_the_editor_does_not_import_the_gloam_command() -> None:
+    offenders = {f: sorted(m for m in mods if m.split(".")[0] == "gloam")
+                 for f, mods in _imported_modules(ROOT / "editor").items()}
+    assert {f: m for f, m in offenders.items() if m} == {}
+
+
+def test_starting_the_runtime_loads_no_editor_and_no_qt() -> None:
+    # Catches indirect imports: what the daemon runs (`python -m runtime`) and every
+    # runtime module, loaded in a clean interpreter.
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "runtime").rglob("*.py")
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('editor', 'gloam', 'PySide6', 'qasync'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "", f"importing the runtime pulled in: {out.stdout.strip()}"
 
 
 def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:

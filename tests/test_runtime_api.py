@@ -237,7 +237,7 @@ def test_canvas_isolation(tmp_path: Path) -> None:
     export = {"schema": 1, "export": {"canvas": "other", "toplevels": [
         wire.encode_toplevel(b.http("GET", "/secret", "other's"))]}}
     (tmp_path / "other.json").write_text(json.dumps(export))
-    from runtime.cli import main
+    from gloam.cli import main
 
     assert main(["canvas", "import", str(tmp_path / "other.json"), "--data-dir", str(data)]) == 0
     with running(data) as rt:

@@ -14,7 +14,7 @@ from runtime_harness import ROOT, eventually, http_request
 
 def gloam(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "runtime.cli", *args], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "gloam.cli", *args], cwd=ROOT, capture_output=True, text=True,
         check=False,
         timeout=120,
     )

@@ -1,5 +1,9 @@
 """The `gloam` command line.
 
+It lives in a package of its own because it opens both sides: the runtime
+(`gloam runtime ...`, `gloam canvas ...`) and the editor (`gloam editor`,
+`gloam up`). The runtime and the editor never import each other, nor this.
+
     gloam eval FILE.json [--live]   evaluate an expression document, print its value
     gloam check FILE.json           type-check an expression document, print the marks
     gloam demo                      evaluate the example programs in assets/examples
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime.options import add_runtime_options, config_from_args, serve_args
 from shared_ast.nodes import Expr
 
 if TYPE_CHECKING:
@@ -104,61 +109,6 @@ def cmd_demo() -> int:
     return EXIT_OK
 
 
-def _config(args: argparse.Namespace) -> RuntimeConfig:
-    from runtime.config import RuntimeConfig, default_data_dir
-
-    return RuntimeConfig(
-        data_dir=Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(),
-        host=args.host,
-        port=args.port,
-        editor_host=args.editor_host,
-        editor_port=args.editor_port,
-        demo=not args.no_demo,
-        worker_backoff_seconds=args.worker_backoff,
-        lock_window_seconds=args.lock_window,
-        time_limit_seconds=args.time_limit,
-        alloc_limit_mb=args.alloc_limit,
-        stall_seconds=args.stall_seconds,
-        editor_backlog_mb=args.editor_backlog,
-        header_timeout_seconds=args.header_timeout,
-        body_timeout_seconds=args.body_timeout,
-        max_connections=args.max_connections,
-        store_url=args.store,
-        **({"workers": args.workers} if args.workers else {}),
-    )
-
-
-def _serve_args(args: argparse.Namespace) -> list[str]:
-    out = [
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--editor-host",
-        args.editor_host,
-        "--editor-port",
-        str(args.editor_port),
-    ]
-    if args.data_dir:
-        out += ["--data-dir", str(Path(args.data_dir).expanduser().resolve())]
-    if args.no_demo:
-        out.append("--no-demo")
-    out += ["--worker-backoff", str(args.worker_backoff)]
-    out += ["--lock-window", str(args.lock_window)]
-    out += ["--time-limit", str(args.time_limit)]
-    out += ["--alloc-limit", str(args.alloc_limit)]
-    out += ["--stall-seconds", str(args.stall_seconds)]
-    out += ["--editor-backlog", str(args.editor_backlog)]
-    out += ["--header-timeout", str(args.header_timeout)]
-    out += ["--body-timeout", str(args.body_timeout)]
-    out += ["--max-connections", str(args.max_connections)]
-    if args.workers:
-        out += ["--workers", str(args.workers)]
-    if args.store:
-        out += ["--store", args.store]
-    return out
-
-
 def cmd_up(args: argparse.Namespace) -> int:
     """`make run`: start the runtime (or find it running), then the editor if there is a display."""
     import os
@@ -166,10 +116,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     from runtime import daemon
     from runtime.config import read_state
 
-    config = _config(args)
+    config = config_from_args(args)
     pid = daemon.running_pid(config)
     if pid is None:
-        ok, message = daemon.start(config, _serve_args(args))
+        ok, message = daemon.start(config, serve_args(args))
         print(message, file=sys.stdout if ok else sys.stderr)
         if not ok:
             return 1
@@ -200,32 +150,14 @@ def cmd_editor(argv: Sequence[str]) -> int:
 def cmd_runtime(args: argparse.Namespace) -> int:
     from runtime import daemon
 
-    config = _config(args)
+    config = config_from_args(args)
     match args.action:
         case "serve":
-            import asyncio
-            import logging
+            from runtime.__main__ import serve_foreground
 
-            from runtime.control.app import serve
-
-            logging.basicConfig(
-                level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
-            try:
-                asyncio.run(serve(config))
-            except daemon.DataFolderTaken as e:
-                print(f"gloam: {e}", file=sys.stderr)
-                return 1
-            except OSError as e:
-                print(
-                    f"gloam: cannot listen: {e}. Is another runtime using the port? "
-                    "Pick others with --port and --editor-port.",
-                    file=sys.stderr,
-                )
-                return 1
-            return EXIT_OK
+            return serve_foreground(config)
         case "start":
-            ok, message = daemon.start(config, _serve_args(args))
+            ok, message = daemon.start(config, serve_args(args))
             print(message, file=sys.stdout if ok else sys.stderr)
             return EXIT_OK if ok else 1
         case "stop":
@@ -302,7 +234,7 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
 def cmd_canvas(args: argparse.Namespace) -> int:
     from runtime.control import transfer
 
-    config = _config(args)
+    config = config_from_args(args)
     if args.action == "new":
         return cmd_canvas_new(config, args.name)
     try:
@@ -320,74 +252,6 @@ def cmd_canvas(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_runtime_options(p: argparse.ArgumentParser) -> None:
-    from runtime.config import DEFAULT_EDITOR_PORT, DEFAULT_HOST, DEFAULT_PORT
-
-    p.add_argument(
-        "--data-dir", help="data folder (default: the user data folder, or $GLOAM_DATA_DIR)"
-    )
-    p.add_argument("--host", default=DEFAULT_HOST, help="address for user traffic")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port for user traffic")
-    p.add_argument("--editor-host", default=DEFAULT_HOST, help="address for the editor API")
-    p.add_argument(
-        "--editor-port", type=int, default=DEFAULT_EDITOR_PORT, help="port for the editor API"
-    )
-    p.add_argument("--no-demo", action="store_true", help="do not create the demo canvas")
-    p.add_argument("--lock-window", type=float, default=7 * 24 * 3600, metavar="SECONDS",
-                   help="code traffic reached this recently is locked (default 7 days; 0: off)")
-    p.add_argument("--worker-backoff", type=float, default=1.0, metavar="SECONDS",
-                   help="first retry delay of a failed worker run; doubles each attempt")
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                   help="traffic worker processes (default: one per core, at least 2)")
-    p.add_argument("--time-limit", type=_positive_float, default=1.0, metavar="SECONDS",
-                   help="wall-clock limit of one run of user code (default 1 s)")
-    p.add_argument("--alloc-limit", type=_positive_float, default=64.0, metavar="MB",
-                   help="what one run may build in all, in MiB (default 64)")
-    p.add_argument("--stall-seconds", type=_positive_float, default=5.0, metavar="SECONDS",
-                   help="a traffic worker silent this long is replaced (default 5 s)")
-    p.add_argument("--editor-backlog", type=_positive_float, default=64.0, metavar="MB",
-                   help="what may wait for an editor that stops reading before it is "
-                        "disconnected (it reconnects and resumes; default 64 MiB)")
-    p.add_argument("--header-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
-                   help="time a traffic connection has to send a request's headers, and to "
-                        "stay idle between requests (default 10 s)")
-    p.add_argument("--body-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
-                   help="time a request has to send its body (default 30 s)")
-    p.add_argument("--max-connections", type=_non_negative_int, default=0, metavar="N",
-                   help="open traffic connections per worker; more are answered 503 "
-                        "(default 0: from the open-file limit)")
-    p.add_argument("--store", default=None, metavar="URL",
-                   help="postgresql://USER@HOST/DB to share state between runtime nodes "
-                        "(default: a SQLite file in the data folder)")
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text) if text.strip().isdigit() else -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more; got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: more than 0 and less than a day")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gloam", description="Gloam: deployless programming.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -399,12 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="evaluate the bundled example programs")
     sub.add_parser("editor", help="open the structure editor (options: gloam editor --help)")
     p_up = sub.add_parser("up", help="start the runtime if needed and print where to reach it")
-    _add_runtime_options(p_up)
+    add_runtime_options(p_up)
     p_rt = sub.add_parser("runtime", help="the runtime daemon")
     p_rt.add_argument("action", choices=["start", "stop", "status", "logs", "serve"])
     p_rt.add_argument("--json", action="store_true", help="status as a JSON object")
     p_rt.add_argument("-f", "--follow", action="store_true", help="logs: keep printing")
-    _add_runtime_options(p_rt)
+    add_runtime_options(p_rt)
     p_cv = sub.add_parser("canvas", help="create, export or import a canvas")
     p_cv.add_argument("action", choices=["new", "export", "import"])
     p_cv.add_argument(
@@ -412,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_cv.add_argument("--rows", action="store_true", help="export: include datastore rows")
     p_cv.add_argument("--as", dest="rename", help="import: under this canvas name")
-    _add_runtime_options(p_cv)
+    add_runtime_options(p_cv)
     return parser
 
 
