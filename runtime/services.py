@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import json
 import logging
 import secrets
 import time
@@ -192,16 +191,14 @@ def impure_to_json(log_: ImpureLog | None) -> str:
     calls = log_.calls if log_ is not None else []
     if not calls:
         return "[]"
-    return json.dumps(
+    return wire.json_text(
         [{"fn": c.name, "args": [wire.encode_value(a) for a in c.args],
-          "result": wire.encode_value(c.result)} for c in calls],
-        allow_nan=False,
-    )
+          "result": wire.encode_value(c.result)} for c in calls])
 
 
 def impure_from_json(text: str) -> list[ImpureCall]:
     return [
         ImpureCall(c["fn"], tuple(wire.decode_value(a) for a in c["args"]),
                    wire.decode_value(c["result"]))
-        for c in json.loads(text)
+        for c in wire.json_load(text)
     ]

@@ -98,8 +98,11 @@ __all__ = [
     "encode_toplevel",
     "encode_type",
     "encode_value",
+    "json_load",
+    "json_text",
     "loads_document",
     "parse_json",
+    "stack_room",
 ]
 
 #: The version of this format. A change that an old reader would misread bumps it.
@@ -554,6 +557,22 @@ def _finite(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise WireError(f"invalid JSON: {text} is too large for a number")
     return value
+
+
+def json_text(raw: Json, **options: Any) -> str:
+    """JSON text of a payload (`json.dumps`, `allow_nan=False` unless said), with room
+    to recurse through anything `MAX_NESTING` deep, whatever the caller's stack."""
+    options.setdefault("allow_nan", False)
+    with stack_room:
+        return json.dumps(raw, **options)
+
+
+def json_load(text: str | bytes) -> Json:
+    """`json.loads` of text this program wrote (a stored op, toplevel or value), with
+    room to recurse through anything `MAX_NESTING` deep. Text from outside is read
+    with `parse_json`, which also refuses what the wire format does not allow."""
+    with stack_room:
+        return json.loads(text)
 
 
 def parse_json(text: str) -> Json:

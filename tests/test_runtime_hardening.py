@@ -116,7 +116,7 @@ def test_a_kill_during_the_first_start_never_leaves_a_broken_demo(tmp_path: Path
         data.mkdir()
         log = open(tmp_path / f"first{attempt}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "runtime", "serve", "--data-dir", str(data),
+            [sys.executable, "-m", "gloam.cli", "runtime", "serve", "--data-dir", str(data),
              "--port", "0", "--editor-port", "0", "--workers", "1"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -217,3 +217,46 @@ def test_an_editor_that_stops_reading_is_disconnected_not_buffered_forever(
         hello, *missed = run(resume(last - 3))
         assert hello["resumed_from"] == last - 3
         assert [m["seq"] for m in missed] == [last - 2, last - 1, last]
+
+
+def deep_field_chain(levels: int) -> Any:
+    """`request.a.a.a...`: each `.a` is one level of JSON on the wire."""
+    e = b.var("request")
+    for _ in range(levels):
+        e = b.field(e, "a")
+    return e
+
+
+def test_code_as_deep_as_the_wire_allows_is_deployed_served_and_broadcast(
+    rt: RuntimeProcess,
+) -> None:
+    # Issue 11, item 6: the payload of an ops message (its "ops" array) holds the op, its
+    # toplevel and the handler's body; the innermost node of `n` fields is at level
+    # 4 + n: n = 996 makes the payload the 1,000 levels docs/protocol.md allows, and
+    # one more is refused with a clear error.
+    fits, over = b.http("GET", "/deepest", deep_field_chain(996)), \
+        b.http("GET", "/too-deep", deep_field_chain(997))
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        async with aiohttp.ClientSession() as http:
+            ed, other = await EditorSession.open(http, rt), await EditorSession.open(http, rt)
+            sent: list[dict[str, Any]] = []
+            for handler in (fits, over):
+                message = {"schema": 1, "id": f"m{handler.tlid}", "type": "ops",
+                           "ops": wire.encode_ops([CreateToplevel(handler)])}
+                await ed.ws.send_str(wire.json_text(message))
+                sent.append(await ed.receive())
+            broadcast = await other.receive()
+            await ed.ws.close()
+            await other.ws.close()
+            return sent[0], sent[1], broadcast
+
+    with wire.stack_room:  # this test's own client encodes JSON 1,000 levels deep
+        ack, refused, broadcast = run(scenario())
+    assert ack["type"] == "ack", ack
+    assert broadcast["type"] == "broadcast" and broadcast["seq"] == ack["seq"]
+    assert refused["type"] == "error" and "nested more than 1000 levels" in refused["message"]
+    # It serves: `request.a` of a request without `a` is an error naming the field.
+    status, body = rt.get("/deepest")
+    assert status == 500 and "field a" in body["error"]
+    assert "Traceback" not in rt.log()

@@ -20,7 +20,6 @@ and cron run is stored as a trace.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -82,9 +81,8 @@ def run_traced(
         description=description,
         trace_id=trace_id,
         encode=lambda: (
-            json.dumps({k: wire.encode_value(v) for k, v in inputs.items()}, allow_nan=False),
-            json.dumps({"value": wire.encode_value(value), "failure": failure},
-                       allow_nan=False),
+            wire.json_text({k: wire.encode_value(v) for k, v in inputs.items()}),
+            wire.json_text({"value": wire.encode_value(value), "failure": failure}),
             impure_to_json(impure)),
         duration_ms=(time.perf_counter() - started) * 1000,
     )
@@ -132,7 +130,7 @@ def _run_event(services: RuntimeServices, event: QueuedEvent) -> str | None:
     if not workers:
         return f"no worker handles queue {event.queue!r} on canvas {event.canvas!r} yet"
     try:
-        payload = wire.decode_value(json.loads(event.payload_json))
+        payload = wire.decode_value(wire.json_load(event.payload_json))
     except (ValueError, wire.WireError) as e:
         return f"the stored event does not decode: {e}"
     failures = []

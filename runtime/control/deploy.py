@@ -16,7 +16,6 @@ take the lock, and other canvases deploy in parallel.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -58,13 +57,13 @@ class Deployed:
 
 
 def encode_toplevel_text(tl: object) -> str:
-    return json.dumps(wire.encode_toplevel(tl), separators=(",", ":"), allow_nan=False)
+    return wire.json_text(wire.encode_toplevel(tl), separators=(",", ":"))
 
 
 def first_batch(author: str, toplevels: Sequence[Toplevel]) -> FirstBatch:
     """The batch creating `toplevels`, as a new canvas's first code."""
     ops = [CreateToplevel(t) for t in toplevels]
-    return FirstBatch(author, json.dumps(wire.encode_ops(ops), allow_nan=False),
+    return FirstBatch(author, wire.json_text(wire.encode_ops(ops)),
                       {t.tlid: encode_toplevel_text(t) for t in toplevels})
 
 
@@ -224,6 +223,6 @@ class Deployer:
             tlid: (encode_toplevel_text(toplevels[tlid]) if tlid in toplevels else None)
             for tlid in touched
         }
-        ops_json = json.dumps(wire.encode_ops(list(ops)), separators=(",", ":"), allow_nan=False)
+        ops_json = wire.json_text(wire.encode_ops(list(ops)), separators=(",", ":"))
         return (state.next(state.seq, toplevels, touched, compile_changed=False), changed,
                 ops_json)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -82,7 +81,7 @@ class Session:
         if self.behind:
             return
         message.setdefault("schema", wire.SCHEMA_VERSION)
-        text = json.dumps(message, allow_nan=False, ensure_ascii=False)
+        text = wire.json_text(message, ensure_ascii=False)
         # One message larger than the backlog still goes, alone (a big canvas's hello).
         if self.queued and self.queued + len(text) > self.backlog_bytes:
             self.fall_behind()
@@ -183,7 +182,7 @@ class EditorApi:
                 for b in self.services.store.ops_since(canvas, before.seq):
                     for session in self.sessions.get(canvas, ()):
                         session.send({"type": "broadcast", "seq": b.seq, "author": b.author,
-                                      "ops": json.loads(b.ops_json)})
+                                      "ops": wire.json_load(b.ops_json)})
         return web.json_response({"canvas": canvas, "seq": state.seq})
 
     async def health(self, request: web.Request) -> web.Response:
@@ -210,7 +209,7 @@ class EditorApi:
 
     def broadcast(self, canvas: str, seq: int, author: str, ops_json: str) -> None:
         """A batch deployed on another node, to this node's editors of the canvas."""
-        payload = json.loads(ops_json)
+        payload = wire.json_load(ops_json)
         for session in self.sessions.get(canvas, ()):
             session.send({"type": "broadcast", "seq": seq, "author": author, "ops": payload})
 
@@ -279,7 +278,7 @@ class EditorApi:
                             "type": "broadcast",
                             "seq": b.seq,
                             "author": b.author,
-                            "ops": json.loads(b.ops_json),
+                            "ops": wire.json_load(b.ops_json),
                         }
                     )
             else:
@@ -385,7 +384,7 @@ class EditorApi:
 
         def announce(done: Deployed) -> None:
             session.send({"type": "ack", "id": msg.get("id"), "seq": done.seq})
-            payload = json.loads(done.ops_json)
+            payload = wire.json_load(done.ops_json)
             for other in self.sessions.get(session.canvas, ()):
                 if other is not session:
                     other.send(
@@ -431,7 +430,7 @@ class EditorApi:
             "type": "dead_letters", "id": msg.get("id"),
             "events": [
                 {"event_id": e.event_id, "queue": e.queue, "attempts": e.attempts,
-                 "last_error": e.last_error, "event": json.loads(e.payload_json)}
+                 "last_error": e.last_error, "event": wire.json_load(e.payload_json)}
                 for e in events
             ],
         })
@@ -605,5 +604,5 @@ def _trace_json(t: Any) -> dict[str, Any]:
         "description": t.description,
         "duration_ms": t.duration_ms,
         "input": input_wire(t.input_json),
-        "output": json.loads(t.output_json),
+        "output": wire.json_load(t.output_json),
     }

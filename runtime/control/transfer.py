@@ -14,7 +14,6 @@ canvas, so it serves the imported code at once.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from typing import Any
@@ -44,23 +43,23 @@ def export_canvas(config: RuntimeConfig, name: str, with_rows: bool = False) -> 
             raise TransferError(f"there is no canvas named {name!r} (canvases: {names})") from None
         payload: dict[str, Any] = {
             "canvas": name,
-            "toplevels": [json.loads(text) for text in snap.toplevels.values()],
+            "toplevels": [wire.json_load(text) for text in snap.toplevels.values()],
         }
         if with_rows:
             rows: dict[str, dict[str, Any]] = {}
             for ds in _datastore_names(snap.toplevels.values()):
-                rows[ds] = {k: json.loads(v) for k, v in store.ds_items(name, ds)}
+                rows[ds] = {k: wire.json_load(v) for k, v in store.ds_items(name, ds)}
             payload["datastore_rows"] = rows
     finally:
         store.close()
-    return json.dumps({"schema": wire.SCHEMA_VERSION, "export": payload}, indent=2,
-                      ensure_ascii=False)
+    return wire.json_text({"schema": wire.SCHEMA_VERSION, "export": payload}, indent=2,
+                          ensure_ascii=False)
 
 
 def _datastore_names(texts: Any) -> list[str]:
     names = []
     for text in texts:
-        data = json.loads(text)
+        data = wire.json_load(text)
         if data.get("kind") == "datastore":
             names.append(f"{data['name']}_v{data['version']}")
     return names
@@ -68,9 +67,9 @@ def _datastore_names(texts: Any) -> list[str]:
 
 def parse_export(text: str) -> tuple[str, list[Toplevel], dict[str, dict[str, Any]]]:
     try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise TransferError(f"the file is not JSON: {e}") from None
+        doc = wire.parse_json(text)
+    except wire.WireError as e:
+        raise TransferError(f"the file is not JSON the wire format reads: {e}") from None
     if not isinstance(doc, dict) or doc.get("schema") != wire.SCHEMA_VERSION:
         raise TransferError(
             f"not a Gloam export: expected {{\"schema\": {wire.SCHEMA_VERSION}, \"export\": ...}}"
@@ -121,7 +120,7 @@ def import_canvas(config: RuntimeConfig, text: str, rename: str | None = None) -
         for ds, items in rows.items():
             for key, value in items.items():
                 wire.decode_value(value)  # refuse rows that would not load
-                store.ds_set(name, ds, key, json.dumps(value, allow_nan=False))
+                store.ds_set(name, ds, key, wire.json_text(value))
     except wire.WireError as e:
         raise TransferError(f"a datastore row does not decode: {e}") from None
     finally:

@@ -8,7 +8,6 @@ A datastore is addressed as `Name_vN`, the name code uses for it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runtime.services import RuntimeServices
@@ -56,7 +55,7 @@ class CanvasHost:
         if misfit is not None:
             raise LibError(f"{datastore_key(ds)} refuses this value: {misfit}")
         try:
-            text = json.dumps(wire.encode_value(value), allow_nan=False)
+            text = wire.json_text(wire.encode_value(value))
         except ValueError as e:
             raise LibError(f"{datastore_key(ds)} cannot store this value: {e}") from None
         try:
@@ -67,12 +66,12 @@ class CanvasHost:
     def ds_get(self, ds: DatastoreRef, key: str) -> Any | None:
         self._datastore(ds)
         text = self.services.store.ds_get(self.canvas, datastore_key(ds), key)
-        return None if text is None else wire.decode_value(json.loads(text))
+        return None if text is None else wire.decode_value(wire.json_load(text))
 
     def ds_items(self, ds: DatastoreRef) -> list[tuple[str, Any]]:
         self._datastore(ds)
         return [
-            (k, wire.decode_value(json.loads(text)))
+            (k, wire.decode_value(wire.json_load(text)))
             for k, text in self.services.store.ds_items(self.canvas, datastore_key(ds))
         ]
 
@@ -89,7 +88,7 @@ class CanvasHost:
 
     def emit(self, queue: str, value: Any) -> None:
         try:
-            text = json.dumps(wire.encode_value(value), allow_nan=False)
+            text = wire.json_text(wire.encode_value(value))
             self.services.store.enqueue(self.canvas, queue, text)
         except (ValueError, StoreError) as e:
             raise LibError(f"could not queue the event for {queue!r}: {e}") from None

@@ -10,7 +10,6 @@ edit.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
@@ -139,7 +138,7 @@ def load_canvas(store: Store, name: str, *, compile_all: bool = True) -> CanvasS
     toplevels: dict[int, Toplevel] = {}
     for tlid, text in snap.toplevels.items():
         try:
-            toplevels[tlid] = wire.decode_toplevel(json.loads(text))
+            toplevels[tlid] = wire.decode_toplevel(wire.json_load(text))
         except (ValueError, wire.WireError) as e:
             # Kept in the store untouched; only this toplevel is not served.
             log.error("canvas %s: toplevel %s does not decode and is not served: %s", name, tlid, e)
@@ -155,7 +154,7 @@ def apply_batch(state: CanvasState | None, seq: int, ops_json: str,
     if state is None or seq != state.seq + 1:
         return load()
     try:
-        ops = wire.decode_ops(json.loads(ops_json))
+        ops = wire.decode_ops(wire.json_load(ops_json))
         toplevels = apply_to_canvas(ops, state.toplevels)
     except (ValueError, wire.WireError, OpError) as e:
         log.warning("canvas %s: batch %s does not apply here (%s); loading it", state.name,

@@ -82,7 +82,7 @@ def trace_bindings(input_json: str) -> dict[str, Any]:
     """The variables a trace's run was given, by name. An HTTP trace holds the request
     (raw, or as one wire value in traces written before raw requests); a worker's or
     cron's holds its inputs by name (`{"event": wire value}`, or `{}`)."""
-    stored = json.loads(input_json)
+    stored = wire.json_load(input_json)
     raw = _raw(stored)
     if raw is not None:
         return {"request": raw.value()}
@@ -97,7 +97,7 @@ def trace_bindings(input_json: str) -> dict[str, Any]:
 def input_wire(input_json: str) -> Any:
     """The input as the editor reads it (see docs/protocol.md): an HTTP trace's request
     as one wire value, a worker's or cron's inputs as stored (a wire value by name)."""
-    stored = json.loads(input_json)
+    stored = wire.json_load(input_json)
     raw = _raw(stored)
     if raw is None:
         return stored
