@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed-stamp
 # Tests and screenshots draw offscreen; `make run` keeps the desktop's display.
 HEADLESS = QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen}
 
-.PHONY: install run test test-slow lint bench screenshots clean
+.PHONY: install run test test-slow test-pythons lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ run: install
 test: install
 	$(HEADLESS) $(PY) -m pytest -q
 	$(HEADLESS) $(PY) -m pytest -q -m qt_e2e
+
+# The whole suite on every Python the README promises, each in a venv of its own
+# (.venv-3.11, ...). A version is found as pythonX.Y on the PATH, or under pyenv.
+PYTHONS ?= 3.11 3.12 3.13
+test-pythons:
+	@for v in $(PYTHONS); do \
+	  py=""; \
+	  for c in python$$v $$HOME/.pyenv/versions/$$v*/bin/python$$v; do \
+	    if $$c -c pass 2>/dev/null; then py=$$c; break; fi; \
+	  done; \
+	  if [ -z "$$py" ]; then echo "Python $$v is not installed: install it (or set PYTHONS)"; exit 1; fi; \
+	  echo "== Python $$v ($$py)"; \
+	  $(MAKE) --no-print-directory test VENV=.venv-$$v PYTHON=$$py || exit 1; \
+	done
 
 test-slow: install
 	$(HEADLESS) $(PY) -m pytest -q -m slow

@@ -65,6 +65,7 @@ from shared_ast.wire_values import (
     float_out,
     found,
     int_in,
+    json_problem,
     nested_decode,
     nested_encode,
     stack_room,
@@ -585,8 +586,9 @@ def parse_json(text: str) -> Json:
     except WireError:
         raise
     except json.JSONDecodeError as exc:
-        raise WireError(f"invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") \
-            from None
+        where = json_problem(text, exc)
+        raise WireError(f"invalid JSON (line {where.line}, column {where.column}): "
+                        f"{where.message}") from None
     except RecursionError:
         raise WireError("invalid JSON: nested too deeply") from None
     except (ValueError, TypeError) as exc:

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_NESTING",
     "VALUE_KINDS",
     "Json",
+    "JsonProblem",
     "LiveValuesLike",
     "Problem",
     "ValueCodec",
@@ -52,6 +53,7 @@ __all__ = [
     "float_out",
     "found",
     "int_in",
+    "json_problem",
     "json_type",
     "nested_decode",
     "nested_encode",
@@ -131,6 +133,54 @@ def expect(description: str, raw: object) -> NoReturn:
 def unexpected_fields(keys: list[Any]) -> str:
     """The message for keys an object must not have; reported at the object's path."""
     return f"unexpected field{'s' if len(keys) > 1 else ''} " + ", ".join(map(repr, keys))
+
+
+# ------------------------------------------------------- what is wrong with JSON text
+
+#: The standard `json` module's messages, in our words. Its wording and, for a
+#: trailing comma, its position change between Python versions (3.13 reports the
+#: comma, 3.11 the bracket after it); what Gloam says must not change with them.
+_JSON_MESSAGES = (
+    ("Expecting value", "a value was expected"),
+    ("Expecting property name", "a key in double quotes was expected"),
+    ("Expecting ',' delimiter", "a comma was expected"),
+    ("Expecting ':' delimiter", "a colon was expected"),
+    ("Unterminated string", "a string is not closed"),
+    ("Invalid control character", "a control character is inside a string (escape it)"),
+    ("Invalid \\uXXXX escape", "a \\u escape is not four hex digits"),
+    ("Invalid \\escape", "a backslash escape is not one JSON knows"),
+    ("Extra data", "more text follows the JSON value"),
+)
+
+
+@attrs.frozen
+class JsonProblem:
+    """Where JSON text stops being JSON (1-based line and column, 0-based offset), and
+    why, in words that do not depend on the Python version."""
+
+    line: int
+    column: int
+    offset: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+def json_problem(text: str, error: json.JSONDecodeError) -> JsonProblem:
+    """`error` (from `json.loads(text)`) described the same on every Python version."""
+    pos, msg = error.pos, error.msg
+    if msg.startswith("Illegal trailing comma"):
+        # 3.13 points at the comma; the text stops being JSON at what follows it.
+        pos += 1
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        msg = ("Expecting property name" if msg.endswith("object") else "Expecting value")
+    words = next((ours for theirs, ours in _JSON_MESSAGES if msg.startswith(theirs)),
+                 "this is not valid JSON")
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return JsonProblem(line, column, pos, words)
 
 
 # ----------------------------------------------------------------- nesting

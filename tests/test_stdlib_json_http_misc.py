@@ -59,8 +59,14 @@ def test_parse_duplicate_keys_keep_last() -> None:
 
 @pytest.mark.parametrize(
     ("text", "where"),
-    [("", "line 1, column 1"), ("[1, 2", "line 1, column 6"), ('{"a" 1}', "line 1, column 6"),
-     ("[1,\n 2,]", "line 2, column 4"), ("tru", "line 1, column 1")],
+    [("", r"line 1, column 1 \(character 0\): a value was expected"),
+     ("[1, 2", "line 1, column 6 .*: a comma was expected"),
+     ('{"a" 1}', "line 1, column 6 .*: a colon was expected"),
+     ("[1,\n 2,]", "line 2, column 4 .*: a value was expected"),
+     ('{"a": 1,}', "line 1, column 9 .*: a key in double quotes was expected"),
+     ('"abc', "line 1, column 1 .*: a string is not closed"),
+     ("[1] x", "line 1, column 5 .*: more text follows"),
+     ("tru", "line 1, column 1 .*: a value was expected")],
 )
 def test_parse_invalid_says_where(text: str, where: str) -> None:
     with pytest.raises(LibError, match="Invalid JSON at " + where):

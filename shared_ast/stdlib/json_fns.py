@@ -43,6 +43,7 @@ from shared_ast.stdlib.date_fns import format_date
 from shared_ast.stdlib.registry import INT_MAX, INT_MIN, CallContext, LibError, register
 from shared_ast.type_ast import STRING, UNKNOWN, TVar
 from shared_ast.values import Char, FrozenDict, Variant
+from shared_ast.wire_values import json_problem
 
 __all__ = ["from_json", "to_json"]
 
@@ -119,9 +120,9 @@ def from_json(text: str, sizes: Sizes | None = None) -> Any:
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as e:
-        raise LibError(
-            f"Invalid JSON at line {e.lineno}, column {e.colno} (character {e.pos}): {e.msg}"
-        ) from e
+        where = json_problem(text, e)
+        raise LibError(f"Invalid JSON at line {where.line}, column {where.column} (character "
+                       f"{where.offset}): {where.message}") from e
     except RecursionError as e:
         raise LibError("Invalid JSON: nested too deeply to read") from e
     return _convert(raw, 0, sizes)
