@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     session.loaded.connect(lambda _toplevels: gc.freeze())
     window.show()
     closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)  # type: ignore[attr-defined]
+    app.aboutToQuit.connect(closed.set)
     session.start()
     controller.refresh_404s()
     with loop:

@@ -18,7 +18,7 @@ from typing import Any
 import qasync
 
 
-class EditorLoop(qasync.QEventLoop):  # type: ignore[misc]
+class EditorLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync is untyped: a base of type Any
     _finishing = False
 
     def run_until_complete(self, future: Any) -> Any:

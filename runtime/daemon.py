@@ -123,11 +123,11 @@ def start(config: RuntimeConfig, serve_args: list[str]) -> tuple[bool, str]:
     """Start the daemon; (ok, message for the user)."""
     pid = running_pid(config)
     if pid is not None:
-        state = read_state(config.data_dir) or {}
+        running = read_state(config.data_dir) or {}
         return False, (
             f"Gloam runtime is already running (pid {pid}) for {config.data_dir}: "
-            f"traffic on port {state.get('http_port')}, "
-            f"editor API on port {state.get('editor_port')}. "
+            f"traffic on port {running.get('http_port')}, "
+            f"editor API on port {running.get('editor_port')}. "
             "Stop it with `gloam runtime stop`."
         )
     make_private(config.data_dir)

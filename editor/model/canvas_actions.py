@@ -166,12 +166,12 @@ def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:
 
 def rename_toplevel(state: EditorState, tlid: int, name: str) -> Outcome:
     tl = state.canvas.get(tlid)
-    if tl is None or not hasattr(tl, "name"):
+    if not isinstance(tl, (UserFunction, UserType, Datastore)):
         return refuse(state, "This toplevel has no name.")
-    problem = toplevel_name_problem(attrs.evolve(tl, name=name))  # type: ignore[misc]
+    problem = toplevel_name_problem(attrs.evolve(tl, name=name))
     if problem is not None:
         return refuse(state, problem)
-    op = SetName(tlid, tlid, tl.name, name)  # type: ignore[attr-defined]
+    op = SetName(tlid, tlid, tl.name, name)
     return commit_to(state, tlid, [op])
 
 

@@ -105,7 +105,7 @@ def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
     assert isinstance(new_tl, Toplevel)
     # On the hole the completion says comes next, else on the first blank of what was built.
     target = traverse.find(new_tl, caret_node) if caret_node is not None else None
-    at = caret_node if isinstance(target, (EHole, PHole)) else built.id
+    at = caret_node if caret_node is not None and isinstance(target, (EHole, PHole)) else built.id
     return commit(state, [op], edits.caret_in(new_tl, at, names))
 
 
@@ -135,11 +135,11 @@ def commit_right_partial(state: EditorState, rp_id: int) -> Outcome:
         problem = identifier_problem(name)
         if problem is not None:
             return refuse(state, f"After '.', type the field's name: {problem}")
-        built = EField(new_id(), rp.left, name)
-        op = replace(tl, rp.id, built)
-        new_tl = traverse.replace(tl, rp.id, built)
+        field = EField(new_id(), rp.left, name)
+        op = replace(tl, rp.id, field)
+        new_tl = traverse.replace(tl, rp.id, field)
         assert isinstance(new_tl, Toplevel)
-        return commit(state, [op], edits.caret_end(new_tl, built.id, names))
+        return commit(state, [op], edits.caret_end(new_tl, field.id, names))
     if text not in OPERATORS:
         return refuse(state, f"{text!r} is not an operator; the operators are "
                              f"{' '.join(OPERATORS)} and |> (pipe). Fix it, or delete it.")

@@ -95,6 +95,7 @@ def delete_forward(state: EditorState) -> Outcome:
         return refuse(state, h)
     token = h.placed.token
     if token.editable and not token.blank and h.k < len(token.text):
+        assert state.caret is not None  # `here` found where it is
         moved = attrs.evolve(state, caret=attrs.evolve(state.caret, offset=state.caret.offset + 1))
         return backspace(moved)
     if token.blank:
@@ -243,7 +244,9 @@ def _erase_blank(h: Here) -> Outcome:
         return _remove_element(h, parent, "fields", node)
     if isinstance(node, LambdaParam) and isinstance(parent, ELambda) and len(parent.params) > 1:
         return _remove_element(h, parent, "params", node)
-    if isinstance(node, (ELet, LambdaParam)) or (isinstance(parent, ELet) and node is parent.rhs):
+    if isinstance(node, (ELet, LambdaParam)):
+        return _erase_structure(attrs.evolve(h, node=node))
+    if isinstance(parent, ELet) and node is parent.rhs:
         owner = node if not isinstance(node, EHole) else parent
         return _erase_structure(attrs.evolve(h, node=owner))
     if isinstance(parent, ELambda):
@@ -337,7 +340,7 @@ def delete_selection(state: EditorState) -> Outcome:
         hole = EHole(new_id())
     elif isinstance(node, Pattern):
         hole = PHole(new_id())
-    elif isinstance(node, (RecordField, MatchArm, LambdaParam)) and parent is not None:
+    elif isinstance(node, (RecordField, MatchArm, LambdaParam)) and isinstance(parent, Node):
         field = {RecordField: "fields", MatchArm: "arms", LambdaParam: "params"}[type(node)]
         items = traverse.list_field(parent, field)
         if len(items) == 1 and not isinstance(node, RecordField):
@@ -346,7 +349,8 @@ def delete_selection(state: EditorState) -> Outcome:
         index = next(i for i, item in enumerate(items) if item.id == node.id)
         op: Op = RemoveElement(tl.tlid, parent.id, field, index, node)
         new_parent = traverse.with_list_field(parent, field, items[:index] + items[index + 1:])
-        new_tl = traverse.replace(tl, parent.id, new_parent)  # type: ignore[arg-type]
+        assert isinstance(new_parent, Node)  # a node's list changed gives a node
+        new_tl = traverse.replace(tl, parent.id, new_parent)
         assert isinstance(new_tl, Toplevel)
         return commit(state, [op], edits.caret_start(new_tl, parent.id, names))
     else:

@@ -131,7 +131,7 @@ def caret_on_name(tl: Toplevel, node_id: int, names: dict[int, str] | None = Non
     return caret_end(tl, node_id, names)
 
 
-def expression_ending_at(h: Here) -> Node | None:
+def expression_ending_at(h: Here) -> Expr | None:
     """The largest expression whose last token ends exactly at the caret, if any.
 
     "Largest" stops below a list, call or record boundary: after `a` in

@@ -9,6 +9,7 @@ with the reason instead of clobbering their edit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import attrs
 
@@ -18,21 +19,31 @@ from shared_ast.ops import Op
 #: How many batches each toplevel remembers.
 DEPTH = 500
 
+#: One toplevel's batches, oldest first.
+Stack = tuple[tuple[Op, ...], ...]
+Which = Literal["undo_stacks", "redo_stacks"]
+
 
 @attrs.frozen
 class History:
-    undo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
-    redo_stacks: tuple[tuple[int, tuple[tuple[Op, ...], ...]], ...] = ()
+    undo_stacks: tuple[tuple[int, Stack], ...] = ()
+    redo_stacks: tuple[tuple[int, Stack], ...] = ()
     #: The toplevels edited, most recent last: undo with no caret (after a delete) uses it.
     order: tuple[int, ...] = ()
 
-    def _get(self, which: str, tlid: int) -> tuple[tuple[Op, ...], ...]:
-        return dict(getattr(self, which)).get(tlid, ())
+    def _stacks(self, which: Which) -> tuple[tuple[int, Stack], ...]:
+        return self.undo_stacks if which == "undo_stacks" else self.redo_stacks
 
-    def _put(self, which: str, tlid: int, stack: tuple[tuple[Op, ...], ...]) -> History:
-        table = dict(getattr(self, which))
+    def _get(self, which: Which, tlid: int) -> Stack:
+        return dict(self._stacks(which)).get(tlid, ())
+
+    def _put(self, which: Which, tlid: int, stack: Stack) -> History:
+        table = dict(self._stacks(which))
         table[tlid] = stack[-DEPTH:]
-        return attrs.evolve(self, **{which: tuple(table.items())})
+        stacks = tuple(table.items())
+        if which == "undo_stacks":
+            return attrs.evolve(self, undo_stacks=stacks)
+        return attrs.evolve(self, redo_stacks=stacks)
 
     def record(self, tlid: int, ops: Sequence[Op]) -> History:
         """A new edit: push it and forget what could be redone."""

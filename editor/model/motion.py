@@ -25,6 +25,7 @@ def move(state: EditorState, direction: str) -> Outcome:
         return refuse(state, h)
     proj, line, col = h.proj, h.line, h.column
     last_line = len(proj.lines) - 1
+    caret: Caret | None
     match direction:
         case "left":
             if col > proj.line_start(line):

@@ -14,7 +14,7 @@ import attrs
 
 from editor.model import edits
 from editor.model.state import EditorState, Outcome, commit, refuse
-from editor.projection import Caret, fn_names
+from editor.projection import Caret, Projection, fn_names
 from shared_ast import traverse
 from shared_ast.nodes import Expr, Node
 
@@ -99,7 +99,7 @@ def _caret_after(state: EditorState, edit: object) -> Caret | None:
         return None
     tlid, node_id = target
     tl = state.canvas.get(tlid)
-    if tl is None or edits.Projection.of_toplevel(tl) is None:
+    if tl is None or Projection.of_toplevel(tl) is None:
         return None
     return edits.caret_in(tl, node_id, fn_names(state.canvas.values()))
 

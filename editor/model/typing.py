@@ -58,7 +58,7 @@ from shared_ast.nodes import (
     PWildcard,
     RecordField,
 )
-from shared_ast.ops import InsertElement
+from shared_ast.ops import InsertElement, Op
 from shared_ast.toplevels import Toplevel
 
 GROUPING = ("Parentheses are not typed: they come from the tree. To group, type the "
@@ -69,7 +69,7 @@ GROUPING = ("Parentheses are not typed: they come from the tree. To group, type 
 
 def insert_text(state: EditorState, text: str) -> Outcome:
     """Type `text` one character at a time; the ops of every character, in order."""
-    ops: list = []
+    ops: list[Op] = []
     out = Outcome(state)
     for ch in text:
         out = insert_char(out.state, ch)
@@ -369,16 +369,16 @@ def _insert_after_last(h: Here, parent: Node, field: str, new: Node) -> Outcome:
 def _insert_after(h: Here, element: Node, new: Node) -> Outcome:
     parent = traverse.parent_of(h.tl, element.id)
     assert parent is not None
+    parent_id = parent.id if isinstance(parent, Node) else h.tl.tlid
     for field in traverse.LIST_FIELDS.get(type(parent), ()):
         items = traverse.list_field(parent, field)
         for i, item in enumerate(items):
             if item.id == element.id:
-                op = InsertElement(h.tl.tlid, parent.id if isinstance(parent, Node) else h.tl.tlid,
-                                   field, i + 1, new)
+                op = InsertElement(h.tl.tlid, parent_id, field, i + 1, new)
                 canvas_tl = traverse.with_list_field(parent, field, (*items[:i + 1], new,
                                                                     *items[i + 1:]))
                 new_tl = canvas_tl if isinstance(canvas_tl, Toplevel) else traverse.replace(
-                    h.tl, parent.id, canvas_tl)  # type: ignore[arg-type]
+                    h.tl, parent_id, canvas_tl)
                 assert isinstance(new_tl, Toplevel)
                 names = fn_names(h.state.canvas.values())
                 return commit(h.state, [op], edits.caret_in(new_tl, new.id, names))

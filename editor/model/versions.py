@@ -42,7 +42,10 @@ def new_function_version(state: EditorState, tlid: int | None = None) -> Outcome
         return refuse(state, "Put the caret in a function to make a new version of it.")
     newest = newest_version(state, fn.fn_id)
     version = (newest.version if newest is not None else fn.version) + 1
-    copy = with_fresh_ids(fn)
+    # with_fresh_ids renews the ids of Nodes; a toplevel is not one, so it comes back
+    # unchanged and the copy keeps the original's node ids (allowed: ids are unique
+    # within a toplevel). Kept as it was; whether copies should renew them is open.
+    copy = with_fresh_ids(fn)  # type: ignore[type-var]
     made = attrs.evolve(copy, tlid=new_id(), version=version,
                         pos=Pos(fn.pos.x + 40, fn.pos.y + 40))
     out = commit(state, [CreateToplevel(made)], None,
@@ -64,7 +67,9 @@ def new_type_version(state: EditorState, tlid: int) -> Outcome:
         return refuse(state, "That is not a type.")
     newest = max((x.version for x in state.canvas.values()
                   if isinstance(x, UserType) and x.type_id == t.type_id), default=t.version)
-    made = attrs.evolve(with_fresh_ids(t), tlid=new_id(), version=newest + 1,
+    # A toplevel is returned as is by with_fresh_ids (see new_function_version).
+    copy = with_fresh_ids(t)  # type: ignore[type-var]
+    made = attrs.evolve(copy, tlid=new_id(), version=newest + 1,
                         pos=Pos(t.pos.x + 40, t.pos.y + 40))
     return commit(state, [CreateToplevel(made)], state.caret,
                   f"Made {made.name}_v{made.version}: edit its fields; code keeps using "
@@ -105,8 +110,8 @@ def _names_type(other: Toplevel, t: UserType) -> bool:
             return True
         if isinstance(item, tuple):
             stack.extend(item)
-        elif attrs.has(type(item)):
-            stack.extend(getattr(item, a.name) for a in attrs.fields(type(item)))
+        elif attrs.has(cls := type(item)):
+            stack.extend(getattr(item, a.name) for a in attrs.fields(cls))
     return False
 
 
@@ -138,7 +143,8 @@ def version_call_path(state: EditorState, target: str) -> Outcome:
     for i, key in enumerate(chain):
         fn = fns[key]
         nxt = chain[i + 1] if i + 1 < len(chain) else None
-        copy = with_fresh_ids(fn)
+        # A toplevel is returned as is by with_fresh_ids (see new_function_version).
+        copy = with_fresh_ids(fn)  # type: ignore[type-var]
         if nxt is not None:
             copy = _retarget(copy, UserFnRef(*nxt), new_refs[nxt])
         made = attrs.evolve(copy, tlid=new_id(), version=new_refs[key].version,

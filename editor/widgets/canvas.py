@@ -18,6 +18,8 @@ Signals of `ToplevelFrame`:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
@@ -138,8 +140,9 @@ class ToplevelFrame(QFrame):
         self.toplevel = tl
         while self.header_layout.count():
             item = self.header_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.fields = {}
         badge = QLabel(self.header)
         badge.setPixmap(icon(_icon_name(tl)).pixmap(18, 18))
@@ -178,11 +181,11 @@ class ToplevelFrame(QFrame):
         self.fields["delete"] = delete
         self._fill(tl)
 
-    def _line(self, key: str, width: int, on_done: object) -> QLineEdit:
+    def _line(self, key: str, width: int, on_done: Callable[[], None]) -> QLineEdit:
         edit = QLineEdit(self.header)
         edit.setObjectName(f"Header_{key}")
         edit.setMinimumWidth(width)
-        edit.editingFinished.connect(on_done)  # type: ignore[arg-type]
+        edit.editingFinished.connect(on_done)
         self.header_layout.addWidget(edit)
         self.fields[key] = edit
         return edit

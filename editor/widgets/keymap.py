@@ -29,7 +29,8 @@ class Keymap:
 
     def command_for(self, combination: QKeyCombination, section: str) -> str | None:
         key = QKeySequence(combination).toString(QKeySequence.SequenceFormat.PortableText)
-        return getattr(self, section).get(key)
+        table: dict[str, str] = getattr(self, section)
+        return table.get(key)
 
     def keys_for(self, command: str) -> list[str]:
         return [k for table in (self.code, self.window) for k, c in table.items() if c == command]

@@ -64,14 +64,14 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.sidebar = Sidebar(self)
         self.canvas = Canvas()
-        self.scroll = QScrollArea(self)
-        self.scroll.setObjectName("Canvas")
-        self.scroll.setWidget(self.canvas)
-        self.scroll.setWidgetResizable(True)
+        self.canvas_scroll = QScrollArea(self)
+        self.canvas_scroll.setObjectName("Canvas")
+        self.canvas_scroll.setWidget(self.canvas)
+        self.canvas_scroll.setWidgetResizable(True)
         self.inspector = Inspector(self)
         split = QSplitter(self)
         split.addWidget(self.sidebar)
-        split.addWidget(self.scroll)
+        split.addWidget(self.canvas_scroll)
         split.addWidget(self.inspector)
         split.setStretchFactor(1, 1)
         split.setSizes([230, 780, 270])
@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
             # The caret moved to another toplevel (a new one, a click, an undo): show it
             # and let typing go there, unless the programmer is in a form or the palette.
             self._caret_tlid = caret_tlid
-            self.scroll.ensureWidgetVisible(frame.code if frame.code.isVisible() else frame)
+            self.canvas_scroll.ensureWidgetVisible(frame.code if frame.code.isVisible() else frame)
             if frame.code.isVisible() and not self.palette_.isVisible() and not isinstance(
                     self.focusWidget(), QLineEdit):
                 frame.code.setFocus()
@@ -277,7 +277,7 @@ class MainWindow(QMainWindow):
         self.controller.focus(tlid)
         frame = self.canvas.frames.get(tlid)
         if frame is not None:
-            self.scroll.ensureWidgetVisible(frame)
+            self.canvas_scroll.ensureWidgetVisible(frame)
             if frame.code.isVisible():
                 frame.code.setFocus()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import attrs
 from PySide6.QtCore import QByteArray, QRectF, Qt
@@ -77,7 +78,7 @@ ACCENT = "#2f6fdb"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
-def _hex_color(_instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _hex_color(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None and attribute.name in {"background", "underline_color"}:
         return
     if not (isinstance(value, str) and _HEX.fullmatch(value)):

@@ -56,13 +56,13 @@ class Deployed:
     author: str
 
 
-def encode_toplevel_text(tl: object) -> str:
+def encode_toplevel_text(tl: Toplevel) -> str:
     return wire.json_text(wire.encode_toplevel(tl), separators=(",", ":"))
 
 
 def first_batch(author: str, toplevels: Sequence[Toplevel]) -> FirstBatch:
     """The batch creating `toplevels`, as a new canvas's first code."""
-    ops = [CreateToplevel(t) for t in toplevels]
+    ops: list[Op] = [CreateToplevel(t) for t in toplevels]
     return FirstBatch(author, wire.json_text(wire.encode_ops(ops)),
                       {t.tlid: encode_toplevel_text(t) for t in toplevels})
 

@@ -28,6 +28,7 @@ from runtime.control import replay
 from runtime.control.deploy import Deployed, Deployer, DeployError
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
+from runtime.control.usage import FlagCounts, Usage
 from runtime.services import LIMITS, RuntimeServices
 from runtime.store.protocol import StoreError
 from runtime.tokens import hash_token, read_admin_token, token_matches
@@ -65,7 +66,7 @@ class Session:
 
     def __init__(self, ws: web.WebSocketResponse, canvas: str, author: str,
                  backlog_bytes: int = 64 * 1024 * 1024,
-                 transport: asyncio.BaseTransport | None = None) -> None:
+                 transport: asyncio.Transport | None = None) -> None:
         self.ws = ws
         self.canvas = canvas
         self.author = author
@@ -125,6 +126,10 @@ class EditorApi:
     def __init__(self, services: RuntimeServices, deployer: Deployer,
                  supervisor: Supervisor | None = None, sync: NodeSync | None = None) -> None:
         self.services = services
+        # The control process counts traffic and flag decisions itself (a worker's
+        # services only report them): its counters answer locks and flag counts.
+        assert isinstance(services.usage, Usage) and isinstance(services.flags, FlagCounts)
+        self.usage, self.flags = services.usage, services.flags
         self.deployer = deployer
         self.supervisor = supervisor
         self.sync = sync
@@ -328,12 +333,12 @@ class EditorApi:
                 case "get_flags":
                     await self.catch_up_with_workers()
                     session.send({"type": "flags", "id": msg_id,
-                                  "flags": self.services.flags.report(session.canvas)})
+                                  "flags": self.flags.report(session.canvas)})
                 case "get_info":
                     session.send({"type": "info", "id": msg_id, "canvas": session.canvas,
                                   "traffic_url": self.traffic_url(session.canvas),
                                   "editor_header": EDITOR_HEADER,
-                                  "lock_window_seconds": self.services.usage.window_seconds,
+                                  "lock_window_seconds": self.usage.window_seconds,
                                   **self.services.limits(session.canvas)})
                 case "set_limits":
                     await self.on_set_limits(session, msg)
@@ -507,7 +512,7 @@ class EditorApi:
         """The canvas's locked toplevels: what traffic reached recently, and through what."""
         state = self.services.live.get(session.canvas)
         assert state is not None
-        usage = self.services.usage
+        usage = self.usage
         found = usage.in_use(session.canvas, state.toplevels)
         session.send({
             "type": "in_use", "id": msg.get("id"), "window_seconds": usage.window_seconds,

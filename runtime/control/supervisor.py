@@ -167,7 +167,8 @@ class Supervisor:
             slot.last_beat = time.time()
             kind = message.get("t")
             if kind == "done":
-                fut = slot.waiting.pop(message.get("id"), None)
+                ident = message.get("id")
+                fut = slot.waiting.pop(ident, None) if isinstance(ident, int) else None
                 if fut is not None and not fut.done():
                     fut.set_result(None)
             elif kind == "beat":

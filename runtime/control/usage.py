@@ -120,7 +120,8 @@ def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
         handler = toplevels.get(tlid)
         if why.via or not isinstance(handler, Handler):
             continue
-        seen, queue = {tlid}, [handler]
+        seen = {tlid}
+        queue: list[Toplevel] = [handler]
         while queue and target not in seen:
             for dep in indexes.dependencies(queue.pop()):
                 if dep.tlid not in seen:
@@ -167,9 +168,9 @@ def _dependencies(tl: Toplevel, by_fn: Mapping[tuple[int, int], UserFunction],
             case EVariable(name=name) if name in datastores:
                 yield datastores[name]
             case EConstructor(type_ref=ref) if ref is not None:
-                t = types.get((ref.type_id, ref.version))
-                if t is not None:
-                    yield t
+                constructed = types.get((ref.type_id, ref.version))
+                if constructed is not None:
+                    yield constructed
 
 
 def _type_fields(tl: UserType) -> Iterator[Type]:

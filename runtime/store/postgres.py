@@ -34,6 +34,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.abc import Params
 
 from runtime.store.pg_connections import DEPLOY_CHANNEL, Connections, Listener, unreachable
 from runtime.store.pg_schema import migrate
@@ -117,13 +118,13 @@ class PostgresStore:
             raise UnknownCanvas(f"there is no canvas named {canvas!r}")
         return int(row[0])
 
-    def _rows(self, sql: str, params: object = None) -> list[tuple]:
+    def _rows(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
         return self._conns.run(lambda conn: conn.execute(sql, params).fetchall())
 
-    def _one(self, sql: str, params: object = None) -> tuple | None:
+    def _one(self, sql: str, params: Params | None = None) -> tuple[Any, ...] | None:
         return self._conns.run(lambda conn: conn.execute(sql, params).fetchone())
 
-    def _exec(self, sql: str, params: object = None) -> None:
+    def _exec(self, sql: str, params: Params | None = None) -> None:
         def tx(conn: psycopg.Connection) -> None:
             conn.execute(sql, params)
 

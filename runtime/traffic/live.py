@@ -55,10 +55,11 @@ class CanvasState:
         if self.toplevels.get(handler.tlid) is not handler:
             return None
         found = self.compiled.get(handler.tlid, _MISSING)
-        if found is _MISSING or (found is not None and (
-                found.toplevel is not handler or found.program is not self.program)):
-            found = self.compiled[handler.tlid] = _compile(self.name, handler, self.program)
-        return found  # type: ignore[return-value]
+        if found is None or (isinstance(found, Compiled) and found.toplevel is handler
+                             and found.program is self.program):
+            return found
+        fresh = self.compiled[handler.tlid] = _compile(self.name, handler, self.program)
+        return fresh
 
     @classmethod
     def build(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -156,7 +157,8 @@ class TrafficWorker:
                     # Swapped uncompiled and acked at once; compiled right after, off the
                     # ack's path (a request meanwhile compiles what it needs itself).
                     state = apply_batch(live.get(name), seq, message["ops"],
-                                        lambda n=name: load_canvas(store, n, compile_all=False),
+                                        functools.partial(load_canvas, store, name,
+                                                          compile_all=False),
                                         compile_changed=False)
                     live.swap(state)
                     channel.send({"t": "done", "id": message["id"]})
