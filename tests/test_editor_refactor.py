@@ -17,7 +17,7 @@ import attrs
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import toplevels
+from strategies import strip_ids, toplevels
 
 from editor.model.flags import commit_flag, discard_flag, wrap_in_flag
 from editor.model.refactor import (
@@ -28,6 +28,7 @@ from editor.model.refactor import (
     insert_let_above,
     rename_variable,
     resolve_variables,
+    with_fresh_ids,
     wrap_in_if,
     wrap_in_let,
     wrap_in_match,
@@ -733,3 +734,16 @@ def _without_ids(obj: Any) -> Any:
         return (type(obj).__name__, tuple((a.name, _without_ids(getattr(obj, a.name)))
                                           for a in attrs.fields(type(obj)) if a.name != "id"))
     return obj
+
+
+@settings(max_examples=150)
+@given(toplevels())
+def test_a_copy_of_a_toplevel_has_the_same_code_and_none_of_its_node_ids(tl: Toplevel) -> None:
+    # New function and type versions are such copies: sharing node ids with the
+    # original would make the runtime count a flag in either as the same flag.
+    copy = with_fresh_ids(tl)
+    assert strip_ids(copy) == strip_ids(tl)
+    assert copy.tlid == tl.tlid  # the caller gives the copy its own
+    shared = set(traverse.node_ids(copy)) & set(traverse.node_ids(tl))
+    assert shared <= {tl.tlid}  # (a toplevel's own id is its tlid)
+    assert traverse.duplicate_ids(copy) == set()

@@ -83,7 +83,7 @@ __all__ = [
 ]
 
 Canvas = Mapping[int, Toplevel]
-N = TypeVar("N", bound=Node)
+N = TypeVar("N", bound=Node | Toplevel)
 
 #: Words the editor reads as syntax when they are typed into a hole; a variable
 #: or function named like one would read as that syntax, so the commands refuse them.
@@ -178,22 +178,27 @@ def _nothing_to_extract(command: str, e: Expr) -> None:
 
 
 def with_fresh_ids(node: N) -> N:
-    """A deep copy of `node` in which every node has a new id, as a copy must."""
+    """A deep copy of `node` in which every node has a new id, as a copy must: of a
+    toplevel, every node in it (its tlid stays; the caller gives the copy its own)."""
     try:
         return cast(N, _renewed(node))
     except RecursionError:
-        raise RefactorError(f"the code at node {node.id} is nested too deeply to copy; "
+        where = f"node {node.id}" if isinstance(node, Node) else f"toplevel {node.tlid}"
+        raise RefactorError(f"the code at {where} is nested too deeply to copy; "
                             "extract a smaller part of it") from None
 
 
 def _renewed(obj: Any) -> Any:
     if isinstance(obj, tuple):
         return tuple(_renewed(item) for item in obj)
-    if not isinstance(obj, Node):
-        return obj  # names, literals, types, function references: shared, they have no ids
-    changes = {f.name: _renewed(getattr(obj, f.name))
-               for f in attrs.fields(type(obj)) if f.name != "id"}
-    return attrs.evolve(obj, id=new_id(), **changes)
+    if not attrs.has(type(obj)):
+        return obj  # names, literals: shared, they have no ids
+    # Nodes, and what holds nodes without being one (a toplevel, a type's definition).
+    changes = {f.name: _renewed(getattr(obj, f.name)) for f in attrs.fields(type(obj))
+               if f.name not in ("id", "tlid")}
+    if isinstance(obj, Node):
+        return attrs.evolve(obj, id=new_id(), **changes)
+    return attrs.evolve(obj, **changes)
 
 
 def _replacing(target: Target, old: Expr, new: Expr, caret: NodeId) -> Edit:

@@ -42,10 +42,7 @@ def new_function_version(state: EditorState, tlid: int | None = None) -> Outcome
         return refuse(state, "Put the caret in a function to make a new version of it.")
     newest = newest_version(state, fn.fn_id)
     version = (newest.version if newest is not None else fn.version) + 1
-    # with_fresh_ids renews the ids of Nodes; a toplevel is not one, so it comes back
-    # unchanged and the copy keeps the original's node ids (allowed: ids are unique
-    # within a toplevel). Kept as it was; whether copies should renew them is open.
-    copy = with_fresh_ids(fn)  # type: ignore[type-var]
+    copy = with_fresh_ids(fn)
     made = attrs.evolve(copy, tlid=new_id(), version=version,
                         pos=Pos(fn.pos.x + 40, fn.pos.y + 40))
     out = commit(state, [CreateToplevel(made)], None,
@@ -67,8 +64,7 @@ def new_type_version(state: EditorState, tlid: int) -> Outcome:
         return refuse(state, "That is not a type.")
     newest = max((x.version for x in state.canvas.values()
                   if isinstance(x, UserType) and x.type_id == t.type_id), default=t.version)
-    # A toplevel is returned as is by with_fresh_ids (see new_function_version).
-    copy = with_fresh_ids(t)  # type: ignore[type-var]
+    copy = with_fresh_ids(t)
     made = attrs.evolve(copy, tlid=new_id(), version=newest + 1,
                         pos=Pos(t.pos.x + 40, t.pos.y + 40))
     return commit(state, [CreateToplevel(made)], state.caret,
@@ -143,8 +139,7 @@ def version_call_path(state: EditorState, target: str) -> Outcome:
     for i, key in enumerate(chain):
         fn = fns[key]
         nxt = chain[i + 1] if i + 1 < len(chain) else None
-        # A toplevel is returned as is by with_fresh_ids (see new_function_version).
-        copy = with_fresh_ids(fn)  # type: ignore[type-var]
+        copy = with_fresh_ids(fn)
         if nxt is not None:
             copy = _retarget(copy, UserFnRef(*nxt), new_refs[nxt])
         made = attrs.evolve(copy, tlid=new_id(), version=new_refs[key].version,
