@@ -50,19 +50,14 @@ class RuntimeProcess:
     def start(self, timeout: float = 30.0) -> RuntimeProcess:
         (self.data_dir / "runtime.json").unlink(missing_ok=True)
         log = open(self.data_dir.parent / f"{self.data_dir.name}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gloam.cli", "runtime", "serve", "--data-dir",
-             str(self.data_dir), "--port", "0", "--editor-port", "0",
-             # Locking is off unless a test turns it on (`extra` wins: argparse keeps the last).
-             "--lock-window", "0", *self.extra],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        ) if self.open_files is None else subprocess.Popen(
-            # The same command under an open-file limit (set, then exec'd: same pid).
-            [sys.executable, "-c", LIMITED_EXEC, str(self.open_files), "runtime", "serve",
-             "--data-dir", str(self.data_dir), "--port", "0", "--editor-port", "0",
-             "--lock-window", "0", *self.extra],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
+        # Locking is off unless a test turns it on (`extra` wins: argparse keeps the last).
+        args = ["runtime", "serve", "--data-dir", str(self.data_dir), "--port", "0",
+                "--editor-port", "0", "--lock-window", "0", *self.extra]
+        # Under an open-file limit: set it, then exec the same command (same pid).
+        start = ([sys.executable, "-m", "gloam.cli"] if self.open_files is None else
+                 [sys.executable, "-c", LIMITED_EXEC, str(self.open_files)])
+        self.proc = subprocess.Popen([*start, *args], cwd=ROOT, stdout=log,
+                                     stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

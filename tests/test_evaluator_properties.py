@@ -45,35 +45,13 @@ _ATOMS = (bool, int, float, str, type(None), Char, Closure, DatastoreRef, dt.dat
           *SPECIAL_TYPES)
 
 
-def is_value(v: Any) -> bool:
-    """Whether `v` is a Gloam runtime value all the way down (values.py)."""
-    stack = [v]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, _ATOMS):
-            continue
-        if isinstance(x, tuple):
-            stack.extend(x)
-        elif isinstance(x, FrozenDict):
-            stack.extend(x.values())
-        elif isinstance(x, Variant):
-            stack.extend(x.args)
-        elif isinstance(x, Response):
-            stack.append(x.body)
-        else:
-            return False
-    return True
-
-
-def internal_errors(v: Any) -> list[str]:
-    """The "internal error" values inside `v`: the evaluator turns a crash of its own or
-    of a library function into one, so it never raises, but each is a bug all the same."""
+def parts(v: Any) -> list[Any]:
+    """`v` and every value inside it."""
     found, stack = [], [v]
     while stack:
         x = stack.pop()
-        if isinstance(x, ErrorValue) and x.message.startswith("internal error"):
-            found.append(x.message)
-        elif isinstance(x, tuple):
+        found.append(x)
+        if isinstance(x, tuple):
             stack.extend(x)
         elif isinstance(x, FrozenDict):
             stack.extend(x.values())
@@ -84,6 +62,18 @@ def internal_errors(v: Any) -> list[str]:
         elif isinstance(x, ErrorRail):
             stack.append(x.value)
     return found
+
+
+def is_value(v: Any) -> bool:
+    """Whether `v` is a Gloam runtime value all the way down (values.py)."""
+    return all(isinstance(x, (*_ATOMS, tuple, FrozenDict, Variant, Response)) for x in parts(v))
+
+
+def internal_errors(v: Any) -> list[str]:
+    """The "internal error" values inside `v`: the evaluator turns a crash of its own or
+    of a library function into one, so it never raises, but each is a bug all the same."""
+    return [x.message for x in parts(v)
+            if isinstance(x, ErrorValue) and x.message.startswith("internal error")]
 
 
 def assert_total(result: Any) -> None:

@@ -41,22 +41,28 @@ def test_shared_ast_source_imports_nothing_forbidden() -> None:
     assert offenders == {}, f"shared_ast must not import Qt, aiohttp or sqlite: {offenders}"
 
 
-def test_importing_shared_ast_loads_nothing_forbidden() -> None:
-    # Catches indirect imports too: load every module in a clean interpreter.
+def loaded_with(package: str, looked_for: tuple[str, ...]) -> list[str]:
+    """The modules of `looked_for` that loading every module of `package` in a clean
+    interpreter pulls in: indirect imports included."""
     modules = sorted(
         ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        for p in (ROOT / "shared_ast").rglob("*.py")
+        for p in (ROOT / package).rglob("*.py")
     )
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN_IN_SHARED!r})\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {looked_for!r})\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "", f"importing shared_ast pulled in: {out.stdout.strip()}"
+    return [m for m in out.stdout.strip().split(",") if m]
+
+
+def test_importing_shared_ast_loads_nothing_forbidden() -> None:
+    loaded = loaded_with("shared_ast", FORBIDDEN_IN_SHARED)
+    assert loaded == [], f"importing shared_ast pulled in: {loaded}"
 
 
 def test_editor_does_not_import_runtime_internals() -> None:
@@ -86,23 +92,9 @@ def test_the_editor_does_not_import_the_gloam_command() -> None:
 
 
 def test_starting_the_runtime_loads_no_editor_and_no_qt() -> None:
-    # Catches indirect imports: what the daemon runs (`python -m runtime`) and every
-    # runtime module, loaded in a clean interpreter.
-    modules = sorted(
-        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        for p in (ROOT / "runtime").rglob("*.py")
-    )
-    code = (
-        "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module(m)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('editor', 'gloam', 'PySide6', 'qasync'))\n"
-        "print(','.join(bad))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "", f"importing the runtime pulled in: {out.stdout.strip()}"
+    # What the daemon runs (`python -m runtime`) and every other runtime module.
+    loaded = loaded_with("runtime", ("editor", "gloam", "PySide6", "qasync"))
+    assert loaded == [], f"importing the runtime pulled in: {loaded}"
 
 
 def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
