@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from runtime.config import (
     DEFAULT_EDITOR_PORT,
@@ -86,19 +88,19 @@ def add_runtime_options(p: argparse.ArgumentParser) -> None:
                    help="first retry delay of a failed worker run; doubles each attempt")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="traffic worker processes (default: one per core, at least 2)")
-    p.add_argument("--time-limit", type=_positive_float, default=1.0, metavar="SECONDS",
+    p.add_argument("--time-limit", type=_seconds, default=1.0, metavar="SECONDS",
                    help="wall-clock limit of one run of user code (default 1 s)")
-    p.add_argument("--alloc-limit", type=_positive_float, default=64.0, metavar="MB",
+    p.add_argument("--alloc-limit", type=_megabytes, default=64.0, metavar="MB",
                    help="what one run may build in all, in MiB (default 64)")
-    p.add_argument("--stall-seconds", type=_positive_float, default=5.0, metavar="SECONDS",
+    p.add_argument("--stall-seconds", type=_seconds, default=5.0, metavar="SECONDS",
                    help="a traffic worker silent this long is replaced (default 5 s)")
-    p.add_argument("--editor-backlog", type=_positive_float, default=64.0, metavar="MB",
+    p.add_argument("--editor-backlog", type=_megabytes, default=64.0, metavar="MB",
                    help="what may wait for an editor that stops reading before it is "
                         "disconnected (it reconnects and resumes; default 64 MiB)")
-    p.add_argument("--header-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+    p.add_argument("--header-timeout", type=_seconds, default=10.0, metavar="SECONDS",
                    help="time a traffic connection has to send a request's headers, and to "
                         "stay idle between requests (default 10 s)")
-    p.add_argument("--body-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+    p.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                    help="time a request has to send its body (default 30 s)")
     p.add_argument("--max-connections", type=_non_negative_int, default=0, metavar="N",
                    help="open traffic connections per worker; more are answered 503 "
@@ -108,30 +110,24 @@ def add_runtime_options(p: argparse.ArgumentParser) -> None:
                         "(default: a SQLite file in the data folder)")
 
 
-def _non_negative_int(text: str) -> int:
-    value = int(text) if text.strip().isdigit() else -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more; got {text!r}")
-    return value
+def _bounded(convert: Callable[[str], float], what: str, low: float, high: float,
+             low_allowed: bool) -> Callable[[str], Any]:
+    """An argparse type: `text` as `convert` makes it, within (or from) `low` to `high`."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not (value >= low if low_allowed else value > low) or not value < high:
+            least = f"at least {low:g}" if low_allowed else f"more than {low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r}: {least} and less than {high:g}")
+        return value
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: more than 0 and less than a day")
-    return value
-
-
+_non_negative_int = _bounded(int, "a whole number", 0, 1e9, low_allowed=True)
+_positive_int = _bounded(int, "a whole number", 1, 1e9, low_allowed=True)
+#: Seconds: more than none, less than a day.
+_seconds = _bounded(float, "a number of seconds", 0, 86400, low_allowed=False)
+#: MiB: more than none, less than a TiB.
+_megabytes = _bounded(float, "a number of MiB", 0, 1024 * 1024, low_allowed=False)

@@ -91,9 +91,11 @@ def test_read_request_keeps_the_editor_token_out_of_the_value_and_the_trace() ->
 
 def test_read_request_refuses_bad_json_and_big_bodies_with_a_reason() -> None:
     raw, _, problem = read({"Content-Type": "application/json"}, b"{nope")
-    assert raw is None and problem is not None and "not valid JSON" in problem
+    assert raw is None and problem is not None
+    assert problem[0] == 400 and "not valid JSON" in problem[1]
     raw, _, problem = read({}, b"x" * 50, max_body=10)
-    assert raw is None and problem is not None and "larger than 10 bytes" in problem
+    assert raw is None and problem is not None
+    assert problem[0] == 413 and "larger than 10 bytes" in problem[1]
 
 
 def test_trace_ids_are_unique_32_hex_digits() -> None:

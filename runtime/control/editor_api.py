@@ -54,6 +54,14 @@ class ProtocolError(Exception):
     """A message the server cannot act on; the text is sent back as an error reply."""
 
 
+def broadcast_text(seq: int, author: str, ops_json: str) -> str:
+    """A `broadcast` message, encoded once for all the sessions that get it (the stored
+    ops text goes in as it is, not decoded and encoded again)."""
+    head = wire.json_text({"schema": wire.SCHEMA_VERSION, "type": "broadcast", "seq": seq,
+                           "author": author}, ensure_ascii=False)
+    return head[:-1] + ', "ops": ' + ops_json + "}"
+
+
 class Session:
     """One connected editor.
 
@@ -82,7 +90,12 @@ class Session:
         if self.behind:
             return
         message.setdefault("schema", wire.SCHEMA_VERSION)
-        text = wire.json_text(message, ensure_ascii=False)
+        self.send_text(wire.json_text(message, ensure_ascii=False))
+
+    def send_text(self, text: str) -> None:
+        """A message already encoded (a broadcast, encoded once for every session)."""
+        if self.behind:
+            return
         # One message larger than the backlog still goes, alone (a big canvas's hello).
         if self.queued and self.queued + len(text) > self.backlog_bytes:
             self.fall_behind()
@@ -185,9 +198,9 @@ class EditorApi:
                 await self.supervisor.fanout({"t": "reload", "canvas": canvas})
             if before is not None:
                 for b in self.services.store.ops_since(canvas, before.seq):
+                    text = broadcast_text(b.seq, b.author, b.ops_json)
                     for session in self.sessions.get(canvas, ()):
-                        session.send({"type": "broadcast", "seq": b.seq, "author": b.author,
-                                      "ops": wire.json_load(b.ops_json)})
+                        session.send_text(text)
         return web.json_response({"canvas": canvas, "seq": state.seq})
 
     async def health(self, request: web.Request) -> web.Response:
@@ -214,9 +227,9 @@ class EditorApi:
 
     def broadcast(self, canvas: str, seq: int, author: str, ops_json: str) -> None:
         """A batch deployed on another node, to this node's editors of the canvas."""
-        payload = wire.json_load(ops_json)
+        text = broadcast_text(seq, author, ops_json)
         for session in self.sessions.get(canvas, ()):
-            session.send({"type": "broadcast", "seq": seq, "author": author, "ops": payload})
+            session.send_text(text)
 
     # --------------------------------------------------------- connection
 
@@ -278,14 +291,7 @@ class EditorApi:
                     {"type": "hello", "canvas": canvas, "seq": state.seq, "resumed_from": last}
                 )
                 for b in batches:
-                    session.send(
-                        {
-                            "type": "broadcast",
-                            "seq": b.seq,
-                            "author": b.author,
-                            "ops": wire.json_load(b.ops_json),
-                        }
-                    )
+                    session.send_text(broadcast_text(b.seq, b.author, b.ops_json))
             else:
                 session.send(
                     {
@@ -389,17 +395,11 @@ class EditorApi:
 
         def announce(done: Deployed) -> None:
             session.send({"type": "ack", "id": msg.get("id"), "seq": done.seq})
-            payload = wire.json_load(done.ops_json)
-            for other in self.sessions.get(session.canvas, ()):
-                if other is not session:
-                    other.send(
-                        {
-                            "type": "broadcast",
-                            "seq": done.seq,
-                            "author": done.author,
-                            "ops": payload,
-                        }
-                    )
+            others = [o for o in self.sessions.get(session.canvas, ()) if o is not session]
+            if others:
+                text = broadcast_text(done.seq, done.author, done.ops_json)
+                for other in others:
+                    other.send_text(text)
 
         await self.deployer.deploy(session.canvas, ops, session.author, on_deployed=announce)
 

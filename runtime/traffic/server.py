@@ -74,27 +74,29 @@ def _text(data: bytes) -> str:
 
 
 async def read_request(request: web.BaseRequest, max_body: int, timeout: float = 30.0
-                       ) -> tuple[RawRequest | None, FrozenDict, str | None]:
+                       ) -> tuple[RawRequest | None, FrozenDict, tuple[int, str] | None]:
     """The request as a trace keeps it and as the handler sees it, or a reason it
-    cannot be read (→ 400, 413 when the body is too large, 408 when it is too slow)."""
+    cannot be read, with its status (400; 413 when the body is too large, 408 when it
+    is too slow)."""
     too_large = f"the request body is larger than {max_body} bytes"
     try:
         data = await asyncio.wait_for(request.read(), timeout)
     except web.HTTPRequestEntityTooLarge:  # far larger: aiohttp stopped reading it
-        return None, FrozenDict(), too_large
+        return None, FrozenDict(), (413, too_large)
     except TimeoutError:
-        return None, FrozenDict(), f"the request body did not arrive within {timeout:g} s"
+        return None, FrozenDict(), (408, f"the request body did not arrive within {timeout:g} s")
     except ConnectionError:  # the client left halfway through its body; nobody will read
-        return None, FrozenDict(), "the client closed the connection before its whole body"
+        return None, FrozenDict(), (400, "the client closed the connection before its whole "
+                                         "body")
     if len(data) > max_body:
-        return None, FrozenDict(), too_large
+        return None, FrozenDict(), (413, too_large)
     text = _text(data) if data else None
     ctype = request.content_type
     is_json = ctype == "application/json" or ctype.endswith("+json")
     try:
         body = parse_body(text, is_json)
     except Exception as e:
-        return None, FrozenDict(), f"the request body is not valid JSON: {e}"
+        return None, FrozenDict(), (400, f"the request body is not valid JSON: {e}")
     query = dict(request.query.items())
     headers = {k.lower(): v for k, v in request.headers.items()}
     headers.pop(EDITOR_HEADER_KEY, None)  # a token must never reach user code or a trace
@@ -244,14 +246,11 @@ class TrafficServer:
                                                      self.config.body_timeout_seconds)
         if raw is None:
             # Traced too (without its body): the editor shows what a client got wrong.
-            problem = str(problem)
-            if "larger than" in problem:
-                answer, close = error_answer(413, problem, "Send a smaller body."), False
-            elif "did not arrive" in problem:
-                answer, close = error_answer(408, problem, "Send the whole body at once, "
-                                             "or faster."), True
-            else:
-                answer, close = error_answer(400, problem, "Send a valid body."), False
+            assert problem is not None
+            status, why = problem
+            hint = {413: "Send a smaller body.", 408: "Send the whole body at once, or faster."
+                    }.get(status, "Send a valid body.")
+            answer, close = error_answer(status, why, hint), status == 408
             headers = {k.lower(): v for k, v in request.headers.items()
                        if k.lower() != EDITOR_HEADER_KEY}
             unread = RawRequest(request.method, request.path, dict(request.query.items()),
