@@ -23,7 +23,10 @@ run: install
 
 # The editor's end-to-end tests run in a process of their own: qasync loops and
 # Qt objects left by other Qt tests in the same process made one of them crash.
+# One test opens the editor in a real X server (Xvfb): the system packages it and the
+# window need are installed first (as root with apt; otherwise the command is printed).
 test: install
+	$(PY) -m editor.platform_check --install --xvfb
 	$(HEADLESS) $(PY) -m pytest -q
 	$(HEADLESS) $(PY) -m pytest -q -m qt_e2e
 

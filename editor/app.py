@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Run it on a desktop, or set QT_QPA_PLATFORM=offscreen to run it headless.",
               file=sys.stderr)
         return 2
+    from editor import platform_check
+
+    trouble = platform_check.problem()
+    if trouble is not None:
+        print(f"gloam editor: {trouble}", file=sys.stderr)
+        return 2
     chosen = _resolve(args)
     if isinstance(chosen, str):
         print(f"gloam editor: {chosen}", file=sys.stderr)

@@ -130,6 +130,8 @@ def cmd_up(args: argparse.Namespace) -> int:
               "\nOn a desktop, `.venv/bin/gloam editor` opens the editor on the demo canvas."
               "\nStop the runtime with `.venv/bin/gloam runtime stop`.")
         return EXIT_OK
+    if not _desktop_ready():
+        return EXIT_OK
     print("\nOpening the editor on the demo canvas; the runtime keeps running after you close "
           "it.\nStop it with `.venv/bin/gloam runtime stop`.")
     from editor.app import main as editor_main
@@ -138,6 +140,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.data_dir:
         editor_args += ["--data-dir", str(Path(args.data_dir).expanduser())]
     return editor_main(editor_args)
+
+
+def _desktop_ready() -> bool:
+    """Before `make run` opens the editor: the system libraries Qt's window plugin needs are
+    installed (as root with apt) or named with the command that installs them."""
+    from editor import platform_check
+
+    packages = platform_check.needed_packages(platform_check.platform_name() or "")
+    if packages:
+        print(f"\nThe editor's window needs system packages that are missing: "
+              f"{' '.join(packages)}.")
+        if platform_check.can_install():
+            print("Installing them with apt-get ...")
+        ok, message = platform_check.install(packages)
+        print(message, file=sys.stdout if ok else sys.stderr)
+        if not ok:
+            print("The runtime keeps running in the background; start the editor with "
+                  "`.venv/bin/gloam editor` once they are installed.", file=sys.stderr)
+            return False
+    trouble = platform_check.problem()
+    if trouble is not None:
+        print(f"\nNo editor window: {trouble}\nThe runtime keeps running in the background.",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_editor(argv: Sequence[str]) -> int:
