@@ -56,6 +56,15 @@ SECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
                "Keystroke to repaint in a MainWindow on a handler of about 300 nodes (offscreen "
                "Qt, in process): QTest.keyClick, forced repaint, processEvents. Baseline: a "
                "QPlainTextEdit with the same text and keystrokes."),
+    "editing": (("editing_",),
+                "Programs typed from an empty canvas as their text form, with real key events "
+                "into a MainWindow (offscreen Qt, no runtime; the ops still apply): keys pressed "
+                "(the text's characters in order, plus Enter/Tab where completion needs them; "
+                "indentation is not typed) over the characters of the text form, header text "
+                "included. Every program must come out exactly. Then change edits (wrap, "
+                "unwrap, move a let, regroup, rename, commit a flag): keys against what a plain "
+                "text editor with VS Code's default keys needs for the same change, counted by "
+                "hand (benchmarks/programs_editing.py says how for each)."),
     "checker": (("checker_",),
                 "Re-check after one edit in one handler, on a canvas of about 5,000 nodes (50 "
                 "toplevels): `editor.model.checking.recheck`, which re-checks what the edit can "
@@ -103,6 +112,10 @@ HEADLINES = [
      "compute_pipeline_target_met"),
     ("editor keystroke p99 (ms)", "< 16 ms", "editor_keystroke_p99_ms",
      "editor_baseline_qplaintextedit_p99_ms", "editor_p99_ratio_vs_baseline", "editor_target_met"),
+    ("editing keys per character", "≤ 0.8, every program exact", "editing_keys_ratio", "—",
+     "—", "editing_target_met"),
+    ("editing change-edit keys", "≤ a text editor's, each", "editing_change_keys",
+     "editing_change_text_editor_keys", "—", "editing_target_met"),
     ("checker re-check p50 (ms)", "< 5 ms", "checker_recheck_ms", "checker_full_recheck_ms",
      "checker_speedup_vs_full", "checker_target_met"),
     ("runtime RSS (MB)", "< 200 MB", "runtime_rss_mb", "runtime_rss_idle_demo_mb",

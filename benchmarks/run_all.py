@@ -27,7 +27,8 @@ import common
 import report
 
 # Cheap and in-process first, the ones that start servers last.
-ORDER = ["checker", "editor", "memory", "compute", "isolation", "serving", "deploy", "fanout"]
+ORDER = ["checker", "editor", "editing", "memory", "compute", "isolation", "serving", "deploy",
+         "fanout"]
 TIMEOUT_S = 150
 
 
