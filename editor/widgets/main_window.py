@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.status = MessageBar(self)
         self.setStatusBar(self.status)
         self.message_log: MessageLog | None = None
+        self._connection_said: str | None = None
         self.popup = CompletionPopup(self)
         self.palette_ = Palette(self)
         self.palette_.chosen.connect(self._palette_chosen)
@@ -115,7 +116,8 @@ class MainWindow(QMainWindow):
             c.session.problem.connect(self._show_message)
             c.session.pending_changed.connect(lambda _n: self.show_connection(
                 c.session.state, c.session.detail))
-            self.show_connection(c.session.state, c.session.detail)
+            # Before the session starts: the indicator only (it says "not started").
+            self.show_connection(c.session.state, c.session.detail, announce=False)
         else:
             self.show_connection("offline", "not connected to a runtime")
         # Traffic keeps coming: the 404s and the selected handler's traces follow it.
@@ -178,7 +180,7 @@ class MainWindow(QMainWindow):
         self.play_action = bar.addAction(icon("play"), "Run", lambda: self.run_command("run"))
         self.palette_action = bar.addAction(icon("palette"), "Commands", self.open_palette)
 
-    def show_connection(self, state: str, detail: str) -> None:
+    def show_connection(self, state: str, detail: str, announce: bool = True) -> None:
         pending = getattr(self.controller.session, "pending", 0)
         text = {"online": "● online", "offline": "● offline", "connecting": "● connecting"}.get(
             state, state)
@@ -187,11 +189,20 @@ class MainWindow(QMainWindow):
         self.indicator.setText(text)
         self.indicator.setToolTip(detail)
         restyle(self.indicator, state=state)
-        if state == "connecting":
-            # Not a failure (yet): say so, and say nothing of "not connected".
+        if not announce:
+            return
+        # The status bar (and the log) hear of changes, not of each retry: connecting (not a
+        # failure yet, so nothing of "not connected"), a failure once, and being back.
+        said = self._connection_said
+        if state == "connecting" and said in (None, "online"):
             self.status.say(f"{detail[:1].upper()}{detail[1:]}…")
-        elif state != "online":
+        elif state == "offline" and said != "offline":
             self.status.say(detail)
+        elif state == "online" and said == "offline":
+            self.status.say(f"Online again: {detail}")
+        elif state != "online":
+            return
+        self._connection_said = state
 
     # ---------------------------------------------------------- syncing
 
