@@ -382,3 +382,24 @@ def test_free_position_is_below_a_tall_frame_not_200px_under_its_top() -> None:
     tall = {1: Box(40, 40, 400, 900)}
     assert free_position(tall).y == 40 + 900 + GAP
     assert QPoint(free_position({}).x, free_position({}).y) == QPoint(40, 40)
+
+
+def test_the_palette_sizes_to_its_rows_and_stays_inside_the_smallest_window(qapp: Any) -> None:
+    w = make_window([b.http("GET", "/one", 1, pos=(20, 20)),
+                     b.http("GET", "/two", 2, pos=(20, 200))], size=(300, 200))
+    try:
+        code = focus_code(w, "/one")
+        QTest.keyClick(code, Qt.Key.Key_K, CTRL)  # every command: more rows than fit
+        pal = w.palette_
+        assert pal.list.count() > 20
+        assert w.rect().contains(pal.geometry()), (pal.geometry(), w.rect())
+        QTest.keyClick(pal.filter, Qt.Key.Key_Escape)
+        QTest.keyClick(code, Qt.Key.Key_P, CTRL)  # two toplevels: two rows, shown whole
+        assert pal.list.count() == 2 and w.rect().contains(pal.geometry())
+        for i in range(2):
+            assert pal.list.viewport().rect().contains(pal.list.visualItemRect(pal.list.item(i)))
+        rows = sum(pal.list.visualItemRect(pal.list.item(i)).height() for i in range(2))
+        assert pal.height() < rows + pal.filter.height() + 50  # no empty space below the rows
+    finally:
+        w.close()
+        w.deleteLater()

@@ -35,6 +35,8 @@ from shared_ast.toplevels import UserFunction
 
 #: The completion popup's widest, and the most rows it shows before it scrolls.
 POPUP_WIDTH, POPUP_ROWS = 460, 10
+#: The same for the command palette (and the Ctrl+P toplevel pick).
+PALETTE_WIDTH, PALETTE_ROWS = 420, 12
 
 
 def place_popup(anchor: QRect, size: QSize, bounds: QRect, gap: int = 4) -> QPoint:
@@ -94,7 +96,8 @@ class CompletionPopup(QFrame):
         """As tall as its rows (up to ten), the doc line of the highlighted one below, and
         no wider than `width`."""
         rows = min(self.list.count(), POPUP_ROWS)
-        heights = sum(max(self.list.sizeHintForRow(i), 18) for i in range(rows))
+        least = self.list.fontMetrics().height()
+        heights = sum(max(self.list.sizeHintForRow(i), least) for i in range(rows))
         self.list.setFixedHeight(heights + 2 * self.list.frameWidth())
         self.setFixedWidth(width)
         layout = self.layout()
@@ -134,12 +137,6 @@ class Palette(QFrame):
         self.filter.clear()
         self.filter.setPlaceholderText(placeholder)
         self._refilter("")
-        parent = self.parentWidget()
-        if parent is not None:
-            # Centred near the top, never wider or taller than the window.
-            self.resize(min(420, parent.width() - 16), min(300, parent.height() - 16))
-            self.move(place_popup(QRect((parent.width() - self.width()) // 2, 56, 0, 0),
-                                  self.size(), parent.rect()))
         self.show()
         self.raise_()
         self.filter.setFocus()
@@ -157,6 +154,25 @@ class Palette(QFrame):
                 self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its rows (up to a dozen), centred near the top, inside the window."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        least = self.list.fontMetrics().height()
+        rows = min(self.list.count(), PALETTE_ROWS)
+        room = max(parent.height() - 16 - 56 - self.filter.sizeHint().height() - 24, least)
+        height = sum(max(self.list.sizeHintForRow(i), least) for i in range(rows))
+        self.list.setFixedHeight(min(height, room) + 2 * self.list.frameWidth())
+        self.list.setVisible(rows > 0)
+        width = min(PALETTE_WIDTH, parent.width() - 16)
+        layout = self.layout()
+        by_width = layout.totalHeightForWidth(width) if layout is not None else -1
+        self.resize(width, max(by_width, self.sizeHint().height()))
+        self.move(place_popup(QRect((parent.width() - self.width()) // 2, 56, 0, 0),
+                              self.size(), parent.rect()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.filter and event.type() == QEvent.Type.KeyPress:
@@ -191,6 +207,7 @@ class Palette(QFrame):
             self.filter.clear()
             self.filter.setPlaceholderText(f"{item.text()}: type {asks}, then Enter")
             self.list.clear()
+            self._fit()
             return
         self.close_palette()
         self.chosen.emit(name, None)
