@@ -126,14 +126,27 @@ def test_a_growing_handler_pushes_the_frame_below_and_the_caret_stays_in_view(
 
 
 def test_new_frames_go_in_free_space_that_accounts_for_real_sizes(window: MainWindow) -> None:
-    code = focus_code(window, "/one")
-    type_lets(code, 12)
+    code = focus_code(window, "/two")  # the lowest frame grows taller than 200 px
+    QTest.keyClick(code, Qt.Key.Key_Home, CTRL)
+    QTest.keyClick(code, Qt.Key.Key_L, CTRL)  # wrap in let, then add lets below it
+    QTest.keyClicks(code, "a0")
+    for i in range(1, 14):
+        QTest.keyClick(code, Qt.Key.Key_Return)
+        QTest.keyClicks(code, f"a{i} = {i}")
+    two = window.canvas.frames[tlid_of(window, "/two")]
+    assert two.height() > 260
+    moves_sent: list[dict[int, Pos]] = []
+    arrange = window.controller.arrange
+    window.controller.arrange = lambda moves: (moves_sent.append(dict(moves)),  # type: ignore
+                                               arrange(moves))[1]
     QTest.keyClick(code, Qt.Key.Key_N, CTRL)  # a new HTTP handler
     new = window.controller.state.caret
     assert new is not None and new.tlid in window.canvas.frames
     frames = window.canvas.frames
     for a, b_ in combinations(frames.values(), 2):
         assert not a.geometry().intersects(b_.geometry()), (a.tlid, b_.tlid)
+    assert moves_sent == []  # it went where there was room: nothing had to be pushed
+    assert frames[new.tlid].y() > two.geometry().bottom()
 
 
 def test_ctrl_pgdown_and_pgup_step_through_toplevels_in_reading_order(
