@@ -37,6 +37,7 @@ from editor.model import (
     completion,
     declarations,
     motion,
+    placement,
     refactor_commands,
     typing,
     versions,
@@ -56,7 +57,8 @@ from shared_ast.values import show
 
 #: Commands the window handles itself (not model commands); the keymap may name them.
 UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces",
-               "check-flag-commit", "check-language-upgrade", "list-deprecated")
+               "check-flag-commit", "check-language-upgrade", "list-deprecated",
+               "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages")
 
 
 class EditorController(QObject):
@@ -85,11 +87,21 @@ class EditorController(QObject):
         #: Flag node id → how recent live traffic went through it ({"old": n, "new": m}).
         self.flag_counts: dict[int, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Each frame's size on screen (tlid → (width, height)), kept by the window, so new
+        #: toplevels go where they fit (`free_position`).
+        self.frame_sizes: dict[int, tuple[int, int]] = {}
+        #: Whether the last change was this editor's own (an edit here), not another editor's
+        #: or a reload: only this editor's own changes make it push frames apart.
+        self.local_change = False
+        #: Requests asked for while the session was still connecting, sent once it is online.
+        self._after_connect: set[str] = set()
         if session is not None:
             session.loaded.connect(self.on_loaded)
             session.remote_ops.connect(self.on_remote_ops)
             session.rejected.connect(self.on_rejected)
             session.acked.connect(self.on_acked)
+            if hasattr(session, "connection_changed"):
+                session.connection_changed.connect(self._on_connection)
 
     # ------------------------------------------------------------ model
 
@@ -165,8 +177,14 @@ class EditorController(QObject):
         return label.startswith(query) or label.split("::")[-1].startswith(query)
 
     def free_position(self) -> Pos:
-        ys = [tl.pos.y for tl in self.state.canvas.values()]
-        return Pos(40, (max(ys) + 200) if ys else 40)
+        """Free space for a new frame, from the frames' real sizes (an estimate if not shown)."""
+        boxes = [placement.Box(tl.pos.x, tl.pos.y, *self.frame_sizes.get(tlid, (420, 200)))
+                 for tlid, tl in self.state.canvas.items()]
+        return placement.free_position(boxes)
+
+    def arrange(self, moves: dict[int, Pos]) -> Outcome:
+        """Push frames apart (`placement.push_apart`'s moves), sent as one batch."""
+        return self.apply(canvas_actions.arrange(self.state, moves))
 
     def apply(self, out: Outcome) -> Outcome:
         if out.ops and self.session is not None:
@@ -176,6 +194,7 @@ class EditorController(QObject):
                 out = refuse(self.state, f"Not done: {e}.")
         before = self.state
         self.state = out.state
+        self.local_change = True
         if out.message:
             self.message.emit(out.message)
         if before.canvas is not self.state.canvas:
@@ -237,6 +256,7 @@ class EditorController(QObject):
             with contextlib.suppress(OpError):
                 canvas = apply_to_canvas(batch.ops, canvas)
         self.state = self.state.with_canvas(canvas)
+        self.local_change = False
         self._recheck()
         self.changed.emit()
 
@@ -250,6 +270,7 @@ class EditorController(QObject):
                 self.session.resync()
             return
         self.state = self.state.with_canvas(canvas)
+        self.local_change = False
         self._recheck()
         self.refresh_completions()
         self.changed.emit()
@@ -286,7 +307,8 @@ class EditorController(QObject):
 
     def request_traces(self, tlid: int) -> None:
         tl = self.state.canvas.get(tlid)
-        if self.session is None or not isinstance(tl, Handler):
+        if self.session is None or not isinstance(tl, Handler) or self._connecting(
+                f"traces {tlid}"):
             return
         self.spawn(self._fetch_traces(tlid))
 
@@ -486,8 +508,26 @@ class EditorController(QObject):
             self.changed.emit()
 
     def refresh_404s(self) -> None:
-        if self.session is not None:
+        if self.session is not None and not self._connecting("404s"):
             self.spawn(self._fetch_404s())
+
+    def _connecting(self, what: str) -> bool:
+        """While the session is still connecting, remember `what` to fetch once online
+        (asking now would only fail with "not connected"); True if it was put off."""
+        if getattr(self.session, "state", "online") != "connecting":
+            return False
+        self._after_connect.add(what)
+        return True
+
+    def _on_connection(self, state: str, _detail: str) -> None:
+        if state != "online":
+            return
+        waiting, self._after_connect = self._after_connect, set()
+        for what in sorted(waiting):
+            if what == "404s":
+                self.refresh_404s()
+            elif what.startswith("traces "):
+                self.request_traces(int(what.removeprefix("traces ")))
 
     async def _fetch_404s(self) -> None:
         try:

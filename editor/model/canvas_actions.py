@@ -146,6 +146,17 @@ def move_toplevel(state: EditorState, tlid: int, pos: Pos) -> Outcome:
     return commit_to(state, tlid, [op])
 
 
+def arrange(state: EditorState, moves: dict[int, Pos]) -> Outcome:
+    """Move frames out of each other's way (see `placement.push_apart`): one batch of moves,
+    only of frames that move, kept out of the undo history (it follows an edit, it is not one)."""
+    ops: list[Op] = [MoveToplevel(tlid, state.canvas[tlid].pos, pos)
+                     for tlid, pos in moves.items()
+                     if tlid in state.canvas and state.canvas[tlid].pos != pos]
+    if not ops:
+        return Outcome(state)
+    return commit(state, ops, state.caret, record=False)
+
+
 def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:
     tl = state.canvas.get(tlid)
     if not isinstance(tl, Handler):

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from editor.model.placement import Box
 from editor.widgets.code_view import CodeView
 from editor.widgets.keymap import Keymap
 from editor.widgets.theme import icon, restyle
@@ -359,3 +360,14 @@ class Canvas(QWidget):
             right = max(right, f.x() + f.width())
             bottom = max(bottom, f.y() + f.height())
         self.setMinimumSize(right + 80, bottom + 80)
+        # Grow now, not at the next layout pass, so scrolling to the caret can reach it.
+        if self.width() < right + 80 or self.height() < bottom + 80:
+            self.resize(max(self.width(), right + 80), max(self.height(), bottom + 80))
+
+    def boxes(self) -> dict[int, Box]:
+        """Each frame's place and size on the canvas."""
+        return {tlid: Box(f.x(), f.y(), f.width(), f.height()) for tlid, f in self.frames.items()}
+
+    def reading_order(self) -> list[int]:
+        """The frames top to bottom, left to right (the order of next/previous toplevel)."""
+        return sorted(self.frames, key=lambda t: (self.frames[t].y(), self.frames[t].x(), t))

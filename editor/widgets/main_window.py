@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QSplitter,
-    QStatusBar,
     QToolBar,
     QToolButton,
     QWidget,
@@ -28,14 +27,22 @@ from editor.controller import UI_COMMANDS, EditorController
 from editor.model import actions, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
+from editor.model.placement import push_apart
 from editor.model.refactor_commands import REFACTORINGS
 from editor.projection import Projection, fn_names
 from editor.widgets import keymap as keymaps
 from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
 from editor.widgets.declarations_dialog import DeclarationsDialog
+from editor.widgets.messages import MessageBar, MessageLog
 from editor.widgets.panels import Inspector, Sidebar
-from editor.widgets.popups import ArgumentsDialog, CompletionPopup, Palette
+from editor.widgets.popups import (
+    POPUP_WIDTH,
+    ArgumentsDialog,
+    CompletionPopup,
+    Palette,
+    place_popup,
+)
 from editor.widgets.theme import icon, restyle
 from shared_ast import traverse
 from shared_ast.nodes import Node
@@ -76,14 +83,18 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 1)
         split.setSizes([230, 780, 270])
         self.setCentralWidget(split)
-        self.status = QStatusBar(self)
-        self.status.setObjectName("StatusBar")
+        self.status = MessageBar(self)
         self.setStatusBar(self.status)
+        self.message_log: MessageLog | None = None
+        self._connection_said: str | None = None
         self.popup = CompletionPopup(self)
         self.palette_ = Palette(self)
         self.palette_.chosen.connect(self._palette_chosen)
         self._shown: dict[int, tuple[object, ...]] = {}
         self._caret_tlid: int | None = None
+        #: The caret (and its toplevel) the view last scrolled to, and a guard while pushing.
+        self._scrolled_to: object = None
+        self._arranging = False
         #: The arguments last given to each function's play button, as JSON text.
         self.arguments: dict[int, dict[str, str]] = {}
         c = controller
@@ -105,7 +116,8 @@ class MainWindow(QMainWindow):
             c.session.problem.connect(self._show_message)
             c.session.pending_changed.connect(lambda _n: self.show_connection(
                 c.session.state, c.session.detail))
-            self.show_connection(c.session.state, c.session.detail)
+            # Before the session starts: the indicator only (it says "not started").
+            self.show_connection(c.session.state, c.session.detail, announce=False)
         else:
             self.show_connection("offline", "not connected to a runtime")
         # Traffic keeps coming: the 404s and the selected handler's traces follow it.
@@ -127,7 +139,16 @@ class MainWindow(QMainWindow):
             self.controller.request_traces(caret.tlid)
 
     def _show_message(self, text: str) -> None:
-        self.status.showMessage(text, 8000)
+        self.status.say(text)
+
+    def show_messages(self) -> None:
+        """The message log (Ctrl+Shift+U): every message with its time, newest last."""
+        if self.message_log is None:
+            self.message_log = MessageLog(self.status, self)
+            self.status.log_view = self.message_log
+        self.message_log.show()
+        self.message_log.raise_()
+        self.message_log.activateWindow()
 
     # ---------------------------------------------------------- toolbar
 
@@ -159,7 +180,7 @@ class MainWindow(QMainWindow):
         self.play_action = bar.addAction(icon("play"), "Run", lambda: self.run_command("run"))
         self.palette_action = bar.addAction(icon("palette"), "Commands", self.open_palette)
 
-    def show_connection(self, state: str, detail: str) -> None:
+    def show_connection(self, state: str, detail: str, announce: bool = True) -> None:
         pending = getattr(self.controller.session, "pending", 0)
         text = {"online": "● online", "offline": "● offline", "connecting": "● connecting"}.get(
             state, state)
@@ -168,8 +189,20 @@ class MainWindow(QMainWindow):
         self.indicator.setText(text)
         self.indicator.setToolTip(detail)
         restyle(self.indicator, state=state)
-        if state != "online":
-            self.status.showMessage(detail, 8000)
+        if not announce:
+            return
+        # The status bar (and the log) hear of changes, not of each retry: connecting (not a
+        # failure yet, so nothing of "not connected"), a failure once, and being back.
+        said = self._connection_said
+        if state == "connecting" and said in (None, "online"):
+            self.status.say(f"{detail[:1].upper()}{detail[1:]}…")
+        elif state == "offline" and said != "offline":
+            self.status.say(detail)
+        elif state == "online" and said == "offline":
+            self.status.say(f"Online again: {detail}")
+        elif state != "online":
+            return
+        self._connection_said = state
 
     # ---------------------------------------------------------- syncing
 
@@ -209,6 +242,8 @@ class MainWindow(QMainWindow):
             frame.code.show_code(proj, caret, selection, set(self.controller.marks(tlid)), hint)
             frame.adjustSize()
         self.canvas.fit()
+        if self._arrange(caret_tlid):
+            return  # the moves' own refresh showed everything
         self.sidebar.show_toplevels(list(state.canvas.values()), caret_tlid)
         self._refresh_inspector()
         frame = self.canvas.frames.get(caret_tlid) if caret_tlid is not None else None
@@ -222,7 +257,45 @@ class MainWindow(QMainWindow):
                 frame.code.setFocus()
         elif caret_tlid is None:
             self._caret_tlid = None
+        self._follow_caret()
         self._place_popup()
+
+    def _arrange(self, caret_tlid: int | None) -> bool:
+        """Push frames that now overlap (a frame grew, or was dropped or made here) down out of
+        the way, and send the moves: only this editor's own changes, only frames that move."""
+        c = self.controller
+        boxes = self.canvas.boxes()
+        c.frame_sizes = {tlid: (box.w, box.h) for tlid, box in boxes.items()}
+        if self._arranging or not c.local_change:
+            return False
+        moves = push_apart(boxes, caret_tlid)
+        if not moves:
+            return False
+        self._arranging = True
+        try:
+            c.arrange(moves)
+        finally:
+            self._arranging = False
+        return True
+
+    def _follow_caret(self) -> None:
+        """Scroll the canvas so the caret is in view when it moved or its code changed."""
+        state = self.controller.state
+        caret = state.caret
+        if caret is None:
+            self._scrolled_to = None
+            return
+        tl = state.canvas.get(caret.tlid)
+        last = self._scrolled_to
+        if isinstance(last, tuple) and last[0] == caret and last[1] is tl:
+            return  # (`is`: comparing two big trees node by node would cost a keystroke)
+        self._scrolled_to = (caret, tl)
+        frame = self.canvas.frames.get(caret.tlid)
+        rect = frame.code.caret_rect() if frame is not None and frame.code.isVisible() else None
+        if frame is None or rect is None:
+            return
+        centre = frame.code.mapTo(self.canvas, rect.center())
+        self.canvas_scroll.ensureVisible(centre.x(), centre.y(), 48, rect.height() // 2 + 24)
 
     def _new_frame(self, tl: Any) -> ToplevelFrame:
         frame = ToplevelFrame(tl, self.keymap, self.canvas)
@@ -277,7 +350,9 @@ class MainWindow(QMainWindow):
         self.controller.focus(tlid)
         frame = self.canvas.frames.get(tlid)
         if frame is not None:
-            self.canvas_scroll.ensureWidgetVisible(frame)
+            self.canvas_scroll.ensureWidgetVisible(frame.header)
+            self._scrolled_to = None
+            self._follow_caret()
             if frame.code.isVisible():
                 frame.code.setFocus()
 
@@ -369,6 +444,14 @@ class MainWindow(QMainWindow):
                 c.check_change("language")
             case "list-deprecated":
                 self.list_deprecated()
+            case "go-to-toplevel":
+                self.go_to_toplevel()
+            case "next-toplevel":
+                self.step_toplevel(1)
+            case "previous-toplevel":
+                self.step_toplevel(-1)
+            case "show-messages":
+                self.show_messages()
             case "refresh-traces":
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
@@ -401,10 +484,39 @@ class MainWindow(QMainWindow):
                         None))
         entries.append(("list-deprecated", "List calls of deprecated library functions", None))
         entries.append(("refresh-traces", "Refresh traces and 404s", None))
+        entries.append(("go-to-toplevel", "Go to toplevel…", None))
+        entries.append(("next-toplevel", "Next toplevel", None))
+        entries.append(("previous-toplevel", "Previous toplevel", None))
+        entries.append(("show-messages", "Show all messages (message log)", None))
         self.palette_.open(entries)
 
+    # ------------------------------------------------------ navigation
+
+    def go_to_toplevel(self) -> None:
+        """A quick pick of the toplevels by name or route (as VS Code's Ctrl+P); Enter jumps."""
+        canvas = self.controller.state.canvas
+        entries: list[tuple[str, str, str | None]] = [
+            (f"goto:{tlid}", toplevel_label(canvas[tlid]), None)
+            for tlid in self.canvas.reading_order() if tlid in canvas]
+        self.palette_.open(entries, "Go to toplevel: type part of its name or route; Enter jumps")
+
+    def step_toplevel(self, step: int) -> None:
+        """The caret to the next (or previous) toplevel in reading order, top to bottom."""
+        order = [t for t in self.canvas.reading_order() if t in self.controller.state.canvas]
+        if not order:
+            self.status.say("No toplevels yet: New (Ctrl+N) makes an HTTP handler.")
+            return
+        caret = self.controller.state.caret
+        if caret is None or caret.tlid not in order:
+            target = order[0] if step > 0 else order[-1]
+        else:
+            target = order[(order.index(caret.tlid) + step) % len(order)]
+        self._focus_toplevel(target)
+
     def _palette_chosen(self, name: str, argument: object) -> None:
-        if name.startswith("new:"):
+        if name.startswith("goto:"):
+            self._focus_toplevel(int(name.removeprefix("goto:")))
+        elif name.startswith("new:"):
             self.controller.create(name.removeprefix("new:"))
         else:
             self.run_command(name, argument if isinstance(argument, str) else None)
@@ -434,8 +546,10 @@ class MainWindow(QMainWindow):
         rect = frame.code.caret_rect()
         if rect is None:
             return
-        at = frame.code.mapTo(self, rect.bottomLeft())
-        self.popup.move(at.x(), at.y() + 4)
+        # Inside the window, as tall as its rows, above the caret when there is no room below.
+        self.popup.fit_rows(min(POPUP_WIDTH, self.width() - 8))
+        anchor = QRect(frame.code.mapTo(self, rect.topLeft()), rect.size())
+        self.popup.move(place_popup(anchor, self.popup.size(), self.rect()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.poll.stop()

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -32,6 +33,27 @@ from editor.model.completion import Completion
 from shared_ast.names import show_type_briefly
 from shared_ast.toplevels import UserFunction
 
+#: The completion popup's widest, and the most rows it shows before it scrolls.
+POPUP_WIDTH, POPUP_ROWS = 460, 10
+#: The same for the command palette (and the Ctrl+P toplevel pick).
+PALETTE_WIDTH, PALETTE_ROWS = 420, 12
+
+
+def place_popup(anchor: QRect, size: QSize, bounds: QRect, gap: int = 4) -> QPoint:
+    """Where a popup of `size` goes for a caret at `anchor`, staying inside `bounds`.
+
+    Below the caret if it fits there, else above it (as VS Code's suggest widget
+    flips); then moved left and up as needed to stay inside `bounds`.
+    """
+    y = anchor.bottom() + 1 + gap
+    above = anchor.top() - gap - size.height()
+    if y + size.height() > bounds.bottom() + 1 and above >= bounds.top():
+        y = above
+    x = anchor.left()
+    x = max(bounds.left(), min(x, bounds.right() + 1 - size.width()))
+    y = max(bounds.top(), min(y, bounds.bottom() + 1 - size.height()))
+    return QPoint(x, y)
+
 
 class CompletionPopup(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -42,6 +64,8 @@ class CompletionPopup(QFrame):
         layout.setContentsMargins(2, 2, 2, 2)
         self.list = QListWidget(self)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.doc = QLabel(self)
         self.doc.setWordWrap(True)
         self.doc.setObjectName("CompletionDoc")
@@ -65,11 +89,20 @@ class CompletionPopup(QFrame):
         if items:
             self.list.setCurrentRow(index)
             self.doc.setText(items[index].doc)
-            # As tall as its rows, up to ten; the doc line of the highlighted one below.
-            rows = min(len(items), 10)
-            row_height = max(self.list.sizeHintForRow(0), 18)
-            self.list.setFixedHeight(rows * row_height + 6)
-            self.adjustSize()
+            self.doc.setVisible(bool(items[index].doc))
+            self.fit_rows()
+
+    def fit_rows(self, width: int = POPUP_WIDTH) -> None:
+        """As tall as its rows (up to ten), the doc line of the highlighted one below, and
+        no wider than `width`."""
+        rows = min(self.list.count(), POPUP_ROWS)
+        least = self.list.fontMetrics().height()
+        heights = sum(max(self.list.sizeHintForRow(i), least) for i in range(rows))
+        self.list.setFixedHeight(heights + 2 * self.list.frameWidth())
+        self.setFixedWidth(width)
+        layout = self.layout()
+        height = layout.totalHeightForWidth(width) if layout is not None else self.height()
+        self.setFixedHeight(max(height, self.sizeHint().height()))
 
     def labels(self) -> list[str]:
         return [self.list.item(i).text().split("    ")[0] for i in range(self.list.count())]
@@ -96,16 +129,14 @@ class Palette(QFrame):
         self.resize(420, 300)
         self.hide()
 
-    def open(self, commands: Sequence[tuple[str, str, str | None]]) -> None:
+    def open(self, commands: Sequence[tuple[str, str, str | None]],
+             placeholder: str = "Type to filter commands; Enter runs; Esc closes") -> None:
         """`commands`: (name, title, prompt for an argument or None)."""
         self.commands = list(commands)
         self.asking = None
         self.filter.clear()
-        self.filter.setPlaceholderText("Type to filter commands; Enter runs; Esc closes")
+        self.filter.setPlaceholderText(placeholder)
         self._refilter("")
-        parent = self.parentWidget()
-        if parent is not None:
-            self.move((parent.width() - self.width()) // 2, 60)
         self.show()
         self.raise_()
         self.filter.setFocus()
@@ -123,6 +154,25 @@ class Palette(QFrame):
                 self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its rows (up to a dozen), centred near the top, inside the window."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        least = self.list.fontMetrics().height()
+        rows = min(self.list.count(), PALETTE_ROWS)
+        room = max(parent.height() - 16 - 56 - self.filter.sizeHint().height() - 24, least)
+        height = sum(max(self.list.sizeHintForRow(i), least) for i in range(rows))
+        self.list.setFixedHeight(min(height, room) + 2 * self.list.frameWidth())
+        self.list.setVisible(rows > 0)
+        width = min(PALETTE_WIDTH, parent.width() - 16)
+        layout = self.layout()
+        by_width = layout.totalHeightForWidth(width) if layout is not None else -1
+        self.resize(width, max(by_width, self.sizeHint().height()))
+        self.move(place_popup(QRect((parent.width() - self.width()) // 2, 56, 0, 0),
+                              self.size(), parent.rect()))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.filter and event.type() == QEvent.Type.KeyPress:
@@ -157,6 +207,7 @@ class Palette(QFrame):
             self.filter.clear()
             self.filter.setPlaceholderText(f"{item.text()}: type {asks}, then Enter")
             self.list.clear()
+            self._fit()
             return
         self.close_palette()
         self.chosen.emit(name, None)
