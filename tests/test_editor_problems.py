@@ -1,0 +1,338 @@
+"""Problems and the error rail on screen: gutter marks, hover, header count, F8, the rail key.
+
+Real key events into the real main window (offscreen), as a programmer would
+type; what is on screen is read from the code view's public state and from
+its painted pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QColor, QHelpEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from editor.controller import EditorController
+from editor.model import actions, checking, inspecting, problems
+from editor.model.state import EditorState
+from editor.projection import Caret
+from editor.widgets.code_view import GUTTER, LEFT, MARK_W, PAD, PROBLEM_X, RAIL_X, CodeView
+from editor.widgets.main_window import MainWindow
+from editor.widgets.theme import RAIL_INK, token_style
+from shared_ast import build as b
+from shared_ast import traverse
+from shared_ast.evaluator import run_toplevel
+from shared_ast.nodes import ECall, EHole, ELet, EPipe, EVariable
+from shared_ast.toplevels import Handler, HttpSpec, Pos, Toplevel
+
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.fixture
+def window(qapp: Any) -> Iterator[MainWindow]:
+    controller = EditorController(None)
+    controller.load([Handler(7001, Pos(20, 20), 0, HttpSpec("GET", "/x/:a"), EHole(7002))])
+    w = MainWindow(controller)
+    w.show()
+    yield w
+    w.close()
+    w.deleteLater()
+
+
+def tl_of(w: MainWindow, route: str) -> Handler:
+    return next(tl for tl in w.controller.state.canvas.values()
+                if isinstance(tl, Handler) and isinstance(tl.spec, HttpSpec)
+                and tl.spec.route == route)
+
+
+def code_of(w: MainWindow, route: str) -> CodeView:
+    tl = tl_of(w, route)
+    w.controller.focus(tl.tlid)
+    code = w.canvas.frames[tl.tlid].code
+    code.setFocus()
+    return code
+
+
+def pixel(code: CodeView, x: int, y: int) -> QColor:
+    code.resize(code.sizeHint())
+    return code.grab().toImage().pixelColor(x, y)
+
+
+def mark_top(code: CodeView, line: int) -> int:
+    h = code.cell[1]
+    return PAD + line * h + (h - MARK_W) // 2
+
+
+def has_problem_dot(code: CodeView, line: int) -> bool:
+    color = pixel(code, PROBLEM_X + MARK_W // 2, mark_top(code, line) + MARK_W // 2)
+    return color == QColor(token_style("error").foreground)
+
+
+def has_rail_mark(code: CodeView, line: int) -> bool:
+    return pixel(code, RAIL_X + MARK_W // 2, mark_top(code, line) + 1) == QColor(RAIL_INK)
+
+
+def tooltip(code: CodeView, at: QPoint) -> str:
+    QToolTip.hideText()
+    QTest.qWait(400)     # a hidden tooltip fades out first
+    assert not QToolTip.isVisible()
+    event = QHelpEvent(QEvent.Type.ToolTip, at, code.mapToGlobal(at))
+    QApplication.sendEvent(code, event)
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def header_count(w: MainWindow, tlid: int) -> str:
+    label = w.canvas.frames[tlid].fields.get("problems")
+    return label.text() if label is not None and label.isVisible() else ""
+
+
+# ------------------------------------------------------------- the rail
+
+
+def test_a_call_on_the_rail_shows_in_the_gutter_and_the_key_takes_it_off(
+        window: MainWindow) -> None:
+    w = window
+    code = code_of(w, "/x/:a")
+    QTest.keyClicks(code, "String::toInt a")
+    call = tl_of(w, "/x/:a").body
+    assert isinstance(call, ECall) and call.on_rail
+    assert set(code.gutter.rails) == {0} and code.gutter.problems == {}
+    assert has_rail_mark(code, 0) and not has_problem_dot(code, 0)
+    assert "error rail" in tooltip(code, QPoint(GUTTER // 2, PAD + code.cell[1] // 2))
+    # Piped whole into Result::withDefault, the unwrapped Int does not fit: a problem.
+    QTest.keyClicks(code, " |> Result::withDefault 0")
+    tlid = tl_of(w, "/x/:a").tlid
+    assert isinstance(tl_of(w, "/x/:a").body, EPipe)
+    assert set(code.gutter.problems) == {1} and has_problem_dot(code, 1)
+    assert header_count(w, tlid) == "1 problem"
+    # On the call's line, Ctrl+Shift+R takes it off the rail: the pipe checks clean and runs.
+    QTest.keyClick(code, Qt.Key.Key_Up)
+    QTest.keyClick(code, Qt.Key.Key_R, CTRL_SHIFT)
+    pipe = tl_of(w, "/x/:a").body
+    assert isinstance(pipe, EPipe) and isinstance(pipe.head, ECall) and not pipe.head.on_rail
+    assert "off the error rail" in w.status.currentMessage()
+    assert code.gutter.rails == {} and code.gutter.problems == {}
+    assert not has_rail_mark(code, 0) and not has_problem_dot(code, 1)
+    assert header_count(w, tlid) == ""
+    assert not any(info.marks for info in w.controller.infos[tlid].values())
+    assert run_toplevel(tl_of(w, "/x/:a"), {"a": "12"}) == 12
+    assert run_toplevel(tl_of(w, "/x/:a"), {"a": "twelve"}) == 0
+    # Undo puts it back on the rail, with its mark and the problem.
+    QTest.keyClick(code, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    pipe = tl_of(w, "/x/:a").body
+    assert isinstance(pipe, EPipe) and isinstance(pipe.head, ECall) and pipe.head.on_rail
+    assert has_rail_mark(code, 0) and has_problem_dot(code, 1)
+    assert header_count(w, tlid) == "1 problem"
+
+
+def test_the_rail_toggle_is_in_the_palette_and_refuses_a_call_that_cannot_go_on_it(
+        window: MainWindow) -> None:
+    w = window
+    code = code_of(w, "/x/:a")
+    QTest.keyClicks(code, "Int::add 1 2")
+    QTest.keyClick(w, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(w.palette_.filter, "toggle error rail")
+    assert w.palette_.list.count() == 1
+    QTest.keyClick(w.palette_.filter, Qt.Key.Key_Return)
+    call = tl_of(w, "/x/:a").body
+    assert isinstance(call, ECall) and not call.on_rail
+    assert "only a call that returns an Option or a Result" in w.status.currentMessage()
+
+
+def test_a_locked_handler_refuses_the_rail_toggle(window: MainWindow) -> None:
+    from shared_ast.locking import InUse
+
+    w = window
+    code = code_of(w, "/x/:a")
+    QTest.keyClicks(code, "String::toInt a")
+    tlid = tl_of(w, "/x/:a").tlid
+    w.controller.set_locks({tlid: InUse(tlid, 3, 0.0)})
+    QTest.keyClick(code, Qt.Key.Key_R, CTRL_SHIFT)
+    call = tl_of(w, "/x/:a").body
+    assert isinstance(call, ECall) and call.on_rail
+    assert "in use" in w.status.currentMessage()
+
+
+# ------------------------------------------------------------- problems
+
+
+def two_problems() -> Handler:
+    # `1 + "a"` and `n + true`: two type errors on two lines.
+    return b.http("GET", "/bad", b.let("n", b.infix("+", 1, b.str_("a")),
+                                       b.infix("+", b.var("n"), True)), pos=(20, 300))
+
+
+def load(w: MainWindow, *tls: Toplevel) -> None:
+    w.controller.load([*w.controller.state.canvas.values(), *tls])
+
+
+def test_a_type_error_shows_a_gutter_dot_the_count_a_tooltip_and_the_inspector_message(
+        window: MainWindow) -> None:
+    w = window
+    tl = two_problems()
+    load(w, tl)
+    code = code_of(w, "/bad")
+    assert set(code.gutter.problems) == {0, 1}
+    assert has_problem_dot(code, 0) and has_problem_dot(code, 1)
+    assert not has_rail_mark(code, 0)
+    assert header_count(w, tl.tlid) == "2 problems"
+    message = code.gutter.problems[0][0]
+    assert "String" in message
+    # Hovering the gutter dot or the underlined token shows the message.
+    h = code.cell[1]
+    assert tooltip(code, QPoint(PROBLEM_X + 2, PAD + h // 2)) == message
+    (shown,) = (i for i, text in code.gutter.tips.items() if text == message)
+    first = code.projection.own_tokens(shown)[0]
+    w_ = code.cell[0]
+    assert tooltip(code, QPoint(LEFT + first.column * w_ + w_ // 2, PAD + h // 2)) == message
+    assert tooltip(code, QPoint(LEFT + 1, PAD + h // 2)) == ""     # `let`: no problem there
+    # F8 puts the caret on the first problem, and the inspector says what is wrong.
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    QTest.keyClick(code, Qt.Key.Key_F8)
+    assert w.controller.state.caret.node_id == shown
+    assert message in w.inspector.type_label.text()
+    assert "Problem 1 of 2" in w.status.currentMessage()
+
+
+def test_f8_and_shift_f8_walk_the_problems_in_order_and_wrap(window: MainWindow) -> None:
+    w = window
+    tl = two_problems()
+    load(w, tl)
+    code = code_of(w, "/bad")
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    found = problems.problems_in(tl, code.projection, w.controller.infos[tl.tlid])
+    assert [p.line for p in found] == [0, 1]
+
+    def at() -> int:
+        return w.controller.state.caret.node_id
+
+    QTest.keyClick(code, Qt.Key.Key_F8)
+    assert at() == found[0].shown_id
+    QTest.keyClick(code, Qt.Key.Key_F8)
+    assert at() == found[1].shown_id
+    QTest.keyClick(code, Qt.Key.Key_F8)           # wraps to the first
+    assert at() == found[0].shown_id
+    QTest.keyClick(code, Qt.Key.Key_F8, SHIFT)    # and back round to the last
+    assert at() == found[1].shown_id
+    QTest.keyClick(code, Qt.Key.Key_F8, SHIFT)
+    assert at() == found[0].shown_id
+
+
+def test_f8_goes_to_a_problem_in_another_toplevel_and_says_when_there_are_none(
+        window: MainWindow) -> None:
+    w = window
+    code = code_of(w, "/x/:a")
+    QTest.keyClick(code, Qt.Key.Key_F8)
+    assert w.status.currentMessage() == "No problems: the code checks clean."
+    tl = two_problems()
+    load(w, tl)
+    code = code_of(w, "/x/:a")
+    QTest.keyClick(code, Qt.Key.Key_F8)
+    assert w.controller.state.caret.tlid == tl.tlid
+    assert "(in HTTP GET /bad)" in w.status.currentMessage() or "/bad" in \
+        w.status.currentMessage()
+    assert w.canvas.frames[tl.tlid].code.hasFocus()
+
+
+# ------------------------------------------------------------- inspector
+
+
+def test_the_inspector_shows_the_type_of_what_the_caret_is_on(window: MainWindow) -> None:
+    w = window
+    tl = b.http("GET", "/t/:a", b.let("n", b.call("String::toInt_v1", b.var("a"), rail=True),
+                                      b.call("String::fromInt_v0", b.var("n"))),
+                pos=(20, 300))
+    load(w, tl)
+    code = code_of(w, "/t/:a")
+    QTest.keyClick(code, Qt.Key.Key_Up)
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    for _ in range(5):
+        QTest.keyClick(code, Qt.Key.Key_Right)    # on the name n
+    assert isinstance(w.controller.state.node(w.controller.state.caret.node_id), ELet)
+    text = w.inspector.type_label.text()
+    assert text.splitlines()[0] == "let n: Int", text          # the bound value, not String
+    QTest.keyClick(code, Qt.Key.Key_End)          # on `a`, the argument
+    assert w.inspector.type_label.text().splitlines()[0] == "a: String"
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    for _ in range(9):
+        QTest.keyClick(code, Qt.Key.Key_Right)    # on String::toInt
+    text = w.inspector.type_label.text()
+    assert text.splitlines()[0] == ("String::toInt gives Int (unwrapped from "
+                                    "Result<Int, String> by the error rail)"), text
+    assert "Ctrl+Shift+R takes it off" in text
+    QTest.keyClick(code, Qt.Key.Key_Down)
+    QTest.keyClick(code, Qt.Key.Key_End)          # on n, the variable
+    assert w.inspector.type_label.text().splitlines()[0] == "n: Int"
+
+
+# ------------------------------------------------------- model properties
+
+
+def _lets(n: int, bad: set[int]) -> Handler:
+    body: Any = b.var("v0")
+    for i in reversed(range(n)):
+        rhs = b.infix("+", 1, b.str_("x") if i in bad else 2)
+        body = b.let(f"v{i}", rhs, body)
+    return b.http("GET", "/p", body)
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
+    st.just(n), st.sets(st.integers(0, n - 1)), st.integers(0, n))))
+def test_f8_from_anywhere_visits_every_problem_once_per_round(case: tuple[int, set[int], int]
+                                                              ) -> None:
+    n, bad, start_line = case
+    tl = _lets(n, bad)
+    state = EditorState({tl.tlid: tl})
+    proj = state.projection(tl.tlid)
+    assert proj is not None
+    state = EditorState({tl.tlid: tl}, caret=proj.caret_at(start_line, 0))
+    infos = checking.infos_of(state.canvas)
+    gutter = problems.gutter_of(tl, proj, infos[tl.tlid])
+    assert set(gutter.problems) == bad and gutter.count == len(bad)
+    seen: list[int] = []
+    for _ in range(len(bad)):
+        out = actions.perform(state, "next-problem")
+        state = out.state
+        assert state.caret is not None
+        line = proj.position(state.caret)
+        assert line is not None
+        seen.append(line[0])
+    assert sorted(seen) == sorted(bad)                     # each once
+    if bad:
+        # A full round comes back to the first; Shift+F8 from there goes to the last.
+        state = actions.perform(state, "next-problem").state
+        assert state.caret is not None and proj.position(state.caret)[0] == seen[0]  # type: ignore[index]
+        back = actions.perform(state, "previous-problem").state
+        assert back.caret is not None and proj.position(back.caret)[0] == seen[-1]  # type: ignore[index]
+
+
+def test_a_mark_on_a_node_with_no_token_of_its_own_shows_on_its_nearest_shown_ancestor(
+        ) -> None:
+    tl = b.http("GET", "/x", b.infix("+", 1, b.str_("a")))
+    infos = checking.infos_of({tl.tlid: tl})[tl.tlid]
+    marked = next(i for i, info in infos.items() if info.marks)
+    # Say the mark is on the toplevel itself, which shows no token.
+    moved = {tl.tlid: infos[marked]}
+    state = EditorState({tl.tlid: tl})
+    proj = state.projection(tl.tlid)
+    gutter = problems.gutter_of(tl, proj, moved)
+    assert gutter.count == 1 and set(gutter.problems) == {0}
+    (shown,) = gutter.marked
+    assert proj is not None and proj.own_tokens(shown)
+
+
+def test_the_let_name_shows_the_bound_value_type_in_the_model() -> None:
+    tl = b.http("GET", "/x", b.let("s", b.str_("a"), 3))
+    let = tl.body
+    assert isinstance(let, ELet)
+    state = EditorState({tl.tlid: tl}, caret=Caret(tl.tlid, let.id, 5))
+    lines = inspecting.caret_lines(state, checking.infos_of(state.canvas)[tl.tlid])
+    assert lines[0] == "let s: String"
