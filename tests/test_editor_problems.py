@@ -26,9 +26,8 @@ from editor.widgets.code_view import GUTTER, LEFT, MARK_W, PAD, PROBLEM_X, RAIL_
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import RAIL_INK, token_style
 from shared_ast import build as b
-from shared_ast import traverse
 from shared_ast.evaluator import run_toplevel
-from shared_ast.nodes import ECall, EHole, ELet, EPipe, EVariable
+from shared_ast.nodes import ECall, EHole, ELet, EPipe
 from shared_ast.toplevels import Handler, HttpSpec, Pos, Toplevel
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
