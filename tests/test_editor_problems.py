@@ -111,6 +111,10 @@ def test_a_call_on_the_rail_shows_in_the_gutter_and_the_key_takes_it_off(
     assert isinstance(tl_of(w, "/x/:a").body, EPipe)
     assert set(code.gutter.problems) == {1} and has_problem_dot(code, 1)
     assert header_count(w, tlid) == "1 problem"
+    # The problem says how to fix it, on hover over its gutter dot.
+    h = code.cell[1]
+    said = tooltip(code, QPoint(PROBLEM_X + 2, PAD + h + h // 2))
+    assert "expected Result" in said and "Ctrl+Shift+R" in said
     # On the call's line, Ctrl+Shift+R takes it off the rail: the pipe checks clean and runs.
     QTest.keyClick(code, Qt.Key.Key_Up)
     QTest.keyClick(code, Qt.Key.Key_R, CTRL_SHIFT)
@@ -315,17 +319,22 @@ def test_f8_from_anywhere_visits_every_problem_once_per_round(case: tuple[int, s
 
 def test_a_mark_on_a_node_with_no_token_of_its_own_shows_on_its_nearest_shown_ancestor(
         ) -> None:
-    tl = b.http("GET", "/x", b.infix("+", 1, b.str_("a")))
+    # A partial shows its old expression as one greyed token owned by the old root:
+    # the old root's children show no token of their own.
+    old = b.infix("+", 1, b.str_("a"))
+    tl = b.http("GET", "/x", b.let("v", b.partial("y", old), 2))
     infos = checking.infos_of({tl.tlid: tl})[tl.tlid]
-    marked = next(i for i, info in infos.items() if info.marks)
-    # Say the mark is on the toplevel itself, which shows no token.
-    moved = {tl.tlid: infos[marked]}
+    mark = next(info for info in checking.infos_of(
+        {tl.tlid: b.http("GET", "/y", old)})[tl.tlid].values() if info.marks)
     state = EditorState({tl.tlid: tl})
     proj = state.projection(tl.tlid)
-    gutter = problems.gutter_of(tl, proj, moved)
+    assert proj is not None and not proj.own_tokens(old.right.id)
+    gutter = problems.gutter_of(tl, proj, {**infos, old.right.id: mark})
     assert gutter.count == 1 and set(gutter.problems) == {0}
-    (shown,) = gutter.marked
-    assert proj is not None and proj.own_tokens(shown)
+    assert gutter.marked == {old.id} and gutter.tips[old.id] == mark.marks[0].message
+    # On the toplevel itself (no token at all): the code's first token shows it.
+    gutter = problems.gutter_of(tl, proj, {tl.tlid: mark})
+    assert gutter.marked == {proj.placed[0].token.node_id} and set(gutter.problems) == {0}
 
 
 def test_the_let_name_shows_the_bound_value_type_in_the_model() -> None:
@@ -335,3 +344,18 @@ def test_the_let_name_shows_the_bound_value_type_in_the_model() -> None:
     state = EditorState({tl.tlid: tl}, caret=Caret(tl.tlid, let.id, 5))
     lines = inspecting.caret_lines(state, checking.infos_of(state.canvas)[tl.tlid])
     assert lines[0] == "let s: String"
+
+
+def test_a_let_bound_rail_call_used_as_a_result_names_the_rail_key() -> None:
+    rail = b.call("String::toInt_v1", b.var("a"), rail=True)
+    plain = b.call("String::toInt_v1", b.var("a"))
+    for rhs, hinted in ((rail, True), (plain, False)):
+        use = b.call("Result::withDefault_v0", b.var("n"), 0)
+        tl = b.http("GET", "/x/:a", b.let("n", rhs, b.let("m", use, b.var("m"))))
+        found = problems.problems_in(tl, EditorState({tl.tlid: tl}).projection(tl.tlid),
+                                     checking.infos_of({tl.tlid: tl})[tl.tlid])
+        if hinted:
+            assert len(found) == 1 and "String::toInt is on the error rail" in found[0].message
+            assert problems.railed_source(tl, found[0].node_id) == rail
+        else:
+            assert found == []
