@@ -27,8 +27,8 @@ from editor.model.canvas_actions import toplevel_label
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, Placed, Projection, fn_names
 from shared_ast import traverse
-from shared_ast.checker import NodeInfo
-from shared_ast.nodes import ECall, LibFnRef, Node
+from shared_ast.checker import TYPE_MISMATCH, Mark, NodeInfo
+from shared_ast.nodes import ECall, ELet, EPipe, EPipeTarget, EVariable, LibFnRef, Node
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY
 from shared_ast.toplevels import Toplevel, UserFunction
@@ -83,9 +83,47 @@ def problems_in(tl: Toplevel, proj: Projection | None,
     for node_id, info in (infos or {}).items():
         for mark in info.marks:
             shown, line, column = _where(tl, proj, node_id)
-            found.append(Problem(tl.tlid, node_id, shown, line, column, mark.message))
+            found.append(Problem(tl.tlid, node_id, shown, line, column,
+                                 mark.message + _rail_hint(tl, node_id, mark)))
     found.sort(key=lambda p: (p.line, p.column))
     return found
+
+
+def _rail_hint(tl: Toplevel, node_id: int, mark: Mark) -> str:
+    """For an Option or Result wanted where a call on the rail gives its inside: the fix."""
+    if mark.kind != TYPE_MISMATCH or not isinstance(mark.expected, (TOption, TResult)):
+        return ""
+    call = railed_source(tl, node_id)
+    if call is None:
+        return ""
+    name = call_name(call, None) if isinstance(call.fn, LibFnRef) else "the call"
+    return (f" ({name} is on the error rail, which unwraps its value: {TOGGLE_KEY} on "
+            "the call takes it off)")
+
+
+def railed_source(tl: Toplevel, node_id: int) -> ECall | None:
+    """The call on the error rail whose value this node is: the call itself, the call
+    piped into this pipe step, or the call a variable's `let` binds."""
+    path = traverse.path_to(tl, node_id) or []
+    node = path[-1] if path else None
+    source: object = None
+    match node:
+        case ECall():
+            source = node
+        case EPipeTarget():
+            for parent, child in zip(reversed(path[:-1]), reversed(path[1:]), strict=True):
+                steps = parent.steps if isinstance(parent, EPipe) else ()
+                i = next((i for i, step in enumerate(steps) if step is child), None)
+                if i is not None:
+                    source = steps[i - 1] if i else parent.head  # type: ignore[union-attr]
+                    break
+        case EVariable():
+            for parent, child in zip(reversed(path[:-1]), reversed(path[1:]), strict=True):
+                if isinstance(parent, ELet) and parent.name == node.name and \
+                        child is parent.body:
+                    source = parent.rhs
+                    break
+    return source if isinstance(source, ECall) and source.on_rail else None
 
 
 def _where(tl: Toplevel, proj: Projection | None, node_id: int) -> tuple[int, int, int]:
