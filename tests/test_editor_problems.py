@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from editor.widgets.code_view import GUTTER, LEFT, MARK_W, PAD, PROBLEM_X, RAIL_
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import RAIL_INK, token_style
 from shared_ast import build as b
+from shared_ast import traverse
 from shared_ast.evaluator import run_toplevel
 from shared_ast.nodes import ECall, EHole, ELet, EPipe
 from shared_ast.toplevels import Handler, HttpSpec, Pos, Toplevel
@@ -359,3 +361,29 @@ def test_a_let_bound_rail_call_used_as_a_result_names_the_rail_key() -> None:
             assert problems.railed_source(tl, found[0].node_id) == rail
         else:
             assert found == []
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_the_remembered_rail_calls_are_those_a_walk_finds_after_any_edits(
+        data: st.DataObject) -> None:
+    from op_strategies import canvas_toplevels, valid_ops
+
+    from shared_ast import ops as o
+    from shared_ast.apply import apply
+
+    tl: Toplevel = data.draw(canvas_toplevels(10), label="toplevel")
+    for _step in range(data.draw(st.integers(0, 6), label="steps")):
+        calls = [n for n in traverse.walk(tl) if isinstance(n, ECall)]
+        if calls and data.draw(st.booleans(), label="toggle"):
+            call = data.draw(st.sampled_from(calls), label="call")
+            new = traverse.replace(tl, call.id, attrs.evolve(call, on_rail=not call.on_rail))
+        else:
+            kind = data.draw(st.sampled_from([o.ReplaceNode, o.InsertElement,
+                                              o.RemoveElement]), label="kind")
+            new = apply(data.draw(valid_ops(tl, kind), label="op"), tl)
+        assert isinstance(new, Toplevel)
+        tl = new
+        walked = [n for n in traverse.walk(tl) if isinstance(n, ECall) and n.on_rail]
+        assert problems.rail_calls(tl) == walked
+        assert [id(c) for c in problems.rail_calls(tl)] == [id(c) for c in walked]

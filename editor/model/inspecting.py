@@ -43,16 +43,15 @@ def caret_lines(state: EditorState, infos: Mapping[int, NodeInfo] | None) -> lis
     lines = [_head(node, info, infos, program)]
     if info is not None and show_type(info.expected) != "?" and not isinstance(node, ELet):
         lines.append(f"expected here: {show_type(info.expected)}")
-    for m in info.marks if info is not None else ():
-        lines.append(f"⚠ {m.message}")
+    proj = state.projection()
+    found = problems.problems_in(tl, proj, infos)
+    lines += [f"⚠ {p.message}" for p in found if p.shown_id == node.id]
     if isinstance(node, ECall) and node.on_rail:
         lines.append(problems.rail_note(node, program))
-    proj = state.projection()
     at = proj.position(caret) if proj is not None else None
     if at is not None:
-        others = [p for p in problems.problems_in(tl, proj, infos)
-                  if p.line == at[0] and p.node_id != node.id]
-        lines += [f"⚠ on this line: {p.message}" for p in others]
+        lines += [f"⚠ on this line: {p.message}" for p in found
+                  if p.line == at[0] and p.shown_id != node.id]
     return lines
 
 

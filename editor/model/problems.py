@@ -171,8 +171,33 @@ def gutter_of(tl: Toplevel, proj: Projection | None, infos: Mapping[int, NodeInf
 
 
 def rail_calls(tl: Toplevel) -> list[ECall]:
-    """The toplevel's calls on the error rail."""
-    return [n for n in traverse.walk(tl) if isinstance(n, ECall) and n.on_rail]
+    """The toplevel's calls on the error rail, in tree order.
+
+    Asked on every keystroke; an edit keeps every subtree it did not touch as the
+    same object, so each subtree's answer is remembered by identity and only the
+    edited path is walked again."""
+    try:
+        return [c for child in traverse.children(tl) for c in _rails_below(child)]
+    except RecursionError:  # nested past Python's stack: walk it without remembering
+        return [n for n in traverse.walk(tl) if isinstance(n, ECall) and n.on_rail]
+
+
+#: id(node) → (node, its subtree's railed calls); the node is kept so the id stays its.
+_RAILS: dict[int, tuple[Node, tuple[ECall, ...]]] = {}
+_RAILS_KEPT = 50_000
+
+
+def _rails_below(node: Node) -> tuple[ECall, ...]:
+    hit = _RAILS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    found: tuple[ECall, ...] = (node,) if isinstance(node, ECall) and node.on_rail else ()
+    for child in traverse.children(node):
+        found += _rails_below(child)
+    if len(_RAILS) >= _RAILS_KEPT:
+        _RAILS.clear()
+    _RAILS[id(node)] = (node, found)
+    return found
 
 
 # ----------------------------------------------------------- the rail

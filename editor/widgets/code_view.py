@@ -225,6 +225,8 @@ class CodeView(QWidget):
                 painter.setBrush(problem)
                 painter.drawEllipse(QRect(PROBLEM_X, top, MARK_W, MARK_W))
             if n in self.gutter.rails:
-                # Two rails: the call's failures leave along them.
+                # A piece of track: the call's failures leave along it.
                 painter.fillRect(QRect(RAIL_X, top + 1, MARK_W, 2), rail)
                 painter.fillRect(QRect(RAIL_X, top + MARK_W - 3, MARK_W, 2), rail)
+                painter.fillRect(QRect(RAIL_X + 1, top - 1, 1, MARK_W + 2), rail)
+                painter.fillRect(QRect(RAIL_X + MARK_W - 2, top - 1, 1, MARK_W + 2), rail)
