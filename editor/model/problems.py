@@ -226,9 +226,10 @@ def rail_note(call: ECall, program: Program | None) -> str:
     what = f"{name} returns {show_type(ret)}" if ret is not None else f"{name}'s result"
     match ret:
         case TOption():
-            leave = "Just x gives x; Nothing leaves the handler (404)"
+            leave = "Just x gives x; Nothing leaves the handler (an HTTP handler answers 404)"
         case TResult():
-            leave = "Ok x gives x; an Error leaves the handler (500)"
+            leave = ("Ok x gives x; an Error leaves the handler (an HTTP handler answers 404 "
+                     "with its message)")
         case _:
             leave = "an Ok or Just gives its value; Error or Nothing leaves the handler"
     return (f"On the error rail: {what}; {leave}. {TOGGLE_KEY} takes it off "
