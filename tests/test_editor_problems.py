@@ -107,6 +107,9 @@ def test_a_call_on_the_rail_shows_in_the_gutter_and_the_key_takes_it_off(
     assert set(code.gutter.rails) == {0} and code.gutter.problems == {}
     assert has_rail_mark(code, 0) and not has_problem_dot(code, 0)
     assert "error rail" in tooltip(code, QPoint(GUTTER // 2, PAD + code.cell[1] // 2))
+    # So does the call's name: what the rail does with its Result.
+    said = tooltip(code, QPoint(LEFT + 3 * code.cell[0], PAD + code.cell[1] // 2))
+    assert said.startswith("On the error rail: String::toInt returns Result<Int, String>")
     # Piped whole into Result::withDefault, the unwrapped Int does not fit: a problem.
     QTest.keyClicks(code, " |> Result::withDefault 0")
     tlid = tl_of(w, "/x/:a").tlid
