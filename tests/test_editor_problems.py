@@ -390,3 +390,28 @@ def test_the_remembered_rail_calls_are_those_a_walk_finds_after_any_edits(
         walked = [n for n in traverse.walk(tl) if isinstance(n, ECall) and n.on_rail]
         assert problems.rail_calls(tl) == walked
         assert [id(c) for c in problems.rail_calls(tl)] == [id(c) for c in walked]
+
+
+def test_the_rail_toggle_is_one_op_the_runtime_applies_and_undo_inverts() -> None:
+    from shared_ast import wire
+    from shared_ast.apply import apply_to_canvas
+
+    call = b.call("String::toInt_v1", b.var("a"), rail=True)
+    tl = b.http("GET", "/x/:a", b.let("n", call, b.var("n")))
+    state = EditorState({tl.tlid: tl}, caret=Caret(tl.tlid, call.id, 3))
+    out = actions.perform(state, "toggle-error-rail")
+    assert not out.refused and len(out.ops) == 1
+    runtime = apply_to_canvas(wire.decode_ops(wire.encode_ops(list(out.ops))), state.canvas)
+    assert runtime == dict(out.state.canvas)
+    toggled = out.state.canvas[tl.tlid].body.rhs  # type: ignore[attr-defined]
+    assert toggled == attrs.evolve(call, on_rail=False)
+    back = actions.perform(out.state, "undo")
+    assert back.state.canvas[tl.tlid] == tl
+    assert apply_to_canvas(wire.decode_ops(wire.encode_ops(list(back.ops))),
+                           runtime) == dict(back.state.canvas)
+    # Outside any call there is nothing to toggle, and it says so.
+    let = tl.body
+    assert isinstance(let, ELet)
+    refused = actions.perform(attrs.evolve(state, caret=Caret(tl.tlid, let.id, 0)),
+                              "toggle-error-rail")
+    assert refused.refused and refused.ops == () and "not in a function call" in refused.message
