@@ -304,9 +304,9 @@ for _name, _title, _run, _palette in (
     register(Command(_name, _title, _run, _palette))
 register(Command("toggle-error-rail", "Toggle error rail (the call at the caret)",
                  problems.toggle_error_rail, True))
-register(Command("next-problem", "Next problem (F8)",
+register(Command("next-problem", "Go to the next problem",
                  lambda s: leaving(s, problems.next_problem), True))
-register(Command("previous-problem", "Previous problem (Shift+F8)",
+register(Command("previous-problem", "Go to the previous problem",
                  lambda s: leaving(s, problems.previous_problem), True))
 register(Command("version-call-path",
                  "New versions of every function from this call down to one (asks which)",
