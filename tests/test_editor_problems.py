@@ -244,8 +244,7 @@ def test_f8_goes_to_a_problem_in_another_toplevel_and_says_when_there_are_none(
     code = code_of(w, "/x/:a")
     QTest.keyClick(code, Qt.Key.Key_F8)
     assert w.controller.state.caret.tlid == tl.tlid
-    assert "(in HTTP GET /bad)" in w.status.currentMessage() or "/bad" in \
-        w.status.currentMessage()
+    assert w.status.currentMessage().startswith("Problem 1 of 2 (in HTTP GET /bad): ")
     assert w.canvas.frames[tl.tlid].code.hasFocus()
 
 
