@@ -48,10 +48,11 @@ ALPHABET = list("0123456789\"[]{}\\,.:+-*/<>=|^& _") + list("abxlethnifmrqsuoyIS
 WORDS = ["let", "if", "match", "a", "b", "request", "x", "true", "null", "Int::add",
          "String::length", "|>", "Just", "flag", "++", "&&"]
 #: The commands, in groups that get a rule each so that each group is drawn often.
-EDITS = ["newline", "backspace", "delete", "delete-selection", "insert-let-above"]
+EDITS = ["newline", "backspace", "delete", "delete-selection", "insert-let-above",
+         "toggle-error-rail"]
 MOVES = ["next-hole", "previous-hole", "move-left", "move-right", "move-up", "move-down",
          "move-home", "move-end", "move-doc-start", "move-doc-end", "select-parent",
-         "select-none"]
+         "select-none", "next-problem", "previous-problem"]
 CLIPBOARD_AND_HISTORY = ["copy", "cut", "paste", "undo", "redo"]
 SPECS = [HttpSpec("GET", "/sum/:a/:b"), HttpSpec("POST", "/x"), WorkerSpec("jobs"),
          ReplSpec("scratch")]

@@ -153,7 +153,7 @@ def test_object_names_cover_the_main_window_parts() -> None:
     expected = {
         "Toolbar", "Sidebar", "Canvas", "ToplevelFrame", "ToplevelHeader", "CodeView",
         "Inspector", "CompletionPopup", "Palette", "ConnectionIndicator", "TraceList",
-        "NotFoundList", "StatusBar", "LockBadge",
+        "NotFoundList", "StatusBar", "LockBadge", "ProblemCount",
     }  # fmt: skip
     assert set(theme.OBJECT_NAMES) == expected
     assert all(theme.OBJECT_ROLES[name] for name in theme.OBJECT_NAMES)

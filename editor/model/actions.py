@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import attrs
 
-from editor.model import committing, deleting, edits, motion, typing, versions
+from editor.model import committing, deleting, edits, motion, problems, typing, versions
 from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, Projection, fn_names
@@ -302,6 +302,12 @@ for _name, _title, _run, _palette in (
      versions.upgrade_call, True),
 ):
     register(Command(_name, _title, _run, _palette))
+register(Command("toggle-error-rail", "Toggle error rail (the call at the caret)",
+                 problems.toggle_error_rail, True))
+register(Command("next-problem", "Go to the next problem",
+                 lambda s: leaving(s, problems.next_problem), True))
+register(Command("previous-problem", "Go to the previous problem",
+                 lambda s: leaving(s, problems.previous_problem), True))
 register(Command("version-call-path",
                  "New versions of every function from this call down to one (asks which)",
                  versions.version_call_path, True, asks="the function to change"))

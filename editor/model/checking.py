@@ -5,6 +5,10 @@ edit, the toplevels whose tree did not change keep their results, unless the
 edit changed what they can see of others: a function's or type's signature, a
 datastore's schema, or which of them exist. A body edit in one handler re-checks
 that handler alone, so the editor stays fast on a large canvas.
+
+`infos_of` gives the results for a canvas to commands that need them (going to
+the next problem): the last canvas `recheck` saw is remembered, so asking for
+the canvas on screen costs nothing, and another one re-checks what differs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from shared_ast.program import Program
 from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
 
 Infos = dict[int, dict[int, NodeInfo]]
+
+#: The last canvas checked and its results: `infos_of` starts from them.
+_last: tuple[Mapping[int, Toplevel], Infos] = ({}, {})
 
 
 def _surface(tl: Toplevel | None) -> object:
@@ -47,4 +54,14 @@ def recheck(before: Mapping[int, Toplevel], after: Mapping[int, Toplevel],
             out[tlid] = infos[tlid]
         else:
             out[tlid] = check_toplevel(tl, program)
+    global _last
+    _last = (after, out)
     return out
+
+
+def infos_of(canvas: Mapping[int, Toplevel]) -> Infos:
+    """The checker's results for `canvas`, re-checking only what differs from the last one."""
+    before, infos = _last
+    if before is canvas:
+        return infos
+    return recheck(before, canvas, infos)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.model.placement import Box
+from editor.model.problems import count_text as problem_count_text
 from editor.widgets.code_view import CodeView
 from editor.widgets.keymap import Keymap
 from editor.widgets.theme import icon, restyle
@@ -326,6 +327,25 @@ class ToplevelFrame(QFrame):
         badge.setToolTip(f"In use: {reach}. Its code is locked: change it inside a feature "
                          "flag (Ctrl+K, Wrap in feature flag), or, for a function, make a new "
                          "version.")
+
+    def set_problem_count(self, count: int) -> None:
+        """Show how many problems the code has ("2 problems"), or nothing when it has none."""
+        label = self.fields.get("problems")
+        if count == 0:
+            if label is not None:
+                label.hide()
+            return
+        if not isinstance(label, QLabel):
+            label = QLabel(self.header)
+            label.setObjectName("ProblemCount")
+            label.setToolTip("F8 goes to the next problem, Shift+F8 to the previous one")
+            # After the stretch, before the buttons.
+            self.header_layout.insertWidget(self.header_layout.count() - sum(
+                1 for k in ("declarations", "version", "play", "delete") if k in self.fields),
+                label)
+            self.fields["problems"] = label
+        label.setText(problem_count_text(count))
+        label.show()
 
     def set_selected(self, selected: bool) -> None:
         if self.property("selected") != selected:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions, versions
+from editor.model import actions, inspecting, problems, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.placement import push_apart
@@ -239,7 +239,10 @@ class MainWindow(QMainWindow):
                 if isinstance(node, Node):
                     selection = set(traverse.node_ids(node))
             hint = LiveHint(*live) if live else None
-            frame.code.show_code(proj, caret, selection, set(self.controller.marks(tlid)), hint)
+            gutter = problems.gutter_of(tl, proj, self.controller.infos.get(tlid),
+                                        state.canvas.values())
+            frame.code.show_code(proj, caret, selection, set(gutter.marked), hint, gutter=gutter)
+            frame.set_problem_count(gutter.count)
             frame.adjustSize()
         self.canvas.fit()
         if self._arrange(caret_tlid):
@@ -327,14 +330,11 @@ class MainWindow(QMainWindow):
     def _refresh_inspector(self) -> None:
         c = self.controller
         state = c.state
-        kind = ""
-        if state.caret is not None:
-            node = state.node(state.caret.node_id)
-            kind = getattr(node, "KIND", "")
-        self.inspector.show_info(c.info_at_caret(), kind)
+        tlid = state.caret.tlid if state.caret else None
+        self.inspector.show_info(inspecting.caret_lines(
+            state, c.infos.get(tlid) if tlid is not None else None))
         self.inspector.show_live(c.live_at_caret())
         self.inspector.show_flag(c.flag_at_caret())
-        tlid = state.caret.tlid if state.caret else None
         if tlid is not None:
             self.inspector.show_traces(c.traces.get(tlid, []), c.selected_trace.get(tlid))
 

@@ -29,9 +29,7 @@ from PySide6.QtWidgets import (
 
 from editor.model.canvas_actions import toplevel_label
 from editor.widgets.theme import icon
-from shared_ast.checker import NodeInfo
 from shared_ast.toplevels import Toplevel
-from shared_ast.type_ast import show_type
 
 
 def _heading(text: str, parent: QWidget) -> QLabel:
@@ -144,18 +142,9 @@ class Inspector(QFrame):
         self.setMinimumWidth(260)
         self._filling = False
 
-    def show_info(self, info: NodeInfo | None, kind: str) -> None:
-        if info is None:
-            self.type_label.setText("—")
-            return
-        lines = [f"{kind}: {show_type(info.type)}"]
-        if show_type(info.expected) != "?":
-            lines.append(f"expected here: {show_type(info.expected)}")
-        for m in info.marks:
-            lines.append(f"⚠ {m.message}")
-            if m.expected is not None and m.found is not None:
-                lines.append(f"   expected {show_type(m.expected)}, found {show_type(m.found)}")
-        self.type_label.setText("\n".join(lines))
+    def show_info(self, lines: Sequence[str]) -> None:
+        """What the caret is on and its type, then its problems (`editor.model.inspecting`)."""
+        self.type_label.setText("\n".join(lines) if lines else "—")
 
     def show_live(self, live: tuple[str, bool] | None) -> None:
         if live is None:

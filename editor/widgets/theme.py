@@ -47,6 +47,7 @@ OBJECT_ROLES: dict[str, str] = {
     "ToplevelFrame": "QFrame around one toplevel; dynamic property `selected` = true/false",
     "ToplevelHeader": "top strip of a ToplevelFrame: method + route, or name + signature",
     "LockBadge": "small label in a ToplevelHeader marking a toplevel that cannot be edited now",
+    "ProblemCount": "label in a ToplevelHeader: how many problems its code has (\"2 problems\")",
     "CodeView": "the painted projection of a toplevel's code, below its header",
     "Inspector": "right panel: types at the caret, error marks, live value, traces",
     "TraceList": "list of the selected handler's traces, in the Inspector",
@@ -75,6 +76,8 @@ CODE_FONT_FAMILIES: tuple[str, ...] = ("JetBrains Mono", "DejaVu Sans Mono")
 TEXT = "#1f2328"
 MUTED = "#6a737d"
 ACCENT = "#2f6fdb"
+#: The error rail's gutter mark (a problem's is the "error" token colour).
+RAIL_INK = "#bc4c00"
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
