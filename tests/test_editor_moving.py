@@ -433,9 +433,9 @@ def test_element_moves_never_lose_or_duplicate_nodes_and_undo_all_gives_it_back(
         if not out.refused:
             done += 1
             moved = body_of(out.state)
-            assert moved != body_of(state)
-            assert [strip_ids(x) for x in traverse.children(moved)] != [
-                strip_ids(x) for x in traverse.children(body_of(state))]
+            # The elements changed order (by id: two may look alike).
+            assert [x.id for x in traverse.children(moved)] != [
+                x.id for x in traverse.children(body_of(state))]
             assert _kinds(moved) == _kinds(tree)
             assert sorted(traverse.node_ids(moved)) == sorted(traverse.node_ids(tree))
         else:
