@@ -446,3 +446,16 @@ def test_element_moves_never_lose_or_duplicate_nodes_and_undo_all_gives_it_back(
         assert not out.refused, out.message
         state = out.state
     assert body_of(state) == tree
+
+
+def test_backspace_after_an_empty_lets_keyword_removes_that_binding_only(
+        open_window: Callable[[n.Expr], MainWindow]) -> None:
+    tree = b.let("a", 1, b.let("", b.hole(), b.var("a")))
+    w = open_window(tree)
+    code = code_of(w)
+    to_line(code, 1)
+    QTest.keyClick(code, K.Key_Home)
+    for _ in range(3):
+        QTest.keyClick(code, K.Key_Right)         # after `let`
+    QTest.keyClick(code, K.Key_Backspace)
+    assert shown(w) == "let a = 1\na"
