@@ -459,3 +459,31 @@ def test_backspace_after_an_empty_lets_keyword_removes_that_binding_only(
         QTest.keyClick(code, K.Key_Right)         # after `let`
     QTest.keyClick(code, K.Key_Backspace)
     assert shown(w) == "let a = 1\na"
+
+
+def test_a_let_line_pasted_inside_an_expression_says_where_it_goes() -> None:
+    tree = chain()
+    assert isinstance(tree, n.ELet)
+    state = perform(at_node(start(tree), tree.id), "cut").state
+    assert isinstance(state.clipboard, n.ELet)
+    inner = b.if_(b.bool_(True), 1, 2)
+    state = attrs.evolve(start(inner), clipboard=state.clipboard)
+    proj = state.projection(TLID)
+    assert proj is not None
+    else_line = next(i for i, row in enumerate(proj.by_line) if row[0].token.text == "else")
+    state = attrs.evolve(state, caret=proj.caret_at(else_line, proj.line_start(else_line)))
+    out = perform(state, "paste")
+    assert out.refused and "goes above a line of a body" in out.message
+    # On the `1` line (the if's then branch, a body of its own) it goes above.
+    out = perform(at_node(state, inner.then.id), "paste")
+    assert not out.refused
+    assert strip_ids(body_of(out.state)) == strip_ids(
+        b.if_(b.bool_(True), b.let("a", 1, 1), 2))
+
+
+def test_cutting_the_only_pipe_step_leaves_the_head() -> None:
+    tree = b.pipe(b.list_(1), b.call("List::length_v0", b.target()))
+    state = at_node(start(tree), tree.steps[0].id)
+    out = perform(state, "cut")
+    assert not out.refused and body_of(out.state) == tree.head
+    assert out.state.clipboard == tree.steps[0]

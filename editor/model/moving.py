@@ -241,6 +241,12 @@ def _line_removal(h: Here) -> tuple[list[Op], Caret, Node] | str:
         if isinstance(parent, EMatch) and len(items) == 1:
             return ("A match needs at least one case; delete the whole match instead "
                     "(Shift+Up selects it, Delete removes it).")
+        if isinstance(parent, EPipe) and len(items) == 1:
+            # The only step: the pipe goes and its head stays, as Backspace does.
+            new_tl = traverse.replace(h.tl, parent.id, parent.head)
+            assert isinstance(new_tl, Toplevel)
+            return ([replace(h.tl, parent.id, parent.head)],
+                    edits.caret_end(new_tl, parent.head.id, names), node)
         index = next(k for k, item in enumerate(items) if item is node)
         op = RemoveElement(h.tl.tlid, parent.id, field, index, node)
         rest = items[:index] + items[index + 1:]
@@ -312,7 +318,7 @@ def copy_line(state: EditorState) -> Outcome:
 
 
 def _line_name(node: Node) -> str:
-    return {"let": "let", "match_arm": "match case"}.get(node.KIND, node.KIND)
+    return {"let": "let", "match_arm": "match case"}.get(node.KIND, "code")
 
 
 def is_let_line(node: Node | None) -> bool:
@@ -330,17 +336,19 @@ def paste_line(state: EditorState) -> Outcome | None:
     if clip is None or isinstance(h, str) or state.selection is not None:
         return None
     found = line_node(h)
-    if found is None:
-        return None
-    node, parent = found
+    node, parent = found if found is not None else (None, None)
     try:
         fresh = with_fresh_ids(clip)
     except RefactorError as e:
         return refuse(state, str(e))
     if is_let_line(clip) and isinstance(fresh, ELet):
-        if not (isinstance(node, ELet) or (isinstance(node, Expr)
+        if not (isinstance(node, ELet) or (isinstance(node, Expr) and parent is not None
                                            and _in_statement_slot(parent, node))):
-            return None
+            if isinstance(h.node, EHole):
+                return None  # into the hole, as any paste
+            return refuse(state, "A let line goes above a line of a body (a let, or the "
+                                 "code a body ends with); this line is part of a larger "
+                                 "expression. Put the caret on such a line, or in a hole.")
         assert isinstance(node, Expr)
         return commit(state, [replace(h.tl, node.id, attrs.evolve(fresh, body=node))],
                       state.caret, "Pasted the let line above.")
