@@ -9,6 +9,7 @@ before to after (`shared_ast.apply.apply_to_canvas`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -487,3 +488,14 @@ def test_cutting_the_only_pipe_step_leaves_the_head() -> None:
     out = perform(state, "cut")
     assert not out.refused and body_of(out.state) == tree.head
     assert out.state.clipboard == tree.steps[0]
+
+
+def test_delete_line_on_the_first_line_of_an_if_says_how_to_remove_it_all() -> None:
+    tree = b.if_(b.bool_(True), 1, 2)
+    out = perform(at_node(start(tree), tree.id), "delete-line")
+    assert out.refused and re.search(r"an if of \d+ lines", out.message)
+    assert "Unwrap" in out.message
+    # A one-line statement becomes an empty line (a hole), as the line's text would go.
+    one = b.infix("+", 1, 2)
+    out = perform(at_node(start(one), one.left.id), "delete-line")
+    assert not out.refused and isinstance(body_of(out.state), n.EHole)
