@@ -499,3 +499,15 @@ def test_delete_line_on_the_first_line_of_an_if_says_how_to_remove_it_all() -> N
     one = b.infix("+", 1, 2)
     out = perform(at_node(start(one), one.left.id), "delete-line")
     assert not out.refused and isinstance(body_of(out.state), n.EHole)
+
+
+def test_unwrap_from_the_palette(open_window: Callable[[n.Expr], MainWindow]) -> None:
+    tree = b.call("Int::add_v0", b.var("a"), b.int_(7))
+    w = open_window(tree)
+    code_of(w)
+    QTest.keyClick(w.focusWidget(), K.Key_End, CTRL)   # on `7`
+    QTest.keyClick(w, K.Key_K, CTRL)
+    QTest.keyClicks(w.palette_.filter, "unwrap")
+    assert w.palette_.list.count() == 1
+    QTest.keyClick(w.palette_.filter, K.Key_Return)
+    assert the_handler(w).body == tree.args[1]
