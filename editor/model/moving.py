@@ -262,6 +262,12 @@ def _line_removal(h: Here) -> tuple[list[Op], Caret, Node] | str:
     if isinstance(node, Expr) and _in_statement_slot(parent, node):
         if isinstance(node, EHole):
             return "This line is already empty."
+        lines = {p.line for p in h.proj.tokens_of(traverse.node_ids(node))}
+        if len(lines) > 1:
+            what = deleting.READABLE.get(node.KIND, node.KIND)
+            return (f"This line starts {'an' if what[0] in 'aeiou' else 'a'} {what} of "
+                    f"{len(lines)} lines: to remove all of it, select it (Shift+Up) and press "
+                    "Delete; to keep one part, put the caret there and Unwrap (Ctrl+U).")
         hole = EHole(new_id())
         return [replace(h.tl, node.id, hole)], Caret(h.tl.tlid, hole.id, 0), node
     return (f"This line is part of a larger {getattr(parent, 'KIND', 'construct')}; select "
