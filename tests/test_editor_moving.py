@@ -402,10 +402,13 @@ def _let_at(tree: n.Expr, index: int) -> n.ELet:
 def test_a_let_move_and_its_opposite_give_the_chain_back(
         drawn: tuple[n.Expr, int], first: str) -> None:
     tree, index = drawn
+    count = sum(1 for x in traverse.walk(tree) if isinstance(x, n.ELet))
     state = at_node(start(tree), _let_at(tree, index).id)
     out = perform(state, first)
+    at_end = index == 0 if first == "move-line-up" else index == count - 1
+    assert out.refused == at_end, out.message
     if out.refused:
-        assert body_of(out.state) == tree
+        assert body_of(out.state) == tree and "already the" in out.message
         return
     moved = body_of(out.state)
     assert moved != tree and _kinds(moved) == _kinds(tree)
@@ -445,8 +448,14 @@ def test_element_moves_never_lose_or_duplicate_nodes_and_undo_all_gives_it_back(
     tree, node_id = drawn
     state = at_node(start(tree), node_id)
     done = 0
+    field = {n.EList: "items", n.ERecord: "fields", n.EMatch: "arms", n.EPipe: "steps"}[
+        type(tree)]
     for key in keys:
+        elements = traverse.list_field(body_of(state), field)
+        index = next(k for k, e in enumerate(elements) if node_id in traverse.node_ids(e))
         out = perform(state, key)
+        at_end = index == 0 if key == "move-line-up" else index == len(elements) - 1
+        assert out.refused == at_end, out.message
         if not out.refused:
             done += 1
             moved = body_of(out.state)
