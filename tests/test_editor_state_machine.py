@@ -48,7 +48,8 @@ ALPHABET = list("0123456789\"[]{}\\,.:+-*/<>=|^& _") + list("abxlethnifmrqsuoyIS
 WORDS = ["let", "if", "match", "a", "b", "request", "x", "true", "null", "Int::add",
          "String::length", "|>", "Just", "flag", "++", "&&"]
 #: The commands, in groups that get a rule each so that each group is drawn often.
-EDITS = ["newline", "backspace", "delete", "delete-selection", "insert-let-above"]
+EDITS = ["newline", "backspace", "delete", "delete-selection", "insert-let-above",
+         "move-line-up", "move-line-down", "delete-line", "unwrap"]
 MOVES = ["next-hole", "previous-hole", "move-left", "move-right", "move-up", "move-down",
          "move-home", "move-end", "move-doc-start", "move-doc-end", "select-parent",
          "select-none"]
