@@ -318,6 +318,10 @@ def _erase_structure(h: Here) -> Outcome:
         # Punctuation (` = `, a quote, `->`): the caret steps over it, as in text.
         return moved
     what = READABLE.get(node.KIND, "construct")
+    if isinstance(node, ELet):
+        return attrs.evolve(moved, message="This let still has code in it: Ctrl+Shift+K (or "
+                                           "Shift+Up to select it, then Delete) removes its "
+                                           "line, and the code below it stays.")
     return attrs.evolve(moved, message=f"This {what} still has code in it: select it "
                                        "(Shift+Up) and press Delete to remove it with its "
                                        "contents.")
