@@ -536,3 +536,20 @@ def test_unwrap_from_the_palette(open_window: Callable[[n.Expr], MainWindow]) ->
     assert w.palette_.list.count() == 1
     QTest.keyClick(w.palette_.filter, K.Key_Return)
     assert the_handler(w).body == tree.args[1]
+
+
+def test_ctrl_c_on_a_pipe_step_line_and_ctrl_v_on_another_step_line_duplicates_it(
+        open_window: Callable[[n.Expr], MainWindow]) -> None:
+    tree = b.pipe(b.list_(1), b.call("List::length_v0", b.target()), b.infix("+", b.target(), 1))
+    w = open_window(tree)
+    code = code_of(w)
+    to_line(code, 1)
+    QTest.keyClick(code, K.Key_End)
+    QTest.keyClick(code, K.Key_C, CTRL)
+    assert "Copied the pipe step line" in w.status.currentMessage()
+    QTest.keyClick(code, K.Key_Down)
+    QTest.keyClick(code, K.Key_V, CTRL)
+    after = the_handler(w).body
+    assert isinstance(after, n.EPipe) and len(after.steps) == 3
+    assert strip_ids(after.steps[1]) == strip_ids(tree.steps[0])
+    assert after.steps[1].id != tree.steps[0].id and after.steps[2] == tree.steps[1]

@@ -295,11 +295,12 @@ def cut_line(state: EditorState) -> Outcome:
     if isinstance(removal, str):
         return refuse(state, removal)
     ops, caret, removed = removal
+    found = line_node(h)
     out = commit(state, ops, caret)
     if out.refused:
         return out
     return attrs.evolve(out, state=attrs.evolve(out.state, clipboard=removed),
-                        message=f"Cut the {_line_name(removed)} line.")
+                        message=f"Cut the {_line_name(removed, found and found[1])} line.")
 
 
 def copy_line(state: EditorState) -> Outcome:
@@ -320,10 +321,12 @@ def copy_line(state: EditorState) -> Outcome:
                              "caret); without a selection, copy takes a let, match case or "
                              "pipe step line.")
     return Outcome(attrs.evolve(state, clipboard=line),
-                   message=f"Copied the {_line_name(line)} line.")
+                   message=f"Copied the {_line_name(line, parent)} line.")
 
 
-def _line_name(node: Node) -> str:
+def _line_name(node: Node, parent: object) -> str:
+    if isinstance(parent, EPipe):
+        return "pipe step"
     return {"let": "let", "match_arm": "match case"}.get(node.KIND, "code")
 
 
@@ -358,7 +361,10 @@ def paste_line(state: EditorState) -> Outcome | None:
         assert isinstance(node, Expr)
         return commit(state, [replace(h.tl, node.id, attrs.evolve(fresh, body=node))],
                       state.caret, "Pasted the let line above.")
-    if isinstance(clip, MatchArm) and isinstance(node, MatchArm) and isinstance(parent, EMatch):
+    if isinstance(clip, MatchArm):
+        if not (isinstance(node, MatchArm) and isinstance(parent, EMatch)):
+            return refuse(state, "A match case goes above a case of a match: put the caret "
+                                 "on a case's line and paste again.")
         index = parent.arms.index(node)
         return commit(state, [InsertElement(h.tl.tlid, parent.id, "arms", index, fresh)],
                       state.caret, "Pasted the match case above.")
