@@ -553,3 +553,22 @@ def test_ctrl_c_on_a_pipe_step_line_and_ctrl_v_on_another_step_line_duplicates_i
     assert isinstance(after, n.EPipe) and len(after.steps) == 3
     assert strip_ids(after.steps[1]) == strip_ids(tree.steps[0])
     assert after.steps[1].id != tree.steps[0].id and after.steps[2] == tree.steps[1]
+
+
+def test_unwrap_in_a_match_keeps_the_case_body_or_the_scrutinee() -> None:
+    tree = b.match(b.var("x"), (b.pint(1), b.str_("one")), (b.pint(2), b.str_("two")))
+    # From the second case's pattern or body, the match becomes that case's body.
+    for inside in (tree.arms[1].pattern.id, tree.arms[1].body.id):
+        out = perform(at_node(start(tree), inside), "unwrap")
+        assert body_of(out.state) == tree.arms[1].body
+        assert out.state.caret is not None and out.state.caret.node_id == tree.arms[1].body.id
+    out = perform(at_node(start(tree), tree.scrutinee.id), "unwrap")
+    assert body_of(out.state) == tree.scrutinee
+
+
+def test_a_selected_let_moves_and_stays_selected() -> None:
+    tree = chain()
+    assert isinstance(tree, n.ELet)
+    state = attrs.evolve(at_node(start(tree), tree.id), selection=tree.body.id)
+    out = perform(state, "move-line-up")
+    assert body_of(out.state).id == tree.body.id and out.state.selection == tree.body.id
