@@ -49,7 +49,7 @@ WORDS = ["let", "if", "match", "a", "b", "request", "x", "true", "null", "Int::a
          "String::length", "|>", "Just", "flag", "++", "&&"]
 #: The commands, in groups that get a rule each so that each group is drawn often.
 EDITS = ["newline", "backspace", "delete", "delete-selection", "insert-let-above",
-         "toggle-error-rail"]
+         "toggle-error-rail", "move-line-up", "move-line-down", "delete-line", "unwrap"]
 MOVES = ["next-hole", "previous-hole", "move-left", "move-right", "move-up", "move-down",
          "move-home", "move-end", "move-doc-start", "move-doc-end", "select-parent",
          "select-none", "next-problem", "previous-problem"]

@@ -14,7 +14,16 @@ from collections.abc import Callable
 
 import attrs
 
-from editor.model import committing, deleting, edits, motion, problems, typing, versions
+from editor.model import (
+    committing,
+    deleting,
+    edits,
+    motion,
+    moving,
+    problems,
+    typing,
+    versions,
+)
 from editor.model.refactor import RefactorError, with_fresh_ids
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import Caret, Projection, fn_names
@@ -189,6 +198,8 @@ def _caret_at_change(state: EditorState, op: Op) -> Caret | None:
 
 def copy(state: EditorState) -> Outcome:
     node = _selected(state)
+    if node is None and state.selection is None:
+        return moving.copy_line(state)  # as VS Code: no selection copies the line
     if node is None:
         return refuse(state, "Select something first (Shift+Up selects the node at the caret).")
     return Outcome(attrs.evolve(state, clipboard=node), message=f"Copied {node.KIND}.")
@@ -196,11 +207,16 @@ def copy(state: EditorState) -> Outcome:
 
 def cut(state: EditorState) -> Outcome:
     node = _selected(state)
+    if node is None and state.selection is None:
+        return moving.cut_line(state)  # as VS Code: no selection cuts the line
     if node is None:
         return refuse(state, "Select something first (Shift+Up selects the node at the caret).")
     out = deleting.delete_selection(state)
     if out.refused:
         return out
+    if isinstance(node, ELet):
+        # Deleting a let removed its binding only: that is what is on the clipboard.
+        node = attrs.evolve(node, body=EHole(new_id()))
     return attrs.evolve(out, state=attrs.evolve(out.state, clipboard=node))
 
 
@@ -208,6 +224,9 @@ def paste(state: EditorState) -> Outcome:
     clip = state.clipboard
     if clip is None:
         return refuse(state, "The clipboard is empty: select something and copy it first.")
+    line = moving.paste_line(state)
+    if line is not None:
+        return line
     h = edits.here(state)
     if isinstance(h, str):
         return refuse(state, h)
@@ -284,14 +303,22 @@ for _name, _title, _run, _palette in (
     ("select-none", "Clear selection", motion.select_none, False),
     ("backspace", "Delete backwards", deleting.backspace, False),
     ("delete", "Delete forwards", deleting.delete_forward, False),
-    ("delete-selection", "Delete selection (leaves a hole)", deleting.delete_selection, True),
+    ("delete-selection", "Delete selection (leaves a hole; a let keeps its body)",
+     deleting.delete_selection, True),
     ("newline", "New line (let below)", newline, False),
     ("insert-let-above", "Insert let above", insert_let_above_line, True),
     ("undo", "Undo", undo, True),
     ("redo", "Redo", redo, True),
-    ("copy", "Copy selection", copy, True),
-    ("cut", "Cut selection", cut, True),
+    ("copy", "Copy (the selection, else the line)", copy, True),
+    ("cut", "Cut (the selection, else the line)", cut, True),
     ("paste", "Paste", paste, True),
+    ("move-line-up", "Move line up (let, match case, list item, field, pipe step)",
+     moving.move_up, True),
+    ("move-line-down", "Move line down (let, match case, list item, field, pipe step)",
+     moving.move_down, True),
+    ("delete-line", "Delete line (a let's binding; the code below stays)", moving.delete_line,
+     True),
+    ("unwrap", "Unwrap (keep the part at the caret)", moving.unwrap, True),
     ("new-function-version", "New function version (a copy to edit)",
      versions.new_function_version, True),
     ("use-newest-version", "Use newest function version at this call",

@@ -5,7 +5,10 @@ a literal becomes a hole and a name becomes blank. Backspace on the keyword or
 bracket of a construct whose parts are all empty removes the construct (an
 empty `let` gives back its body). Backspace on an operator whose right side is
 still a hole takes the operator back. Deleting a selected subtree leaves a
-hole where it was. Anything else says what to do instead.
+hole where it was, except a selected `let`: deleting it removes the binding
+alone and keeps the code below it, as deleting a line in a text editor does
+(uses of the name stay, and the checker marks them unbound). Anything else
+says what to do instead.
 """
 
 from __future__ import annotations
@@ -314,14 +317,18 @@ def _erase_structure(h: Here) -> Outcome:
     if h.placed.token.role not in ("keyword", "flag") and not isinstance(node, EInfix):
         # Punctuation (` = `, a quote, `->`): the caret steps over it, as in text.
         return moved
-    what = _READABLE.get(node.KIND, "construct")
+    what = READABLE.get(node.KIND, "construct")
+    if isinstance(node, ELet):
+        return attrs.evolve(moved, message="This let still has code in it: Ctrl+Shift+K (or "
+                                           "Shift+Up to select it, then Delete) removes its "
+                                           "line, and the code below it stays.")
     return attrs.evolve(moved, message=f"This {what} still has code in it: select it "
                                        "(Shift+Up) and press Delete to remove it with its "
                                        "contents.")
 
 
 #: How messages name a construct (the wire names are for programs, not people).
-_READABLE = {"infix": "infix", "let": "let", "if": "if", "match": "match", "flag": "feature flag",
+READABLE = {"infix": "infix", "let": "let", "if": "if", "match": "match", "flag": "feature flag",
              "lambda": "function", "pipe": "pipe", "pipe_target": "piped value"}
 
 
@@ -334,6 +341,9 @@ def delete_selection(state: EditorState) -> Outcome:
     if node is None:
         return refuse(attrs.evolve(state, selection=None), "The selection is gone.")
     names = fn_names(state.canvas.values())
+    if isinstance(node, ELet):
+        ops, caret = binding_removal(tl, node, names)
+        return commit(state, ops, caret)
     parent = traverse.parent_of(tl, node.id)
     hole: Node
     if isinstance(node, Expr):
@@ -357,3 +367,11 @@ def delete_selection(state: EditorState) -> Outcome:
         return refuse(state, "This cannot be deleted on its own.")
     op = replace(tl, node.id, hole)
     return commit(state, [op], Caret(tl.tlid, hole.id, 0))
+
+
+def binding_removal(tl: Toplevel, let: ELet, names: dict[int, str]) -> tuple[list[Op], Caret]:
+    """Remove a let's binding and keep its body (the code below it), as deleting its line
+    in text does; the caret goes to the start of what was below."""
+    new_tl = traverse.replace(tl, let.id, let.body)
+    assert isinstance(new_tl, Toplevel)
+    return [replace(tl, let.id, let.body)], edits.caret_start(new_tl, let.body.id, names)
