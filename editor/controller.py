@@ -56,7 +56,8 @@ from shared_ast.values import show
 
 #: Commands the window handles itself (not model commands); the keymap may name them.
 UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces",
-               "check-flag-commit", "check-language-upgrade", "list-deprecated")
+               "check-flag-commit", "check-language-upgrade", "list-deprecated",
+               "new-function", "new-worker", "new-cron")
 
 
 class EditorController(QObject):
