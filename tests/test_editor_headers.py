@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QSpinBox, QWidget
+from test_editor_declarations import declarable
 
 from editor.controller import EditorController
 from editor.widgets.code_view import CodeView
@@ -21,7 +24,7 @@ from editor.widgets.main_window import MainWindow
 from shared_ast import build as b
 from shared_ast.nodes import EHole, EInt
 from shared_ast.toplevels import CronSpec, Handler, HttpSpec, UserFunction, WorkerSpec
-from shared_ast.type_ast import INT, STRING, UNKNOWN, TList
+from shared_ast.type_ast import INT, STRING, UNKNOWN, TList, TResult, Type, show_type
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
@@ -30,7 +33,8 @@ CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
 @pytest.fixture
 def window(qapp: Any) -> Iterator[MainWindow]:
     controller = EditorController(None)
-    controller.load([b.http("GET", "/one", b.infix("+", b.hole(), b.hole()), pos=(20, 20))])
+    controller.load([b.http("GET", "/one", b.infix("+", b.hole(), b.infix("*", b.hole(), b.hole())),
+                            pos=(20, 20))])
     w = MainWindow(controller)
     w.show()
     w.activateWindow()
@@ -118,15 +122,22 @@ def test_tab_lands_in_the_first_hole_and_shift_tab_only_leaves_from_the_start(
     tl = next(iter(window.controller.state.canvas.values()))
     frame = window.canvas.frames[tl.tlid]
     route = frame.fields["route"]
-    route.setFocus()
-    key(window, Qt.Key.Key_Tab)
+    window.controller.focus(tl.tlid)
+    frame.code.setFocus()
+    key(window, Qt.Key.Key_Tab)                        # the caret on the second hole
+    route.setFocus()                                   # as a click into the route does
+    key(window, Qt.Key.Key_Tab)                        # back in the code, at the first hole
     assert focused(window) is frame.code
-    key(window, Qt.Key.Key_Tab)                        # to the second hole: still code
-    key(window, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
-    assert focused(window) is frame.code              # back to the first hole
     keys(window, "3")
     body = window.controller.state.canvas[tl.tlid].body  # type: ignore[attr-defined]
-    assert not isinstance(body.left, EHole) and isinstance(body.right, EHole)
+    assert isinstance(body.left, EInt) and isinstance(body.right.left, EHole)
+    key(window, Qt.Key.Key_Tab)                        # to the second hole
+    key(window, Qt.Key.Key_Tab)                        # to the third
+    key(window, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert focused(window) is frame.code              # a hole before it: still code
+    keys(window, "4")
+    body = window.controller.state.canvas[tl.tlid].body  # type: ignore[attr-defined]
+    assert isinstance(body.right.left, EInt) and isinstance(body.right.right, EHole)
     key(window, Qt.Key.Key_Home)
     key(window, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
     assert focused(window) is route
@@ -142,7 +153,11 @@ def test_a_function_typed_from_keys_only(window: MainWindow) -> None:
     assert name.selectedText() == fn.name  # type: ignore[attr-defined]
     keys(window, "describe")
     key(window, Qt.Key.Key_Tab)                        # to the first parameter's name
-    keys(window, "a : Int, b : String")
+    keys(window, "a ")
+    assert frame.param_rows[0].name.text() == "a"
+    keys(window, ": In")
+    assert frame.param_rows[0].type.text() == "In"    # the spaces around `:` are skipped
+    keys(window, "t, b : String")
     key(window, Qt.Key.Key_Tab)                        # to the return type
     assert focused(window) is frame.fields["return"]
     keys(window, "String")
@@ -176,11 +191,12 @@ def test_enter_adds_a_parameter_and_backspace_on_an_empty_one_removes_it(
     key(window, Qt.Key.Key_Return)                     # a new parameter after a
     keys(window, "c")
     key(window, Qt.Key.Key_Tab)
-    keys(window, "List<Int>")
+    keys(window, "Result<List<Int>, String>")        # a comma inside a type is the type's
     key(window, Qt.Key.Key_Tab)
     now = window.controller.state.canvas[fn.tlid]
     assert isinstance(now, UserFunction)
-    assert [(p.name, p.type) for p in now.params] == [("a", INT), ("c", TList(INT))]
+    assert [(p.name, p.type) for p in now.params] == [("a", INT),
+                                                      ("c", TResult(TList(INT), STRING))]
     assert [r.name for r in frame.param_values()[0]] == ["a", "c"]
     assert focused(window) is frame.fields["return"]
 
@@ -258,3 +274,32 @@ def test_new_function_from_the_palette_focuses_its_name(window: MainWindow) -> N
     assert isinstance(fn, UserFunction)
     name = field(window, fn.tlid, "name")
     assert focused(window) is name and name.selectedText() == fn.name  # type: ignore[attr-defined]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.from_regex(r"p[a-z0-9_]{0,5}", fullmatch=True), declarable()),
+                min_size=1, max_size=3, unique_by=lambda p: p[0]),
+       declarable())
+def test_parameters_typed_as_text_are_the_function_s_parameters(
+        qapp: Any, params: list[tuple[str, Type]], ret: Type) -> None:
+    controller = EditorController(None)
+    w = MainWindow(controller)
+    w.show()
+    w.activateWindow()
+    QTest.qWaitForWindowActive(w)
+    try:
+        key(w, Qt.Key.Key_F, CTRL_ALT)
+        tlid = caret_toplevel(w).tlid
+        key(w, Qt.Key.Key_Tab)
+        keys(w, ", ".join(f"{n} : {show_type(t)}" for n, t in params))
+        key(w, Qt.Key.Key_Tab)
+        keys(w, show_type(ret))
+        key(w, Qt.Key.Key_Tab)
+        fn = w.controller.state.canvas[tlid]
+        assert isinstance(fn, UserFunction), w.status.currentMessage()
+        assert [(p.name, p.type) for p in fn.params] == params, w.status.currentMessage()
+        assert fn.return_type == ret
+        assert focused(w) is w.canvas.frames[tlid].code
+    finally:
+        w.close()
+        w.deleteLater()

@@ -252,8 +252,9 @@ class ToplevelFrame(QFrame):
                 self.header_layout.addWidget(params)
                 self.fields["params"] = params
                 self.header_layout.addWidget(QLabel(") ->", self.header))
-                self._line("return", 80, self._params_done).setToolTip(
-                    "The return type: Int, String, List<Int>, ? for any, ...")
+                ret = self._line("return", 40, self._params_done)
+                ret.setToolTip("The return type: Int, String, List<Int>, ? for any, ...")
+                _fit_to_text(ret)
             case UserType() | Datastore():
                 kind = {UserFunction: "fn", UserType: "type", Datastore: "datastore"}[type(tl)]
                 self.header_layout.addWidget(QLabel(kind, self.header))
@@ -603,21 +604,31 @@ class _ParamRow:
         self.name = QLineEdit(row.name, self.widget)
         self.name.setObjectName("Header_param")
         self.name.setPlaceholderText("parameter")
-        self.name.setMinimumWidth(60)
         self.type = QLineEdit(row.type_text, self.widget)
         self.type.setObjectName("Header_param_type")
         self.type.setToolTip("The parameter's type: Int, String, List<Int>, ? for any, ...")
-        self.type.setMinimumWidth(60)
         self.comma = QLabel(",", self.widget)
         box.addWidget(self.name)
         box.addWidget(QLabel(":", self.widget))
         box.addWidget(self.type)
         box.addWidget(self.comma)
+        _fit_to_text(self.name)
+        _fit_to_text(self.type)
 
     @property
     def pending(self) -> bool:
         """A row being added that has no name yet: not a parameter until it has one."""
         return self.id is None and not self.name.text().strip()
+
+
+def _fit_to_text(edit: QLineEdit) -> None:
+    """Keep a header field as wide as what it holds, as code is, rather than stretched."""
+    def fit(text: str) -> None:
+        shown = text or edit.placeholderText() or "?"
+        edit.setFixedWidth(max(36, edit.fontMetrics().horizontalAdvance(shown) + 18))
+
+    edit.textChanged.connect(fit)
+    fit(edit.text())
 
 
 def _depth(text: str) -> int:

@@ -322,7 +322,8 @@ class MainWindow(QMainWindow):
         self.inspector.result.setText("\n".join(lines))
 
     def edit_declarations(self, tlid: int) -> None:
-        """The form for a function's parameters, a type's fields, a datastore's schema."""
+        """The form for a type's fields or cases, a datastore's schema (a function's
+        parameters are edited in its header)."""
         tl = self.controller.state.canvas.get(tlid)
         canvas = list(self.controller.state.canvas.values())
         found = declarations_of(tl, canvas) if tl is not None else None
@@ -331,8 +332,7 @@ class MainWindow(QMainWindow):
         dialog = DeclarationsDialog(f"Edit {toplevel_label(tl)}", found, self)
         self.declarations_dialog = dialog
         if dialog.exec() == DeclarationsDialog.DialogCode.Accepted:
-            self.controller.edit_declarations(tlid, dialog.result_rows(),
-                                              dialog.result_return_type())
+            self.controller.edit_declarations(tlid, dialog.result_rows())
 
     def _run_clicked(self, tlid: int) -> None:
         self.controller.focus(tlid)
