@@ -303,3 +303,17 @@ def test_parameters_typed_as_text_are_the_function_s_parameters(
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_renaming_a_parameter_in_the_header_renames_its_uses(window: MainWindow) -> None:
+    fn = b.function("double", [("n", INT)], INT, b.infix("*", b.var("n"), 2))
+    window.controller.load([fn])
+    frame = window.canvas.frames[fn.tlid]
+    frame.fields["name"].setFocus()
+    key(window, Qt.Key.Key_Tab)                        # n, selected
+    keys(window, "count")
+    key(window, Qt.Key.Key_Tab)
+    now = window.controller.state.canvas[fn.tlid]
+    assert isinstance(now, UserFunction) and [p.name for p in now.params] == ["count"]
+    assert window.controller.state.projection(fn.tlid).text == "count * 2"
+    assert focused(window) is frame.param_rows[0].type
