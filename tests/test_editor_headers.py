@@ -242,6 +242,13 @@ def test_a_worker_and_a_cron_from_keys(window: MainWindow) -> None:
     key(window, Qt.Key.Key_Tab)
     every = field(window, cron.tlid, "interval")
     assert focused(window) is every and isinstance(every, QSpinBox)
+    keys(window, "5")
+    key(window, Qt.Key.Key_Escape)                     # dropped: the stored interval again
+    assert every.value() == 60 and focused(window) is window.canvas.frames[cron.tlid].code
+    assert window.controller.state.canvas[cron.tlid].spec.interval_seconds == 60  # type: ignore[attr-defined]
+    key(window, Qt.Key.Key_Home)
+    key(window, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert focused(window) is every
     keys(window, "3600")
     key(window, Qt.Key.Key_Tab)
     assert focused(window) is window.canvas.frames[cron.tlid].code
