@@ -256,7 +256,7 @@ class ToplevelFrame(QFrame):
                 ret.setToolTip("The return type: Int, String, List<Int>, ? for any, ...")
                 _fit_to_text(ret)
             case UserType() | Datastore():
-                kind = {UserFunction: "fn", UserType: "type", Datastore: "datastore"}[type(tl)]
+                kind = {UserType: "type", Datastore: "datastore"}[type(tl)]
                 self.header_layout.addWidget(QLabel(kind, self.header))
                 self._line("name", 140, self._name_done)
                 sig = QLabel(self.header)
@@ -302,7 +302,7 @@ class ToplevelFrame(QFrame):
                 self._set_text("name", spec.name)
                 every = self.fields["interval"]
                 assert isinstance(every, QSpinBox)
-                if not every.hasFocus():
+                if self._forcing or not every.hasFocus():
                     every.setValue(spec.interval_seconds)
             case Handler(spec=ReplSpec() as spec):
                 self._set_text("name", spec.name)
@@ -633,8 +633,7 @@ def _fit_to_text(edit: QLineEdit) -> None:
 
 def _depth(text: str) -> int:
     """How many brackets of a type are open in `text` (a `,` inside one is the type's)."""
-    text = text.replace("->", "")
-    return sum(text.count(c) for c in "<{(") - sum(text.count(c) for c in ">})")
+    return sum(text.count(c) for c in "<{") - sum(text.count(c) for c in ">}")
 
 
 def _summary(tl: Toplevel) -> str:

@@ -265,7 +265,9 @@ class MainWindow(QMainWindow):
         frame = self.canvas.frames.get(tlid)
         if frame is None:
             return
-        if first_hole or c.state.caret is None or c.state.caret.tlid != tlid:
+        if c.state.caret is None or c.state.caret.tlid != tlid:
+            c.focus(tlid)
+        elif first_hole:
             c.apply(motion.focus(c.state, tlid))
         frame.code.setFocus()
 
