@@ -58,7 +58,8 @@ from shared_ast.values import show
 #: Commands the window handles itself (not model commands); the keymap may name them.
 UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces",
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
-               "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages")
+               "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
+               "new-function", "new-worker", "new-cron")
 
 
 class EditorController(QObject):

@@ -16,7 +16,7 @@ from shared_ast import build as b
 from shared_ast.apply import apply_to_canvas, invert
 from shared_ast.evaluator import call_user_function
 from shared_ast.program import Program
-from shared_ast.toplevels import Datastore, UserFunction, UserType
+from shared_ast.toplevels import Datastore, RecordDef, UserFunction, UserType
 from shared_ast.type_ast import (
     INT,
     STRING,
@@ -127,7 +127,9 @@ def test_bad_rows_change_nothing_and_say_why(rows: list[Row], fragment: str) -> 
     assert out.state.canvas == {fn.tlid: fn}
 
 
-def test_the_header_button_opens_the_form_and_applies_it(qapp: Any) -> None:
+def test_the_header_button_opens_the_form_for_a_type_and_applies_it(qapp: Any) -> None:
+    """Types and datastores keep the form; a function's parameters are edited in its header
+    (tests/test_editor_headers.py)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -135,11 +137,13 @@ def test_the_header_button_opens_the_form_and_applies_it(qapp: Any) -> None:
     from editor.widgets.declarations_dialog import DeclarationsDialog
     from editor.widgets.main_window import MainWindow
 
+    note = b.record_type("Note", [("title", UNKNOWN)])
     fn = b.function("f", [("x", UNKNOWN)], UNKNOWN, b.var("x"))
     controller = EditorController(None)
-    controller.load([fn])
+    controller.load([note, fn])
     window = MainWindow(controller)
     window.show()
+    assert "declarations" not in window.canvas.frames[fn.tlid].fields
 
     def fill() -> None:
         dialog = QApplication.activeModalWidget()
@@ -151,7 +155,8 @@ def test_the_header_button_opens_the_form_and_applies_it(qapp: Any) -> None:
         dialog.accept()
 
     QTimer.singleShot(0, fill)
-    window.canvas.frames[fn.tlid].fields["declarations"].click()
-    new = controller.state.canvas[fn.tlid]
-    assert isinstance(new, UserFunction) and new.params[0].type == INT
+    window.canvas.frames[note.tlid].fields["declarations"].click()
+    new = controller.state.canvas[note.tlid]
+    assert isinstance(new, UserType) and isinstance(new.definition, RecordDef)
+    assert new.definition.fields[0].type == INT
     window.close()

@@ -119,11 +119,10 @@ def type_sum_handler(ed: Editor) -> None:
     ed.window.new_actions["http"].trigger()
     tlid = ed.controller.state.caret.tlid
     route = ed.window.canvas.frames[tlid].fields["route"]
-    route.setFocus()
-    route.selectAll()
+    assert route.hasFocus() and route.selectedText() == "/new"   # typed over, as the README says
     ed.qtbot.keyClicks(route, "/sum/:a/:b")
-    ed.qtbot.keyClick(route, Qt.Key.Key_Return)
-    ed.code.setFocus()
+    ed.qtbot.keyClick(route, Qt.Key.Key_Return)                  # and on into the code
+    assert ed.code.hasFocus()
     ed.keys("let")
     ed.key(Qt.Key.Key_Return)          # completes the keyword: let ___ = ___
     ed.keys("x")

@@ -189,6 +189,9 @@ def test_a_new_handler_is_shown_and_takes_typing_at_once(window: MainWindow) -> 
     window.new_actions["http"].trigger()
     tlid = window.controller.state.caret.tlid
     frame = window.canvas.frames[tlid]
+    # The route has the keyboard, `/new` selected to type over; Tab goes to the code.
+    assert frame.fields["route"].hasFocus()
+    QTest.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
     assert frame.code.hasFocus()
     QTest.keyClicks(window.focusWidget(), "41 + 1")
     assert window.controller.state.projection(tlid).text == "41 + 1"
@@ -218,6 +221,15 @@ def test_a_refused_route_shows_the_stored_route_again(window: MainWindow) -> Non
     QTest.keyClicks(route, "no-slash")
     QTest.keyClick(route, Qt.Key.Key_Return)
     assert "/" in window.status.currentMessage()
+    # Refused by a key: the text stays to be corrected; Escape shows the stored route.
+    assert route.text() == "no-slash" and route.hasFocus()
+    QTest.keyClick(route, Qt.Key.Key_Escape)
+    assert route.text() == "/one"
+    # Refused when the field loses the focus (a click elsewhere): the stored route again.
+    route.setFocus()
+    route.selectAll()
+    QTest.keyClicks(route, "still-no-slash")
+    window.canvas.frames[tl.tlid].code.setFocus()
     assert route.text() == "/one"
 
 

@@ -1,5 +1,6 @@
-"""The form for a function's parameters and return type, a type's fields or cases,
-and a datastore's schema: rows of name and type, added, removed and retyped.
+"""The form for a type's fields or cases and a datastore's schema: rows of name and
+type, added, removed and retyped. (A function's parameters and return type are edited
+in place in its header: `editor.widgets.canvas`.)
 
 Types are written by name (`Int`, `List<String>`, `Note_v0`); the model reads
 them (`editor.model.type_names`) and refuses, with the reason, what it cannot.
@@ -10,7 +11,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -41,13 +41,6 @@ class DeclarationsDialog(QDialog):
         add.setObjectName("AddRow")
         add.clicked.connect(lambda: self.add_row(Row(None, "", "?")))
         layout.addWidget(add)
-        self.return_type: QLineEdit | None = None
-        if declarations.return_type is not None:
-            form = QFormLayout()
-            self.return_type = QLineEdit(declarations.return_type, self)
-            self.return_type.setObjectName("ReturnType")
-            form.addRow("returns", self.return_type)
-            layout.addLayout(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
@@ -81,6 +74,3 @@ class DeclarationsDialog(QDialog):
     def result_rows(self) -> list[Row]:
         return [Row(row_id, name.text().strip(), type_edit.text().strip() if type_edit else "")
                 for row_id, name, type_edit, _w in self.rows]
-
-    def result_return_type(self) -> str | None:
-        return self.return_type.text().strip() if self.return_type is not None else None

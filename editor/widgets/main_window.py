@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions, inspecting, problems, versions
+from editor.model import actions, inspecting, motion, problems, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.placement import push_apart
@@ -52,6 +52,9 @@ from shared_ast.toplevels import Pos, UserFunction
 POLL_MS = 5000
 #: The commands the completion popup takes over while it is open.
 _POPUP_KEYS = {"move-up": -1, "move-down": 1}
+#: The window's commands that make a new toplevel, and its kind.
+_NEW_KINDS = {"new-http-handler": "http", "new-function": "function", "new-worker": "worker",
+              "new-cron": "cron"}
 
 
 def known_commands() -> set[str]:
@@ -171,7 +174,7 @@ class MainWindow(QMainWindow):
         self.new_actions: dict[str, QAction] = {}
         for kind, label in TOPLEVEL_KINDS.items():
             act = menu.addAction(icon(kind if kind != "http" else "http"), label)
-            act.triggered.connect(lambda _c=False, k=kind: self.controller.create(k))
+            act.triggered.connect(lambda _c=False, k=kind: self.new_toplevel(k))
             self.new_actions[kind] = act
         new.setMenu(menu)
         bar.addWidget(new)
@@ -313,6 +316,10 @@ class MainWindow(QMainWindow):
         frame.run_requested.connect(self._run_clicked)
         frame.moved.connect(lambda t, x, y: c.move(t, Pos(max(0, x), max(0, y))))
         frame.focused.connect(self._focus_toplevel)
+        frame.params_edited.connect(
+            lambda t, rows, ret: self._header_edit(t, c.edit_declarations(t, rows, ret)))
+        frame.code_requested.connect(self._header_to_code)
+        frame.declarations = lambda t: declarations_of(t, list(c.state.canvas.values()))
         frame.declarations_requested.connect(self.edit_declarations)
         frame.version_requested.connect(c.new_version)
         frame.move(tl.pos.x, tl.pos.y)
@@ -326,6 +333,28 @@ class MainWindow(QMainWindow):
         tl = self.controller.state.canvas.get(tlid)
         if out.refused and frame is not None and tl is not None:
             frame.reset_fields(tl)
+
+    def _header_to_code(self, tlid: int, first_hole: bool) -> None:
+        """From a header field into its code: Tab puts the caret at the first hole (or the
+        start), Escape where it was."""
+        c = self.controller
+        frame = self.canvas.frames.get(tlid)
+        if frame is None:
+            return
+        if c.state.caret is None or c.state.caret.tlid != tlid:
+            c.focus(tlid)
+        elif first_hole:
+            c.apply(motion.focus(c.state, tlid))
+        frame.code.setFocus()
+
+    def new_toplevel(self, kind: str) -> None:
+        """Create a toplevel; its first header field (a handler's route, a function's name)
+        gets the keyboard with its placeholder selected, so typing replaces it."""
+        out = self.controller.create(kind)
+        caret = out.state.caret
+        frame = self.canvas.frames.get(caret.tlid) if caret and not out.refused else None
+        if frame is not None:
+            frame.focus_header()
 
     def _refresh_inspector(self) -> None:
         c = self.controller
@@ -370,7 +399,8 @@ class MainWindow(QMainWindow):
         self.inspector.result.setText("\n".join(lines))
 
     def edit_declarations(self, tlid: int) -> None:
-        """The form for a function's parameters, a type's fields, a datastore's schema."""
+        """The form for a type's fields or cases, a datastore's schema (a function's
+        parameters are edited in its header)."""
         tl = self.controller.state.canvas.get(tlid)
         canvas = list(self.controller.state.canvas.values())
         found = declarations_of(tl, canvas) if tl is not None else None
@@ -379,8 +409,7 @@ class MainWindow(QMainWindow):
         dialog = DeclarationsDialog(f"Edit {toplevel_label(tl)}", found, self)
         self.declarations_dialog = dialog
         if dialog.exec() == DeclarationsDialog.DialogCode.Accepted:
-            self.controller.edit_declarations(tlid, dialog.result_rows(),
-                                              dialog.result_return_type())
+            self.controller.edit_declarations(tlid, dialog.result_rows())
 
     def _run_clicked(self, tlid: int) -> None:
         self.controller.focus(tlid)
@@ -411,6 +440,12 @@ class MainWindow(QMainWindow):
 
     def _code_command(self, name: str) -> None:
         c = self.controller
+        if name == "previous-hole" and c.state.caret is not None:
+            # Shift+Tab at the code's start goes back to the header, as in a form.
+            frame = self.canvas.frames.get(c.state.caret.tlid)
+            if frame is not None and frame.at_code_start() and frame.focus_header(last=True):
+                c.dismiss_completions()
+                return
         if c.completions and self.popup.isVisible():
             if name in _POPUP_KEYS:
                 c.move_completion(_POPUP_KEYS[name])
@@ -436,8 +471,8 @@ class MainWindow(QMainWindow):
                 self.open_palette()
             case "run":
                 self.run_at_caret()
-            case "new-http-handler":
-                c.create("http")
+            case "new-http-handler" | "new-function" | "new-worker" | "new-cron":
+                self.new_toplevel(_NEW_KINDS[name])
             case "check-flag-commit":
                 c.check_change("flag")
             case "check-language-upgrade":
@@ -517,7 +552,7 @@ class MainWindow(QMainWindow):
         if name.startswith("goto:"):
             self._focus_toplevel(int(name.removeprefix("goto:")))
         elif name.startswith("new:"):
-            self.controller.create(name.removeprefix("new:"))
+            self.new_toplevel(name.removeprefix("new:"))
         else:
             self.run_command(name, argument if isinstance(argument, str) else None)
         caret = self.controller.state.caret
