@@ -552,7 +552,8 @@ class MainWindow(QMainWindow):
         if name.startswith("goto:"):
             self._focus_toplevel(int(name.removeprefix("goto:")))
         elif name.startswith("new:"):
-            self.new_toplevel(name.removeprefix("new:"))
+            self.new_toplevel(name.removeprefix("new:"))  # its header takes the keyboard
+            return
         else:
             self.run_command(name, argument if isinstance(argument, str) else None)
         caret = self.controller.state.caret
