@@ -97,9 +97,12 @@ def test_the_editor_opens_a_window_and_takes_real_keys(tmp_path: Path, display: 
             window = _xdotool(env, "search", "--sync", "--name", "^Gloam")
             _xdotool(env, "windowfocus", "--sync", window.splitlines()[0])
             time.sleep(0.5)  # the session connects and loads the canvas
+            # As the README's walkthrough: Ctrl+N, the route typed over `/new`, Enter, the body.
             _xdotool(env, "key", "--delay", "40", "ctrl+n")
+            _xdotool(env, "type", "--delay", "40", "/hi")
+            _xdotool(env, "key", "--delay", "40", "Return")
             _xdotool(env, "type", "--delay", "40", '"hi from X"')
-            _wait_answer(rt, "/new", (200, "hi from X"), editor)
+            _wait_answer(rt, "/hi", (200, "hi from X"), editor)
         finally:
             editor.terminate()
             editor.communicate(timeout=WAIT)
