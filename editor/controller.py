@@ -155,6 +155,18 @@ class EditorController(QObject):
         return self.apply(committing.commit_completion(self.state, self.state.caret.node_id,
                                                    chosen))
 
+    def choose_completion_and_move(self) -> Outcome:
+        """Tab on the popup: take the highlighted completion, then go on to the next hole
+        unless the caret already is in one (a call's first argument, a let's name)."""
+        out = self.choose_completion()
+        if out.refused:
+            return out
+        proj, caret = self.state.projection(), self.state.caret
+        found = proj.placed_at(caret) if proj is not None and caret is not None else None
+        if found is not None and found[0].token.blank:
+            return out
+        return self.run("next-hole")
+
     def completion_fits_query(self) -> bool:
         """Whether the highlighted completion starts with what is typed (Tab takes it then)."""
         node = self.state.node(self.state.caret.node_id) if self.state.caret else None

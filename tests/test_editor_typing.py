@@ -498,7 +498,8 @@ def test_an_operator_over_a_selection_groups_it_and_a_paren_explains_how() -> No
     from shared_ast.nodes import EInfix
 
     state = _drive(_handler_state(), ["1 + 2"])
-    refused = actions.type_text(_handler_state(), "(")
+    # In a hole `(` opens a group; after an expression it explains how to group that.
+    refused = actions.type_text(state, "(")
     assert refused.refused and "Shift+Up" in refused.message
     state = _drive(state, ["@select-parent", "@select-parent", "* 3"])
     body = state.canvas[5].body

@@ -61,9 +61,11 @@ from shared_ast.nodes import (
 from shared_ast.ops import InsertElement, Op
 from shared_ast.toplevels import Toplevel
 
-GROUPING = ("Parentheses are not typed: they come from the tree. To group, type the "
-            "inner part (1 + 2), select it with Shift+Up (again to grow the selection), then "
-            "type the operator: * 3 gives (1 + 2) * 3.")
+GROUPING = ("'(' opens a group where an expression starts (in a hole): type (1 + 2) * 3 "
+            "as text. After an expression, select it with Shift+Up and type an operator "
+            "to group it.")
+CLOSING_NOTHING = ("')' closes a group opened with '(' around the caret; there is none open "
+                   "here.")
 
 
 
@@ -80,6 +82,14 @@ def insert_text(state: EditorState, text: str) -> Outcome:
 
 
 def insert_char(state: EditorState, ch: str) -> Outcome:
+    out = _insert_char(state, ch)
+    if ch not in ") " and out.state.closed_group is not None:
+        # A closed group is what the key right after `)` (or its spaces) applies to.
+        out = attrs.evolve(out, state=attrs.evolve(out.state, closed_group=None))
+    return out
+
+
+def _insert_char(state: EditorState, ch: str) -> Outcome:
     h = edits.here(state)
     if isinstance(h, str):
         return refuse(state, h)
@@ -108,7 +118,13 @@ def _type(h: Here, ch: str) -> Outcome:
     node, token = h.node, h.placed.token
     # A closing character that is already right after the caret is stepped over.
     in_text = isinstance(node, (EString, PString)) and token.role == "string"
-    if ch in CLOSING_CHARS and not in_text:
+    in_partial = isinstance(node, (EPartial, ERightPartial)) and token.role == "partial"
+    if ch == ")" and not in_text and not in_partial:
+        closed = _close_group(h)
+        if closed is not None:
+            return closed
+    if ch in CLOSING_CHARS and not in_text and not in_partial:
+        # (A partial is committed first, below, then the character steps over.)
         stepped = _step_over(h, ch)
         if stepped is not None:
             return stepped
@@ -197,7 +213,11 @@ def _start_expr(h: Here, hole: EHole, ch: str) -> Outcome:
     if ch == " ":
         return Outcome(h.state)
     if ch == "(":
-        return refuse(h.state, GROUPING)
+        # A group: what is typed until `)` stays together, whatever operators follow.
+        opened = attrs.evolve(h.state, groups=(*h.state.groups, hole.id))
+        return Outcome(opened, message="( opened a group: ) closes it.")
+    if ch == ")":
+        return refuse(h.state, CLOSING_NOTHING)
     if ch in OPERATOR_CHARS:
         return refuse(h.state, f"{ch!r} needs an expression on its left: type the left side "
                                "first, then the operator")
@@ -247,8 +267,8 @@ def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
     done = commit_partial(h.state, partial.id)
     if done.refused:
         return done
-    if ch == " ":
-        return done
+    # Space too goes on after committing, as in text: after an argument it moves to the
+    # call's next argument in the same press (`fold xs 0`, not `fold xs0`).
     return _then_type(h.state, done, ch)
 
 
@@ -388,8 +408,33 @@ def _insert_after(h: Here, element: Node, new: Node) -> Outcome:
 # ------------------------------------------------- between tokens
 
 
+def _close_group(h: Here) -> Outcome | None:
+    """`)`: close the innermost open group around the caret; the caret goes after it."""
+    groups = h.state.groups
+    for i in range(len(groups) - 1, -1, -1):
+        group = traverse.find(h.tl, groups[i])
+        if group is None or h.node.id not in traverse.node_ids(group):
+            continue
+        caret = edits.caret_end(h.tl, group.id, fn_names(h.state.canvas.values()))
+        closed = attrs.evolve(h.state, caret=caret, groups=groups[:i], closed_group=group.id)
+        return Outcome(closed)
+    return None
+
+
+def _closed_group_ending_here(h: Here) -> Expr | None:
+    """The group a `)` just closed, when the caret is still right after it."""
+    gid = h.state.closed_group
+    group = traverse.find(h.tl, gid) if gid is not None else None
+    if not isinstance(group, Expr):
+        return None
+    tokens = [p for p in h.proj.tokens_of(traverse.node_ids(group))
+              if p.token.role != "partial_old"]
+    last = tokens[-1] if tokens else None
+    return group if last is not None and (last.line, last.end) == (h.line, h.column) else None
+
+
 def _type_between(h: Here, ch: str) -> Outcome:
-    ended = edits.expression_ending_at(h)
+    ended = _closed_group_ending_here(h) or edits.expression_ending_at(h)
     node = h.node
     tlid = h.tl.tlid
     # Inside an empty list or record: start its first element.
@@ -421,8 +466,10 @@ def _type_between(h: Here, ch: str) -> Outcome:
             return _to_next_argument(h, ended)
     if ch == " ":
         return Outcome(h.state)
-    if ch in "()":
+    if ch == "(":
         return refuse(h.state, GROUPING)
+    if ch == ")":
+        return refuse(h.state, CLOSING_NOTHING)
     return refuse(h.state, f"{ch!r} cannot go here: type into a hole (Tab goes to the next), "
                            "or after an expression type an operator")
 
