@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,6 +60,10 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "check-flag-commit", "check-language-upgrade", "list-deprecated")
 
 
+#: Seconds without typing after which the next key is a new undo step.
+TYPING_PAUSE = 1.0
+
+
 class EditorController(QObject):
     changed = Signal()
     message = Signal(str)
@@ -85,6 +90,9 @@ class EditorController(QObject):
         #: Flag node id → how recent live traffic went through it ({"old": n, "new": m}).
         self.flag_counts: dict[int, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: When the last key was typed (`clock` is replaceable in tests).
+        self.clock = time.monotonic
+        self._last_typed = float("-inf")
         if session is not None:
             session.loaded.connect(self.on_loaded)
             session.remote_ops.connect(self.on_remote_ops)
@@ -106,6 +114,11 @@ class EditorController(QObject):
         return self.apply(actions.perform(self.state, name, argument))
 
     def type_text(self, text: str) -> Outcome:
+        now = self.clock()
+        if now - self._last_typed > TYPING_PAUSE:
+            # After a pause the next key starts a new undo step, as in VS Code.
+            self.state = attrs.evolve(self.state, history=self.state.history.sealed())
+        self._last_typed = now
         return self.apply(typing.insert_text(self.state, text))
 
     def click(self, tlid: int, line: int, column: int) -> Outcome:

@@ -83,10 +83,17 @@ def insert_text(state: EditorState, text: str) -> Outcome:
 
 def insert_char(state: EditorState, ch: str) -> Outcome:
     out = _insert_char(state, ch)
-    if ch not in ") " and out.state.closed_group is not None:
+    if out.refused:
+        return out
+    new = out.state
+    if ch not in ") " and new.closed_group is not None:
         # A closed group is what the key right after `)` (or its spaces) applies to.
-        out = attrs.evolve(out, state=attrs.evolve(out.state, closed_group=None))
-    return out
+        new = attrs.evolve(new, closed_group=None)
+    if state.caret is not None:
+        # Typing is undone by words (`editor.model.history`), not key by key.
+        history = state.history.typed(state.caret.tlid, out.ops, state.caret, new.caret, ch)
+        new = attrs.evolve(new, history=history)
+    return attrs.evolve(out, state=new)
 
 
 def _insert_char(state: EditorState, ch: str) -> Outcome:
@@ -447,12 +454,16 @@ def _type_between(h: Here, ch: str) -> Outcome:
         return _then_type(h.state, started, ch)
     opening = h.placed.token.text == "{" and h.at_token_end
     if isinstance(node, ERecord) and not node.fields and opening:
+        if ch == " ":
+            return Outcome(h.state)  # `{ a: 1 }` reads with a space after the brace
         if not IDENTIFIER_CHARS.fullmatch(ch) or ch.isdigit():
             return refuse(h.state, "Type a field name to start the record's first field.")
         f = RecordField(new_id(), ch, EHole(new_id()))
         return commit(h.state, [InsertElement(tlid, node.id, "fields", 0, f)],
                       Caret(tlid, f.id, 1))
     if ended is not None:
+        if ch in OPERATOR_CHARS:
+            ended = _applied(h, ended)
         if ch in OPERATOR_CHARS or ch == ".":
             rp = ERightPartial(new_id(), ch, ended)
             new_tl = traverse.replace(h.tl, ended.id, rp)
@@ -474,8 +485,23 @@ def _type_between(h: Here, ch: str) -> Outcome:
                            "or after an expression type an operator")
 
 
+def _applied(h: Here, ended: Expr) -> Expr:
+    """What an operator typed after `ended` applies to: application binds tighter than any
+    operator, so after a call's last argument it is the call (`f a b + 1` is `(f a b) + 1`,
+    as the layout shows it), but never beyond a group typed with `(`."""
+    while ended.id not in h.state.groups:
+        parent = traverse.parent_of(h.tl, ended.id)
+        if not isinstance(parent, (ECall, EConstructor)) or not parent.args or (
+                parent.args[-1].id != ended.id):
+            break
+        ended = parent
+    return ended
+
+
 def _to_next_argument(h: Here, ended: Node) -> Outcome:
     """Space after an argument goes on to the call's next empty argument, as in text."""
+    if ended.id in h.state.groups:
+        return Outcome(h.state)  # inside `(`: what follows belongs to the group
     parent = traverse.parent_of(h.tl, ended.id)
     if isinstance(parent, (ECall, EConstructor)):
         later = [a for a in parent.args[[a.id for a in parent.args].index(ended.id) + 1:]
@@ -495,8 +521,6 @@ def _comma_after(h: Here, ended: Node) -> Outcome:
             return _insert_after(h, child, EHole(new_id()))
         if isinstance(parent, RecordField):
             return _insert_after(h, parent, RecordField(new_id(), "", EHole(new_id())))
-        if isinstance(parent, ELambda):
-            break
         if not isinstance(parent, Node):
             break
         child = parent
