@@ -180,15 +180,6 @@ class EditorController(QObject):
             return out
         return self.run("next-hole")
 
-    def completion_fits_query(self) -> bool:
-        """Whether the highlighted completion starts with what is typed (Tab takes it then)."""
-        node = self.state.node(self.state.caret.node_id) if self.state.caret else None
-        if not self.completions or not isinstance(node, EPartial):
-            return False
-        label = self.completions[self.completion_index].label.lower()
-        query = node.text.lower()
-        return label.startswith(query) or label.split("::")[-1].startswith(query)
-
     def free_position(self) -> Pos:
         ys = [tl.pos.y for tl in self.state.canvas.values()]
         return Pos(40, (max(ys) + 200) if ys else 40)

@@ -5,12 +5,13 @@ shows it), character by character, gives that program. The property at the
 end draws small expressions, lays them out with the projection, types that
 text into an empty hole and compares the trees without ids.
 
-What the generator covers: ints, strings, the route's variables, lambda
-parameters in their lambda's body, infix operators of every precedence (with
-the parentheses the layout shows), library calls (arguments grouped with
-parentheses where the layout puts them), lists and records. Not covered yet
-(multi-line forms typed with Enter): let, if, match, pipe, flag; nor floats,
-negative numbers or field access.
+What the generator covers: ints (negative too), floats, strings, bools, null,
+the route's variables, lambda parameters in their lambda's body, field access
+on a variable, infix operators of every precedence (with the parentheses the
+layout shows), library calls (arguments grouped with parentheses where the
+layout puts them), `Just`/`Ok`/`Nothing`, lists and records. Not covered yet
+(multi-line forms, typed with Enter and Tab, not as text): let, if, match,
+pipe, flag; nor calls of a function with several versions (see `CALLS`).
 """
 
 from __future__ import annotations
@@ -70,8 +71,11 @@ def code_of(w: MainWindow, body: n.Expr | None = None) -> Any:
 
 
 def finish(w: MainWindow, code: Any) -> None:
-    """Enter on the popup takes the name still being typed (its exact match ranks first)."""
-    if w.popup.isVisible():
+    """Enter finishes a name or operator still being typed (on the popup its exact match,
+    which ranks first)."""
+    caret = w.controller.state.caret
+    node = w.controller.state.node(caret.node_id) if caret is not None else None
+    if w.popup.isVisible() or isinstance(node, (n.EPartial, n.ERightPartial)):
         QTest.keyClick(code, Qt.Key.Key_Return)
 
 
@@ -89,7 +93,8 @@ def shown(w: MainWindow) -> str:
 
 
 def test_what_is_typed_ranks_first_in_the_popup(window: MainWindow) -> None:
-    code = code_of(window)
+    code = code_of(window, b.call("Int::add_v0", b.hole(), 1))   # an Int is expected
+    QTest.keyClick(code, Qt.Key.Key_Tab)
     QTest.keyClicks(code, "r")
     labels = window.popup.labels()
     # The route's `rows` (a String) before `Result::map`, which only fits the type.
@@ -252,9 +257,13 @@ CALLS = {"Int::negate_v0": 1, "Int::add_v0": 2, "List::length_v0": 1, "Int::max_
 
 def expressions(scope: tuple[str, ...], depth: int = 3) -> st.SearchStrategy[n.Expr]:
     leaves = st.one_of(
-        st.integers(0, 999).map(b.int_),
+        st.integers(-999, 999).map(b.int_),
+        st.integers(-400, 400).map(lambda k: b.float_(k / 4)),
         st.sampled_from(scope).map(b.var),
         st.text("abc xyz", max_size=6).map(b.str_),
+        st.sampled_from([b.bool_(True), b.bool_(False), b.null(), b.nothing()]),
+        st.tuples(st.sampled_from(scope), st.sampled_from(["a", "size"])).map(
+            lambda p: b.field(b.var(p[0]), p[1])),
     )
     if depth == 0:
         return leaves
@@ -270,6 +279,8 @@ def expressions(scope: tuple[str, ...], depth: int = 3) -> st.SearchStrategy[n.E
         leaves,
         st.builds(b.infix, st.sampled_from(OPERATORS), inner, inner),
         st.sampled_from(sorted(CALLS)).flatmap(call),
+        st.builds(b.just, inner),
+        st.builds(b.ok, inner),
         st.lists(inner, max_size=3).map(lambda items: b.list_(*items)),
         st.lists(st.sampled_from(["a", "bc", "d"]), min_size=1, max_size=2, unique=True).flatmap(
             lambda names: st.lists(inner, min_size=len(names), max_size=len(names)).map(
@@ -293,7 +304,8 @@ def typed_into_a_hole(text: str) -> n.Expr:
         state = out.state
     from editor.model import actions
 
-    if isinstance(state.node(state.caret.node_id) if state.caret else None, n.EPartial):
+    if isinstance(state.node(state.caret.node_id) if state.caret else None,
+                  (n.EPartial, n.ERightPartial)):
         state = actions.perform(state, "newline").state   # Enter: finish the name
     typed_tl = state.canvas[tl.tlid]
     assert isinstance(typed_tl, Handler)

@@ -8,6 +8,13 @@ a right-partial; when the operator is finished (the next character cannot
 extend it) it becomes an infix node, placed in the tree by precedence, so
 `1 + 2 * 3` typed left to right gives `1 + (2 * 3)` and `1 * 2 + 3` gives
 `(1 * 2) + 3`. A closing character that is already there is stepped over.
+
+Typing the text form of a program gives that program: Space after a name or
+an argument commits it and moves to the call's next argument; `(` in a hole
+opens a group (`EditorState.groups`) that operators typed inside do not climb
+out of, and `)` closes it, leaving the caret after it so that an operator
+typed next applies to the whole group; an operator after a call's last
+argument applies to the call, since application binds tighter.
 """
 
 from __future__ import annotations
@@ -296,9 +303,9 @@ def _type_in_right_partial(h: Here, rp: ERightPartial, ch: str) -> Outcome:
         op = set_name(h.tl, rp, "text", text[:k] + ch + text[k:])
         return commit(h.state, [op], Caret(h.tl.tlid, rp.id, h.placed.own_offset + k + 1))
     done = commit_right_partial(h.state, rp.id)
-    if done.refused or ch == " ":
+    if done.refused:
         return done
-    return _then_type(h.state, done, ch)
+    return _then_type(h.state, done, ch)  # Space too: `x.a 0` goes on to the next argument
 
 
 def _replace_then(h: Here, old: Node, new: Node, caret: Caret) -> Outcome:
