@@ -9,9 +9,12 @@ What the generator covers: ints (negative too), floats, strings, bools, null,
 the route's variables, lambda parameters in their lambda's body, field access
 on a variable, infix operators of every precedence (with the parentheses the
 layout shows), library calls (arguments grouped with parentheses where the
-layout puts them), `Just`/`Ok`/`Nothing`, lists and records. Not covered yet
-(multi-line forms, typed with Enter and Tab, not as text): let, if, match,
-pipe, flag; nor calls of a function with several versions (see `CALLS`).
+layout puts them), `Just`/`Ok`/`Nothing`, lists and records; and lines of
+`let`s, typed the editor's way: Enter at the end of a `let` line writes the
+next `let` (its `let ` is not typed again), and Tab goes down to the last
+line. Not covered yet (multi-line forms whose layout another branch changes):
+if, match, pipe, flag; nor lets nested in a value; nor calls of a function
+with several versions (see `CALLS`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from PySide6.QtTest import QTest
 from strategies import strip_ids
 
 from editor.controller import EditorController
-from editor.model import motion, typing
+from editor.model import actions, motion, typing
 from editor.model.state import EditorState
 from editor.projection import Projection
 from editor.widgets.main_window import MainWindow
@@ -289,24 +292,57 @@ def expressions(scope: tuple[str, ...], depth: int = 3) -> st.SearchStrategy[n.E
     )
 
 
+@st.composite
+def let_chains(draw: st.DrawFn) -> n.Expr:
+    """`let v0 = ...` lines, each seeing the ones above, then the result on the last line."""
+    scope: tuple[str, ...] = VARIABLES
+    lets: list[tuple[str, n.Expr]] = []
+    for i in range(draw(st.integers(1, 3))):
+        lets.append((f"v{i}", draw(expressions(scope, depth=2))))
+        scope = (*scope, f"v{i}")
+    e = draw(expressions(scope, depth=2))
+    for name, rhs in reversed(lets):
+        e = b.let(name, rhs, e)
+    return e
+
+
 def text_form(e: n.Expr) -> str:
     proj = Projection.of_toplevel(b.http("GET", ROUTE, e))
     assert proj is not None
     return proj.text
 
 
+def finished(state: EditorState) -> EditorState:
+    """Enter on a name or operator still being typed commits it."""
+    if isinstance(state.node(state.caret.node_id) if state.caret else None,
+                  (n.EPartial, n.ERightPartial)):
+        return actions.perform(state, "newline").state
+    return state
+
+
 def typed_into_a_hole(text: str) -> n.Expr:
     tl = b.http("GET", ROUTE, b.hole())
     state: EditorState = motion.focus(EditorState({tl.tlid: tl}), tl.tlid).state
-    for ch in text:
-        out = typing.insert_char(state, ch)
-        assert not out.refused, f"{ch!r} refused in {text!r}: {out.message}"
-        state = out.state
-    from editor.model import actions
-
-    if isinstance(state.node(state.caret.node_id) if state.caret else None,
-                  (n.EPartial, n.ERightPartial)):
-        state = actions.perform(state, "newline").state   # Enter: finish the name
+    lines = text.split("\n")
+    for i, whole in enumerate(lines):
+        line = whole
+        if i:
+            # A new line: Enter finishes a name still being typed (as on VS Code's popup),
+            # then Enter at the end of a `let` line writes the next `let` (so its `let ` is
+            # not typed again), and Tab goes down to the last line, the body.
+            state = finished(state)
+            if line.startswith("let "):
+                line = line.removeprefix("let ")
+                out = actions.perform(state, "newline")
+            else:
+                out = actions.perform(state, "next-hole")
+            assert not out.refused, out.message
+            state = out.state
+        for ch in line:
+            out = typing.insert_char(state, ch)
+            assert not out.refused, f"{ch!r} refused in {text!r}: {out.message}"
+            state = out.state
+    state = finished(state)
     typed_tl = state.canvas[tl.tlid]
     assert isinstance(typed_tl, Handler)
     return typed_tl.body
@@ -317,6 +353,13 @@ def typed_into_a_hole(text: str) -> n.Expr:
 def test_typing_the_text_form_of_an_expression_gives_that_expression(e: n.Expr) -> None:
     text = text_form(e)
     assert "\n" not in text
+    assert strip_ids(typed_into_a_hole(text)) == strip_ids(e), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(let_chains())
+def test_typing_the_lines_of_lets_with_enter_gives_those_lets(e: n.Expr) -> None:
+    text = text_form(e)
     assert strip_ids(typed_into_a_hole(text)) == strip_ids(e), text
 
 

@@ -64,8 +64,7 @@ def newline(state: EditorState) -> Outcome:
     first = h.proj.by_line[h.line][0]
     owner = traverse.find(h.tl, first.token.node_id)
     if isinstance(owner, ELet) and first.token.role == "keyword":
-        new = ELet(new_id(), "", EHole(new_id()), owner.body)
-        return _with_let(state, h.tl, owner.body, new)
+        return _below_let(state, h.tl, owner)
     arm_line = _match_line(h.tl, owner)
     if arm_line is not None:
         match, index = arm_line
@@ -74,8 +73,7 @@ def newline(state: EditorState) -> Outcome:
     if value_of is not None:
         # A later line of a let's value (a pipe step, an `else`): the new let goes below
         # that whole let, between it and its body, as the line below reads.
-        new = ELet(new_id(), "", EHole(new_id()), value_of.body)
-        return _with_let(state, h.tl, value_of.body, new)
+        return _below_let(state, h.tl, value_of)
     last = _statement_ending_on(h.tl, h.proj, h.line)
     if last is not None:
         # The end of the last line of a body: a new line below, as in a text editor. What
@@ -88,6 +86,12 @@ def newline(state: EditorState) -> Outcome:
         assert isinstance(new_tl, Toplevel)
         return commit(state, [op], edits.caret_in(new_tl, hole.id, fn_names(state.canvas.values())))
     return insert_let_above_line(state)
+
+
+def _below_let(state: EditorState, tl: Toplevel, let: ELet) -> Outcome:
+    """A new blank `let` below `let`, between it and its body."""
+    new = ELet(new_id(), "", EHole(new_id()), let.body)
+    return _with_let(state, tl, let.body, new)
 
 
 def _let_whose_value_has(tl: Toplevel, owner: Node | None) -> ELet | None:
