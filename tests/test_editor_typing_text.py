@@ -373,3 +373,23 @@ def test_the_text_form_typed_with_real_keys_gives_that_expression(
     QTest.keyClicks(code, text)
     finish(window, code)
     assert strip_ids(body(window)) == strip_ids(e), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text("abz", min_size=1, max_size=4), min_size=1, max_size=4))
+def test_each_undo_takes_back_one_word_of_a_typed_string(words: list[str]) -> None:
+    tl = b.http("GET", ROUTE, b.hole())
+    state: EditorState = motion.focus(EditorState({tl.tlid: tl}), tl.tlid).state
+    text = '"' + " ".join(words)
+    for ch in text:
+        state = typing.insert_char(state, ch).state
+    # Word by word from the end: each step keeps the words before and their space.
+    for k in range(len(words) - 1, 0, -1):
+        state = actions.undo(state).state
+        typed_tl = state.canvas[tl.tlid]
+        assert isinstance(typed_tl, Handler)
+        assert strip_ids(typed_tl.body) == strip_ids(b.str_(" ".join(words[:k]) + " "))
+    state = actions.undo(state).state                # the first word and the quote
+    first = state.canvas[tl.tlid]
+    assert isinstance(first, Handler) and isinstance(first.body, n.EHole)
+    assert not state.history.can_undo(tl.tlid)
