@@ -10,9 +10,9 @@ the route's variables, lambda parameters in their lambda's body, field access
 on a variable, infix operators of every precedence (with the parentheses the
 layout shows), library calls (arguments grouped with parentheses where the
 layout puts them), `Just`/`Ok`/`Nothing`, lists and records; and lines of
-`let`s, typed the editor's way: Enter at the end of a `let` line writes the
-next `let` (its `let ` is not typed again), and Tab goes down to the last
-line. Not covered yet (multi-line forms whose layout another branch changes):
+`let`s: Enter at the end of a `let` line starts the next `let` (typing its
+`let ` goes over the keyword Enter wrote), and Tab, not Enter, goes down to
+the last line. Not covered yet (multi-line forms whose layout another branch changes):
 if, match, pipe, flag; nor lets nested in a value; nor calls of a function
 with several versions (see `CALLS`).
 """
@@ -182,6 +182,21 @@ def test_end_enter_after_a_pipes_last_step_adds_the_let_below(window: MainWindow
     assert strip_ids(got) == strip_ids(want)
 
 
+def test_lines_of_lets_typed_as_text_with_enter(window: MainWindow) -> None:
+    code = code_of(window)
+    QTest.keyClicks(code, "let a = 1")
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "let b = a + 1")
+    QTest.keyClick(code, Qt.Key.Key_Return)     # Enter at the end of the line: a new let
+    QTest.keyClicks(code, "let c = b")
+    finish(window, code)                        # Enter on the popup takes `b`
+    QTest.keyClick(code, Qt.Key.Key_Tab)        # down to the last line
+    QTest.keyClicks(code, "c * 2")
+    want = b.let("a", 1, b.let("b", b.infix("+", b.var("a"), 1),
+                                b.let("c", b.var("b"), b.infix("*", b.var("c"), 2))))
+    assert strip_ids(body(window)) == strip_ids(want)
+
+
 def test_end_enter_on_the_last_line_adds_a_line_below(window: MainWindow) -> None:
     code = code_of(window, b.let("n", 1, b.var("n")))
     QTest.keyClick(code, Qt.Key.Key_Down)
@@ -324,15 +339,13 @@ def typed_into_a_hole(text: str) -> n.Expr:
     tl = b.http("GET", ROUTE, b.hole())
     state: EditorState = motion.focus(EditorState({tl.tlid: tl}), tl.tlid).state
     lines = text.split("\n")
-    for i, whole in enumerate(lines):
-        line = whole
+    for i, line in enumerate(lines):
         if i:
             # A new line: Enter finishes a name still being typed (as on VS Code's popup),
-            # then Enter at the end of a `let` line writes the next `let` (so its `let ` is
-            # not typed again), and Tab goes down to the last line, the body.
+            # then Enter at the end of a `let` line starts the next `let` (typing its `let `
+            # goes over the keyword Enter wrote), and Tab goes down to the last line.
             state = finished(state)
             if line.startswith("let "):
-                line = line.removeprefix("let ")
                 out = actions.perform(state, "newline")
             else:
                 out = actions.perform(state, "next-hole")

@@ -373,6 +373,13 @@ def _after_name(h: Here, ch: str) -> Outcome:
     """Punctuation right after a binder's name moves on, as the layout suggests."""
     node = h.node
     names = fn_names(h.state.canvas.values())
+    if isinstance(node, ELet) and ch == " " and node.name == "let":
+        # `let ` typed on the new line Enter made: the line already reads `let `, so the
+        # keyword was typed over it, as text would be (`let x = 1`, Enter, `let y = 2`).
+        blank = traverse.replace(h.tl, node.id, attrs.evolve(node, name=""))
+        assert isinstance(blank, Toplevel)
+        return commit(h.state, [set_name(h.tl, node, "name", "")],
+                      edits.caret_on_name(blank, node.id, names))
     if isinstance(node, ELet) and ch == "=":
         return Outcome(attrs.evolve(h.state, caret=edits.caret_in(h.tl, node.rhs.id, names)))
     if isinstance(node, RecordField) and ch == ":":
