@@ -155,6 +155,16 @@ def test_parentheses_typed_as_text_group(window: MainWindow, text: str, want: n.
     assert strip_ids(body(window)) == strip_ids(want)
 
 
+def test_backspace_after_an_open_parenthesis_takes_it_back(window: MainWindow) -> None:
+    code = code_of(window)
+    QTest.keyClicks(code, "x * (")
+    QTest.keyClick(code, Qt.Key.Key_Backspace)  # the `(`: nothing in the tree changes
+    assert strip_ids(body(window)) == strip_ids(b.infix("*", b.var("x"), b.hole()))
+    QTest.keyClicks(code, "y + 1")              # no group now: `*` binds tighter
+    want = b.infix("+", b.infix("*", b.var("x"), b.var("y")), 1)
+    assert strip_ids(body(window)) == strip_ids(want)
+
+
 def test_a_closing_parenthesis_with_no_group_open_says_so(window: MainWindow) -> None:
     code = code_of(window)
     messages: list[str] = []

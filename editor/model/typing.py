@@ -442,6 +442,16 @@ def _close_group(h: Here) -> Outcome | None:
     return None
 
 
+def unopen_group(state: EditorState) -> Outcome | None:
+    """Backspace right after `(` (the group still an empty hole) takes the `(` back."""
+    caret = state.caret
+    if not state.groups or caret is None or caret.node_id != state.groups[-1]:
+        return None
+    if not isinstance(state.node(caret.node_id), EHole):
+        return None
+    return Outcome(attrs.evolve(state, groups=state.groups[:-1]), message="'(' taken back.")
+
+
 def _closed_group_ending_here(h: Here) -> Expr | None:
     """The group a `)` just closed, when the caret is still right after it."""
     gid = h.state.closed_group
