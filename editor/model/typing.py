@@ -271,7 +271,8 @@ def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
     if extends:
         new_text = text[:k] + ch + text[k:]
         caret = Caret(h.tl.tlid, partial.id, h.placed.own_offset + k + 1)
-        number = _number(new_text)
+        # (`-0` stays text: as the int 0 it would lose the sign `-0.25` still needs.)
+        number = _number(new_text) if new_text != "-0" else None
         if number is not None:
             # `1.5` or `-2` is a number as soon as it reads as one, as a digit in a hole is.
             built = attrs.evolve(number, id=partial.id)
