@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,10 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "new-function", "new-worker", "new-cron")
 
 
+#: Seconds without typing after which the next key is a new undo step.
+TYPING_PAUSE = 1.0
+
+
 class EditorController(QObject):
     changed = Signal()
     message = Signal(str)
@@ -96,6 +101,9 @@ class EditorController(QObject):
         self.local_change = False
         #: Requests asked for while the session was still connecting, sent once it is online.
         self._after_connect: set[str] = set()
+        #: When the last key was typed (`clock` is replaceable in tests).
+        self.clock = time.monotonic
+        self._last_typed = float("-inf")
         if session is not None:
             session.loaded.connect(self.on_loaded)
             session.remote_ops.connect(self.on_remote_ops)
@@ -119,6 +127,11 @@ class EditorController(QObject):
         return self.apply(actions.perform(self.state, name, argument))
 
     def type_text(self, text: str) -> Outcome:
+        now = self.clock()
+        if now - self._last_typed > TYPING_PAUSE:
+            # After a pause the next key starts a new undo step, as in VS Code.
+            self.state = attrs.evolve(self.state, history=self.state.history.sealed())
+        self._last_typed = now
         return self.apply(typing.insert_text(self.state, text))
 
     def click(self, tlid: int, line: int, column: int) -> Outcome:
@@ -168,14 +181,17 @@ class EditorController(QObject):
         return self.apply(committing.commit_completion(self.state, self.state.caret.node_id,
                                                    chosen))
 
-    def completion_fits_query(self) -> bool:
-        """Whether the highlighted completion starts with what is typed (Tab takes it then)."""
-        node = self.state.node(self.state.caret.node_id) if self.state.caret else None
-        if not self.completions or not isinstance(node, EPartial):
-            return False
-        label = self.completions[self.completion_index].label.lower()
-        query = node.text.lower()
-        return label.startswith(query) or label.split("::")[-1].startswith(query)
+    def choose_completion_and_move(self) -> Outcome:
+        """Tab on the popup: take the highlighted completion, then go on to the next hole
+        unless the caret already is in one (a call's first argument, a let's name)."""
+        out = self.choose_completion()
+        if out.refused:
+            return out
+        proj, caret = self.state.projection(), self.state.caret
+        found = proj.placed_at(caret) if proj is not None and caret is not None else None
+        if found is not None and found[0].token.blank:
+            return out
+        return self.run("next-hole")
 
     def free_position(self) -> Pos:
         """Free space for a new frame, from the frames' real sizes (an estimate if not shown)."""

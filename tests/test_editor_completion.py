@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import toplevels
 
-from editor.model.completion import Completion, ConstructorTarget, build, completions
+from editor.model.completion import (
+    Completion,
+    ConstructorTarget,
+    build,
+    completions,
+    match_rank,
+)
 from editor.model.scope import variables_in_scope
 from shared_ast import build as b
 from shared_ast import nodes as n
@@ -463,8 +469,9 @@ def test_any_completion_at_any_expression_leaves_code_that_checks_and_runs(
     cs = completions(program, tl, node.id, query, limit=10_000)
     if query == "":
         assert cs  # there is always something to type
-    fits = [c.fits for c in cs]
-    assert fits == sorted(fits, reverse=True)
+    # What is typed ranks first; within a match tier, what fits the hole comes first.
+    tiers = [(match_rank(c, query.lower()), not c.fits) for c in cs]
+    assert [t for t, _ in tiers] == sorted(t for t, _ in tiers)
     if cs:
         _fill(tl, program, node, data.draw(st.sampled_from(cs)))
 
@@ -473,3 +480,38 @@ def test_evaluating_a_built_call_with_holes_is_incomplete_not_an_error() -> None
     h = b.hole()
     built, _ = build(find(completions(EMPTY, b.repl("r", h), h.id, "Int::add"), "Int::add"))
     assert isinstance(evaluate(built), Incomplete)
+
+
+# ------------------------------------------- what is typed ranks first (issue 12, item 7)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tl=toplevels(max_leaves=6), data=st.data())
+def test_every_completion_the_query_starts_ranks_before_any_it_does_not(
+        tl: Toplevel, data: st.DataObject) -> None:
+    exprs = [node for node in walk(tl) if isinstance(node, n.Expr)]
+    if not exprs:
+        return
+    node = data.draw(st.sampled_from(exprs))
+    program = Program.from_toplevels([tl])
+    everything = completions(program, tl, node.id, "", limit=10_000)
+    # A prefix of some label (so both kinds are usually present), in any case.
+    label = data.draw(st.sampled_from([c.label for c in everything]))
+    query = label[:data.draw(st.integers(1, max(1, min(4, len(label)))))]
+    query = data.draw(st.sampled_from([query, query.lower(), query.upper()]))
+    cs = completions(program, tl, node.id, query, limit=10_000)
+    starts = [c.label.lower().startswith(query.lower()) for c in cs]
+    assert starts == sorted(starts, reverse=True), [c.label for c in cs]
+    exact = [c.label.lower() == query.lower() for c in cs]
+    assert exact == sorted(exact, reverse=True)
+
+
+def test_the_name_being_typed_beats_what_fits_the_type() -> None:
+    h = b.hole()
+    tl = b.http("GET", "/sum/:a/:rows", b.let("x", 1, b.infix("+", b.var("x"), h)))
+    first = {q: completions(EMPTY, tl, h.id, q)[0].label for q in ("r", "ro", "toI", "x", "le")}
+    # `r` and `ro` start the route parameter `rows` (a String, not the Int wanted here).
+    assert first == {"r": "rows", "ro": "rows", "toI": "String::toInt", "x": "x", "le": "let"}
+    cs = completions(EMPTY, tl, h.id, "round")
+    assert labels(cs)[0] == "Float::round"       # a word of the label, then substrings
+    assert labels(cs).index("Float::round") < labels(cs).index("Float::roundDown")

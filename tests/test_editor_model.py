@@ -345,11 +345,13 @@ def test_enter_at_the_end_of_a_let_line_adds_a_let_below_it() -> None:
     assert shown(state) == "let x = 1\nlet name = ___\nx"
 
 
-def test_enter_at_the_end_of_the_last_line_adds_a_let_above_it() -> None:
+def test_enter_at_the_end_of_the_last_line_adds_a_line_below_it() -> None:
     one = b.int_(1)
     state = do(at(start(one), 0, 1), "newline")
     let = body(state)
-    assert isinstance(let, n.ELet) and let.body == one and let.name == ""
+    # As in a text editor: a new last line below; what was the result becomes `let _ = 1`.
+    assert isinstance(let, n.ELet) and let.rhs == one and let.name == "_"
+    assert isinstance(let.body, n.EHole) and state.caret.node_id == let.body.id
 
 
 def test_enter_in_the_middle_of_a_line_does_not_split_it() -> None:
@@ -371,6 +373,7 @@ def test_typing_a_sequence_of_lets_with_enter() -> None:
 
 def test_undo_emits_the_inverse_of_the_last_edit_and_redo_the_edit_again() -> None:
     state = typed(start(), "1 + 2")
+    state = attrs.evolve(state, history=state.history.sealed())  # a pause: a new undo step
     done = typing.insert_char(state, "3")
     state = done.state
     undone = actions.undo(state)

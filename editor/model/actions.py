@@ -73,13 +73,57 @@ def newline(state: EditorState) -> Outcome:
     first = h.proj.by_line[h.line][0]
     owner = traverse.find(h.tl, first.token.node_id)
     if isinstance(owner, ELet) and first.token.role == "keyword":
-        new = ELet(new_id(), "", EHole(new_id()), owner.body)
-        return _with_let(state, h.tl, owner.body, new)
+        return _below_let(state, h.tl, owner)
     arm_line = _match_line(h.tl, owner)
     if arm_line is not None:
         match, index = arm_line
         return _new_arm(state, h.tl, match, index)
+    value_of = _let_whose_value_has(h.tl, owner)
+    if value_of is not None:
+        # A later line of a let's value (a pipe step, an `else`): the new let goes below
+        # that whole let, between it and its body, as the line below reads.
+        return _below_let(state, h.tl, value_of)
+    last = _statement_ending_on(h.tl, h.proj, h.line)
+    if last is not None:
+        # The end of the last line of a body: a new line below, as in a text editor. What
+        # was the body's result becomes a statement (`let _ = ...`) and the caret goes to
+        # the new last line, where the result is typed.
+        hole = EHole(new_id())
+        new = ELet(new_id(), "_", last, hole)
+        op = replace(h.tl, last.id, new)
+        new_tl = traverse.replace(h.tl, last.id, new)
+        assert isinstance(new_tl, Toplevel)
+        return commit(state, [op], edits.caret_in(new_tl, hole.id, fn_names(state.canvas.values())))
     return insert_let_above_line(state)
+
+
+def _below_let(state: EditorState, tl: Toplevel, let: ELet) -> Outcome:
+    """A new blank `let` below `let`, between it and its body."""
+    new = ELet(new_id(), "", EHole(new_id()), let.body)
+    return _with_let(state, tl, let.body, new)
+
+
+def _let_whose_value_has(tl: Toplevel, owner: Node | None) -> ELet | None:
+    """The innermost let whose value (`rhs`) holds `owner`, unless a body comes between."""
+    path = traverse.path_to(tl, owner.id) if owner is not None else None
+    for parent, child in reversed(list(itertools.pairwise(path or []))):
+        if isinstance(parent, ELet):
+            return parent if parent.rhs is child else None
+    return None
+
+
+def _statement_ending_on(tl: Toplevel, proj: Projection, line: int) -> Expr | None:
+    """The body (of the toplevel or a let) whose last line is `line`, if it starts a line."""
+    for p in proj.by_line[line]:
+        node = traverse.find(tl, p.token.node_id)
+        stmt = _statement_at(tl, node.id) if node is not None else None
+        if stmt is None or isinstance(stmt, ELet):
+            continue
+        tokens = proj.tokens_of(traverse.node_ids(stmt))
+        if tokens and tokens[-1].line == line:
+            return stmt
+        return None
+    return None
 
 
 def _match_line(tl: Toplevel, owner: Node | None) -> tuple[EMatch, int] | None:
@@ -301,7 +345,8 @@ for _name, _title, _run, _palette in (
      lambda s: leaving(s, lambda t: motion.next_blank(t, backwards=True)), False),
     ("select-parent", "Select enclosing expression", motion.select_parent, True),
     ("select-none", "Clear selection", motion.select_none, False),
-    ("backspace", "Delete backwards", deleting.backspace, False),
+    ("backspace", "Delete backwards",
+     lambda s: typing.unopen_group(s) or deleting.backspace(s), False),
     ("delete", "Delete forwards", deleting.delete_forward, False),
     ("delete-selection", "Delete selection (leaves a hole; a let keeps its body)",
      deleting.delete_selection, True),

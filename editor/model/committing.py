@@ -147,6 +147,8 @@ def commit_right_partial(state: EditorState, rp_id: int) -> Outcome:
     path = traverse.path_to(tl, rp.id) or []
     target: Node = rp
     for parent in reversed(path[:-1]):
+        if target.id in state.groups:
+            break  # a group typed with `(` keeps its operators inside
         if isinstance(parent, EInfix) and parent.right is target and _rotates(parent.op, text):
             target = parent
             continue
@@ -170,6 +172,8 @@ def _commit_pipe(state: EditorState, tl: Toplevel, rp: ERightPartial,
     hole = EHole(new_id())
     built: Expr
     for parent in reversed(path[:-1]):
+        if target.id in state.groups:
+            break
         if isinstance(parent, EInfix) and parent.right is target:
             target = parent
             continue

@@ -8,13 +8,18 @@ functions. Each `Completion` carries its type and a doc line; `build` turns
 the chosen one into a fresh expression with a hole for everything still to
 type.
 
-Ranking, in order: what *fits* the hole first (its type, or its result type
+Ranking, in order: what is typed comes first, as in VS Code: a label equal to
+the query (ignoring case); then a label the query starts; then one where the
+query starts a word of the label (the name after `Module::`, or a camelCase or
+`_` word: `toI` finds `String::toInt`); then one that merely contains it.
+Among labels the query starts, one it starts only the module of (`r` and
+`Result::map`) comes after the others (`request`).
+Within each of these, what *fits* the hole first (its type, or its result type
 for a function or constructor, is consistent with the type the checker expects
-there); then a label the query starts (or whose name after `Module::` it
-starts) before one that merely contains it; then variables, keywords and
-literals, constructors, user functions, library functions; then deprecated
-after current; then shorter; then alphabetical. Where the context expects
-nothing (`?`), everything fits.
+there); then variables, keywords and literals, constructors, user functions,
+library functions; then deprecated after current; then shorter; then
+alphabetical. Where the context expects nothing (`?`), everything fits. So the
+wrong pick never comes from the type alone: `r` lists what starts with `r`.
 
 Versions: the newest non-deprecated version of each library function is
 listed, plus any version the canvas already calls; a deprecated version is
@@ -31,6 +36,7 @@ parameter accepts the piped value.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 
@@ -62,7 +68,8 @@ from shared_ast.type_ast import (
 )
 from shared_ast.unify import Meta, consistent
 
-__all__ = ["KINDS", "Completion", "ConstructorTarget", "build", "completions"]
+__all__ = ["EXACT", "KINDS", "PREFIX", "SUBSTRING", "WORD", "Completion", "ConstructorTarget",
+           "build", "completions", "match_rank"]
 
 VARIABLE = "variable"
 KEYWORD = "keyword"
@@ -332,13 +339,30 @@ def _search_keys(c: Completion) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _match_rank(c: Completion, query: str) -> int | None:
-    """0 when the query starts a key of `c`, 1 when a key contains it, None when neither."""
-    keys = _search_keys(c)
-    if any(k.startswith(query) for k in keys):
-        return 0
-    if any(query in k for k in keys):
-        return 1
+#: Where a word of a label starts: after `::`, `_` or `.`, or an uppercase letter after a
+#: lowercase one or a digit (`String::toInt` has the words String, to, Int).
+_WORD_START = re.compile(r"^|(?<=::)|(?<=[_.])(?=[A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z])")
+
+#: Match ranks, best first.
+EXACT, PREFIX, WORD, SUBSTRING = 0, 1, 2, 3
+
+
+def match_rank(c: Completion, query: str) -> int | None:
+    """How `query` (lowercase) matches `c`: `EXACT`, `PREFIX` of the label, the start of a
+    `WORD` of it, or a `SUBSTRING`; None when it does not match at all."""
+    label = c.label.lower()
+    if not query:
+        return PREFIX
+    if label == query:
+        return EXACT
+    if label.startswith(query):
+        return PREFIX
+    for key in (c.label, *(_search_keys(c)[1:])):
+        lowered = key.lower()
+        if any(lowered.startswith(query, m.start()) for m in _WORD_START.finditer(key)):
+            return WORD
+    if any(query in k for k in _search_keys(c)):
+        return SUBSTRING
     return None
 
 
@@ -389,10 +413,12 @@ def completions(
     q = query.strip().lower()
     ranked: list[tuple[tuple[object, ...], Completion]] = []
     for c in candidates:
-        rank = _match_rank(c, q)
+        rank = match_rank(c, q)
         if rank is not None:
-            key = (not c.fits, rank, KINDS[c.kind], c.deprecated, len(c.label), c.label.lower(),
-                   c.label)
+            # `r` starting only the module of `Result::map` is a weaker prefix than `request`.
+            module_only = bool(q) and "::" in c.label and len(q) <= c.label.index("::")
+            key = (rank, module_only, not c.fits, KINDS[c.kind], c.deprecated, len(c.label),
+                   c.label.lower(), c.label)
             ranked.append((key, c))
     ranked.sort(key=lambda pair: pair[0])
     return [c for _, c in ranked[:max(limit, 0)]]

@@ -38,6 +38,11 @@ class EditorState:
     clipboard: Node | None = None
     #: Toplevels in use, which the runtime locks (`shared_ast.locking`), by tlid.
     locks: Mapping[int, InUse] = attrs.field(factory=dict)
+    #: Groups opened by a typed `(` and not yet closed, innermost last: the id of the
+    #: expression that fills the group's place (followed through the edits that replace it).
+    groups: tuple[int, ...] = ()
+    #: The group a typed `)` just closed: an operator typed right after it applies to it whole.
+    closed_group: int | None = None
 
     @property
     def toplevel(self) -> Toplevel | None:
@@ -107,8 +112,24 @@ def commit(state: EditorState, ops: Sequence[Op], caret: Caret | None,
     history = state.history
     if record and caret is not None:
         history = history.record(caret.tlid if state.caret is None else state.caret.tlid, ops)
-    new = attrs.evolve(state, canvas=canvas, caret=caret, selection=None, history=history)
+    new = attrs.evolve(state, canvas=canvas, caret=caret, selection=None, history=history,
+                       groups=_followed(state.groups, ops),
+                       closed_group=_followed_one(state.closed_group, ops))
     return Outcome(new.fixed_caret(), tuple(ops), message)
+
+
+def _followed_one(node_id: int | None, ops: Sequence[Op]) -> int | None:
+    """The id of what now stands where `node_id` stood, after `ops` replaced it."""
+    for op in ops:
+        if isinstance(op, ReplaceNode) and op.node_id == node_id:
+            node_id = op.new.id
+    return node_id
+
+
+def _followed(ids: tuple[int, ...], ops: Sequence[Op]) -> tuple[int, ...]:
+    if not ids or not any(isinstance(op, ReplaceNode) for op in ops):
+        return ids
+    return tuple(i for i in (_followed_one(i, ops) for i in ids) if i is not None)
 
 
 def replace(tl: Toplevel, node_id: int, new: Node) -> ReplaceNode:

@@ -8,6 +8,13 @@ a right-partial; when the operator is finished (the next character cannot
 extend it) it becomes an infix node, placed in the tree by precedence, so
 `1 + 2 * 3` typed left to right gives `1 + (2 * 3)` and `1 * 2 + 3` gives
 `(1 * 2) + 3`. A closing character that is already there is stepped over.
+
+Typing the text form of a program gives that program: Space after a name or
+an argument commits it and moves to the call's next argument; `(` in a hole
+opens a group (`EditorState.groups`) that operators typed inside do not climb
+out of, and `)` closes it, leaving the caret after it so that an operator
+typed next applies to the whole group; an operator after a call's last
+argument applies to the call, since application binds tighter.
 """
 
 from __future__ import annotations
@@ -61,9 +68,11 @@ from shared_ast.nodes import (
 from shared_ast.ops import InsertElement, Op
 from shared_ast.toplevels import Toplevel
 
-GROUPING = ("Parentheses are not typed: they come from the tree. To group, type the "
-            "inner part (1 + 2), select it with Shift+Up (again to grow the selection), then "
-            "type the operator: * 3 gives (1 + 2) * 3.")
+GROUPING = ("'(' opens a group where an expression starts (in a hole): type (1 + 2) * 3 "
+            "as text. After an expression, select it with Shift+Up and type an operator "
+            "to group it.")
+CLOSING_NOTHING = ("')' closes a group opened with '(' around the caret; there is none open "
+                   "here.")
 
 
 
@@ -80,6 +89,21 @@ def insert_text(state: EditorState, text: str) -> Outcome:
 
 
 def insert_char(state: EditorState, ch: str) -> Outcome:
+    out = _insert_char(state, ch)
+    if out.refused:
+        return out
+    new = out.state
+    if ch not in ") " and new.closed_group is not None:
+        # A closed group is what the key right after `)` (or its spaces) applies to.
+        new = attrs.evolve(new, closed_group=None)
+    if state.caret is not None:
+        # Typing is undone by words (`editor.model.history`), not key by key.
+        history = state.history.typed(state.caret.tlid, out.ops, state.caret, new.caret, ch)
+        new = attrs.evolve(new, history=history)
+    return attrs.evolve(out, state=new)
+
+
+def _insert_char(state: EditorState, ch: str) -> Outcome:
     h = edits.here(state)
     if isinstance(h, str):
         return refuse(state, h)
@@ -108,7 +132,13 @@ def _type(h: Here, ch: str) -> Outcome:
     node, token = h.node, h.placed.token
     # A closing character that is already right after the caret is stepped over.
     in_text = isinstance(node, (EString, PString)) and token.role == "string"
-    if ch in CLOSING_CHARS and not in_text:
+    in_partial = isinstance(node, (EPartial, ERightPartial)) and token.role == "partial"
+    if ch == ")" and not in_text and not in_partial:
+        closed = _close_group(h)
+        if closed is not None:
+            return closed
+    if ch in CLOSING_CHARS and not in_text and not in_partial:
+        # (A partial is committed first, below, then the character steps over.)
         stepped = _step_over(h, ch)
         if stepped is not None:
             return stepped
@@ -197,7 +227,11 @@ def _start_expr(h: Here, hole: EHole, ch: str) -> Outcome:
     if ch == " ":
         return Outcome(h.state)
     if ch == "(":
-        return refuse(h.state, GROUPING)
+        # A group: what is typed until `)` stays together, whatever operators follow.
+        opened = attrs.evolve(h.state, groups=(*h.state.groups, hole.id))
+        return Outcome(opened, message="( opened a group: ) closes it.")
+    if ch == ")":
+        return refuse(h.state, CLOSING_NOTHING)
     if ch in OPERATOR_CHARS:
         return refuse(h.state, f"{ch!r} needs an expression on its left: type the left side "
                                "first, then the operator")
@@ -237,7 +271,8 @@ def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
     if extends:
         new_text = text[:k] + ch + text[k:]
         caret = Caret(h.tl.tlid, partial.id, h.placed.own_offset + k + 1)
-        number = _number(new_text)
+        # (`-0` stays text: as the int 0 it would lose the sign `-0.25` still needs.)
+        number = _number(new_text) if new_text != "-0" else None
         if number is not None:
             # `1.5` or `-2` is a number as soon as it reads as one, as a digit in a hole is.
             built = attrs.evolve(number, id=partial.id)
@@ -247,8 +282,8 @@ def _type_in_partial(h: Here, partial: EPartial, ch: str) -> Outcome:
     done = commit_partial(h.state, partial.id)
     if done.refused:
         return done
-    if ch == " ":
-        return done
+    # Space too goes on after committing, as in text: after an argument it moves to the
+    # call's next argument in the same press (`fold xs 0`, not `fold xs0`).
     return _then_type(h.state, done, ch)
 
 
@@ -269,9 +304,9 @@ def _type_in_right_partial(h: Here, rp: ERightPartial, ch: str) -> Outcome:
         op = set_name(h.tl, rp, "text", text[:k] + ch + text[k:])
         return commit(h.state, [op], Caret(h.tl.tlid, rp.id, h.placed.own_offset + k + 1))
     done = commit_right_partial(h.state, rp.id)
-    if done.refused or ch == " ":
+    if done.refused:
         return done
-    return _then_type(h.state, done, ch)
+    return _then_type(h.state, done, ch)  # Space too: `x.a 0` goes on to the next argument
 
 
 def _replace_then(h: Here, old: Node, new: Node, caret: Caret) -> Outcome:
@@ -339,6 +374,13 @@ def _after_name(h: Here, ch: str) -> Outcome:
     """Punctuation right after a binder's name moves on, as the layout suggests."""
     node = h.node
     names = fn_names(h.state.canvas.values())
+    if isinstance(node, ELet) and ch == " " and node.name == "let":
+        # `let ` typed on the new line Enter made: the line already reads `let `, so the
+        # keyword was typed over it, as text would be (`let x = 1`, Enter, `let y = 2`).
+        blank = traverse.replace(h.tl, node.id, attrs.evolve(node, name=""))
+        assert isinstance(blank, Toplevel)
+        return commit(h.state, [set_name(h.tl, node, "name", "")],
+                      edits.caret_on_name(blank, node.id, names))
     if isinstance(node, ELet) and ch == "=":
         return Outcome(attrs.evolve(h.state, caret=edits.caret_in(h.tl, node.rhs.id, names)))
     if isinstance(node, RecordField) and ch == ":":
@@ -388,8 +430,43 @@ def _insert_after(h: Here, element: Node, new: Node) -> Outcome:
 # ------------------------------------------------- between tokens
 
 
+def _close_group(h: Here) -> Outcome | None:
+    """`)`: close the innermost open group around the caret; the caret goes after it."""
+    groups = h.state.groups
+    for i in range(len(groups) - 1, -1, -1):
+        group = traverse.find(h.tl, groups[i])
+        if group is None or h.node.id not in traverse.node_ids(group):
+            continue
+        caret = edits.caret_end(h.tl, group.id, fn_names(h.state.canvas.values()))
+        closed = attrs.evolve(h.state, caret=caret, groups=groups[:i], closed_group=group.id)
+        return Outcome(closed)
+    return None
+
+
+def unopen_group(state: EditorState) -> Outcome | None:
+    """Backspace right after `(` (the group still an empty hole) takes the `(` back."""
+    caret = state.caret
+    if not state.groups or caret is None or caret.node_id != state.groups[-1]:
+        return None
+    if not isinstance(state.node(caret.node_id), EHole):
+        return None
+    return Outcome(attrs.evolve(state, groups=state.groups[:-1]), message="'(' taken back.")
+
+
+def _closed_group_ending_here(h: Here) -> Expr | None:
+    """The group a `)` just closed, when the caret is still right after it."""
+    gid = h.state.closed_group
+    group = traverse.find(h.tl, gid) if gid is not None else None
+    if not isinstance(group, Expr):
+        return None
+    tokens = [p for p in h.proj.tokens_of(traverse.node_ids(group))
+              if p.token.role != "partial_old"]
+    last = tokens[-1] if tokens else None
+    return group if last is not None and (last.line, last.end) == (h.line, h.column) else None
+
+
 def _type_between(h: Here, ch: str) -> Outcome:
-    ended = edits.expression_ending_at(h)
+    ended = _closed_group_ending_here(h) or edits.expression_ending_at(h)
     node = h.node
     tlid = h.tl.tlid
     # Inside an empty list or record: start its first element.
@@ -402,12 +479,16 @@ def _type_between(h: Here, ch: str) -> Outcome:
         return _then_type(h.state, started, ch)
     opening = h.placed.token.text == "{" and h.at_token_end
     if isinstance(node, ERecord) and not node.fields and opening:
+        if ch == " ":
+            return Outcome(h.state)  # `{ a: 1 }` reads with a space after the brace
         if not IDENTIFIER_CHARS.fullmatch(ch) or ch.isdigit():
             return refuse(h.state, "Type a field name to start the record's first field.")
         f = RecordField(new_id(), ch, EHole(new_id()))
         return commit(h.state, [InsertElement(tlid, node.id, "fields", 0, f)],
                       Caret(tlid, f.id, 1))
     if ended is not None:
+        if ch in OPERATOR_CHARS:
+            ended = _applied(h, ended)
         if ch in OPERATOR_CHARS or ch == ".":
             rp = ERightPartial(new_id(), ch, ended)
             new_tl = traverse.replace(h.tl, ended.id, rp)
@@ -421,14 +502,31 @@ def _type_between(h: Here, ch: str) -> Outcome:
             return _to_next_argument(h, ended)
     if ch == " ":
         return Outcome(h.state)
-    if ch in "()":
+    if ch == "(":
         return refuse(h.state, GROUPING)
+    if ch == ")":
+        return refuse(h.state, CLOSING_NOTHING)
     return refuse(h.state, f"{ch!r} cannot go here: type into a hole (Tab goes to the next), "
                            "or after an expression type an operator")
 
 
+def _applied(h: Here, ended: Expr) -> Expr:
+    """What an operator typed after `ended` applies to: application binds tighter than any
+    operator, so after a call's last argument it is the call (`f a b + 1` is `(f a b) + 1`,
+    as the layout shows it), but never beyond a group typed with `(`."""
+    while ended.id not in h.state.groups:
+        parent = traverse.parent_of(h.tl, ended.id)
+        if not isinstance(parent, (ECall, EConstructor)) or not parent.args or (
+                parent.args[-1].id != ended.id):
+            break
+        ended = parent
+    return ended
+
+
 def _to_next_argument(h: Here, ended: Node) -> Outcome:
     """Space after an argument goes on to the call's next empty argument, as in text."""
+    if ended.id in h.state.groups:
+        return Outcome(h.state)  # inside `(`: what follows belongs to the group
     parent = traverse.parent_of(h.tl, ended.id)
     if isinstance(parent, (ECall, EConstructor)):
         later = [a for a in parent.args[[a.id for a in parent.args].index(ended.id) + 1:]
@@ -448,8 +546,6 @@ def _comma_after(h: Here, ended: Node) -> Outcome:
             return _insert_after(h, child, EHole(new_id()))
         if isinstance(parent, RecordField):
             return _insert_after(h, parent, RecordField(new_id(), "", EHole(new_id())))
-        if isinstance(parent, ELambda):
-            break
         if not isinstance(parent, Node):
             break
         child = parent

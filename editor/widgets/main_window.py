@@ -453,10 +453,10 @@ class MainWindow(QMainWindow):
             if name == "newline":
                 c.choose_completion()
                 return
-            if name == "next-hole" and c.completion_fits_query():
-                # Tab accepts only what the typed text starts; else it moves on (committing
-                # the text if it names exactly one thing).
-                c.choose_completion()
+            if name == "next-hole":
+                # Tab accepts the highlighted completion (as VS Code) and, since Tab moves
+                # between holes here, goes on to the next hole unless it built one.
+                c.choose_completion_and_move()
                 return
             if name == "select-none":
                 c.dismiss_completions()
