@@ -54,6 +54,9 @@ def _number(text: str) -> EInt | EFloat | None:
     return None
 
 
+_VERSION_SUFFIX = re.compile(r"_v[0-9]+$")
+
+
 def commit_partial(state: EditorState, partial_id: int) -> Outcome:
     """Turn a partial into what its text names exactly: a literal, variable, keyword, function."""
     tl = state.toplevel
@@ -71,8 +74,13 @@ def commit_partial(state: EditorState, partial_id: int) -> Outcome:
         built = EFloat(new_id(), float(text))
     else:
         program = Program.from_toplevels(state.canvas.values())
-        matches = [c for c in completion.completions(program, tl, partial.id, text, limit=500)
-                   if c.label == text]
+        offered = completion.completions(program, tl, partial.id, text, limit=500)
+        # A function's bare name (`String::length`) names its newest version, as Dark's
+        # autocomplete did, though code shows that version's suffix (`String::length_v1`).
+        matches = [c for c in offered if c.label == text] or sorted(
+            (c for c in offered if c.kind in (completion.LIBRARY_FN, completion.FUNCTION)
+             and _VERSION_SUFFIX.sub("", c.label) == text and not c.deprecated),
+            key=lambda c: -getattr(c.target, "version", 0))
         if not matches:
             return refuse(state, f"Nothing is called {text!r} here: pick from the list "
                                  "(Up/Down, then Enter) or keep typing.")
