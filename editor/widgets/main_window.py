@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions, versions
+from editor.model import actions, refactor_commands, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.refactor_commands import REFACTORINGS
@@ -373,6 +373,11 @@ class MainWindow(QMainWindow):
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
                 c.refresh_404s()
+            case _ if argument is None and REFACTORINGS.get(name, ("", None))[1] is not None:
+                # A key for a command that asks (F2: rename) opens the palette at the question.
+                title, prompt = REFACTORINGS[name]
+                self.palette_.ask(name, title, prompt or "",
+                                  refactor_commands.current_name(c.state))
             case _:
                 c.run(name, argument)
 
