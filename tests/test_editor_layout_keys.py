@@ -206,3 +206,14 @@ def test_a_new_flag_is_named_from_its_handler_and_f2_renames_it(window: MainWind
     # Undo takes the rename back.
     QTest.keyClick(code, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert handler(w, "/add/:y").body.name == "add-y-sum-2"  # type: ignore[attr-defined]
+
+
+def test_a_typed_flag_is_named_from_its_handler(window: MainWindow) -> None:
+    w = window
+    load(w, b.http("GET", "/add/:y", 1, pos=(20, 300)))
+    code = focus_code(w, "/add/:y")
+    QTest.keyClick(code, Qt.Key.Key_Backspace)               # 1 → hole
+    QTest.keyClicks(code, "flag")
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    flag = handler(w, "/add/:y").body
+    assert isinstance(flag, EFlag) and flag.name == "add-y", shown(w)

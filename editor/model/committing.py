@@ -15,6 +15,7 @@ import re
 import attrs
 
 from editor.model import completion, edits
+from editor.model.flags import fresh_flag_name
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import fn_names
 from shared_ast import traverse
@@ -24,6 +25,7 @@ from shared_ast.nodes import (
     ECall,
     EConstructor,
     EField,
+    EFlag,
     EFloat,
     EHole,
     EInfix,
@@ -103,6 +105,9 @@ def commit_completion(state: EditorState, partial_id: int, chosen: object) -> Ou
 def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
                 caret_node: int | None) -> Outcome:
     parent = traverse.parent_of(tl, old.id)
+    if isinstance(built, EFlag):
+        # A typed `flag` is named from where it is (`add-y`), not at random.
+        built = attrs.evolve(built, name=fresh_flag_name(state.canvas, tl, built.old))
     if isinstance(built, ECall) and built.on_rail and isinstance(parent, EMatch) and (
             parent.scrutinee.id == old.id):
         # Matched on, an Option or a Result is wanted whole: off the error rail.

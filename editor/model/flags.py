@@ -31,7 +31,8 @@ from shared_ast.nodes import EFlag, EHole, Expr, NodeId
 from shared_ast.ops import ReplaceNode, SetName
 from shared_ast.toplevels import CronSpec, Handler, HttpSpec, Toplevel, UserFunction, WorkerSpec
 
-__all__ = ["commit_flag", "discard_flag", "flag_name_for", "rename_flag", "wrap_in_flag"]
+__all__ = ["commit_flag", "discard_flag", "flag_name_for", "fresh_flag_name", "rename_flag",
+           "wrap_in_flag"]
 
 Canvas = Mapping[int, Toplevel]
 
@@ -45,9 +46,14 @@ def wrap_in_flag(canvas: Canvas, tlid: int, node_id: NodeId, new_from_old: bool 
     """
     target, e = expression_at(canvas, tlid, node_id, "Wrap in feature flag")
     new = with_fresh_ids(e) if new_from_old else EHole(new_id())
-    name = _unique(flag_name_for(target.toplevel, e), _flag_names(canvas))
+    name = fresh_flag_name(canvas, target.toplevel, e)
     flag = EFlag(new_id(), name, EHole(new_id()), e, new)
     return Edit((ReplaceNode(tlid, e.id, e, flag),), (tlid, flag.cond.id))
+
+
+def fresh_flag_name(canvas: Canvas, tl: Toplevel, e: Expr) -> str:
+    """`flag_name_for`, made unique on the canvas with -2, -3, ..."""
+    return _unique(flag_name_for(tl, e), _flag_names(canvas))
 
 
 def flag_name_for(tl: Toplevel, e: Expr) -> str:
