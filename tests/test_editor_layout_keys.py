@@ -22,6 +22,7 @@ from shared_ast import build as b
 from shared_ast.nodes import EFlag, EIf, ELet
 from shared_ast.ops import SetName
 from shared_ast.toplevels import Handler, HttpSpec
+from shared_ast.type_ast import INT
 
 
 @pytest.fixture
@@ -141,6 +142,16 @@ def test_extract_variable_names_it_from_the_call_and_typing_renames_it(
     for _ in range(6):
         QTest.keyClick(code, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert shown(w) == "let int = String::toInt_v1 a\nint + 1"
+    # Any other key ends the renaming; F2 on the variable's use renames it again.
+    QTest.keyClick(code, Qt.Key.Key_Escape)
+    QTest.keyClick(code, Qt.Key.Key_Down)
+    QTest.keyClick(code, Qt.Key.Key_Home)
+    QTest.keyClick(code, Qt.Key.Key_Right)
+    QTest.keyClick(code, Qt.Key.Key_F2)
+    assert w.palette_.filter.text() == "int"
+    QTest.keyClicks(w.palette_.filter, "total")
+    QTest.keyClick(w.palette_.filter, Qt.Key.Key_Return)
+    assert shown(w) == "let total = String::toInt_v1 a\ntotal + 1"
 
 
 def test_extracted_names_avoid_names_in_scope_and_follow_the_expression() -> None:
@@ -150,6 +161,8 @@ def test_extracted_names_avoid_names_in_scope_and_follow_the_expression() -> Non
     assert refactor.suggest_name(b.str_("hi")) == "text"
     assert refactor.suggest_name(b.int_(3)) == "number"
     assert refactor.suggest_name(b.call("List::length_v0", b.list_())) == "length"
+    fn = b.function("price", [("x", INT)], INT, b.var("x"))
+    assert refactor.suggest_name(b.user_call(fn, 3), {fn.fn_id: "price"}) == "price"
     tl = b.http("GET", "/x", b.let("text", "a", b.infix("++", b.var("text"), b.str_("b"))))
     literal = tl.body.body.right  # type: ignore[attr-defined]
     edit = refactor.extract_variable({tl.tlid: tl}, tl.tlid, literal.id)

@@ -398,7 +398,8 @@ def extract_variable(canvas: Canvas, tlid: int, node_id: NodeId,
     # them (every binder's scope is a statement slot): `e` keeps its variables.
     statement = _statement_of(target.path, pipe_steps=_uses_piped_value(e) is not None)
     if name is None:
-        name = _fresh_name(suggest_name(e), _names_in_use(target.toplevel, program))
+        names = {fn.fn_id: fn.name for fn in program.functions.values()}
+        name = _fresh_name(suggest_name(e, names), _names_in_use(target.toplevel, program))
     else:
         _check_name(command, name, "variable")
         binders = resolve_variables(target.toplevel, program)
@@ -428,20 +429,21 @@ _KIND_NAMES = {"string": "text", "int": "number", "float": "number", "bool": "co
                "if": "result", "match": "result", "flag": "result"}
 
 
-def suggest_name(e: Expr) -> str:
+def suggest_name(e: Expr, fn_names: Mapping[int, str] | None = None) -> str:
     """A variable name for what `e` computes, as a programmer would name it.
 
     A call is named from its function (`String::toInt a` → `int`, `List::length
-    xs` → `length`), a field access from its field, an operator from what it
-    computes (`sum`, `product`), a literal from its type (`text`, `number`); a
-    pipe from its last step. Anything else is a `value`.
+    xs` → `length`, a user function's call by its name), a field access from its
+    field, an operator from what it computes (`sum`, `product`), a literal from
+    its type (`text`, `number`); a pipe from its last step. Anything else is a
+    `value`.
     """
     name = "value"
     match e:
         case ECall(fn=LibFnRef(name=fn_name)):
             name = fn_name
-        case ECall(fn=UserFnRef()):
-            name = "result"
+        case ECall(fn=UserFnRef(fn_id=fn_id)):
+            name = (fn_names or {}).get(fn_id, "result")
         case EField(field=field):
             name = field
         case EVariable(name=var):
@@ -449,7 +451,7 @@ def suggest_name(e: Expr) -> str:
         case EInfix(op=op):
             name = _OPERATOR_NAMES.get(op, "value")
         case EPipe(steps=(*_, last)):
-            return suggest_name(last)
+            return suggest_name(last, fn_names)
         case EConstructor(name=ctor):
             name = ctor[:1].lower() + ctor[1:]
         case _:
