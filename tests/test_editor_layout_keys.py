@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from strategies import exprs, toplevels
 
 from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
@@ -230,3 +232,14 @@ def test_a_typed_flag_is_named_from_its_handler(window: MainWindow) -> None:
     QTest.keyClick(code, Qt.Key.Key_Return)
     flag = handler(w, "/add/:y").body
     assert isinstance(flag, EFlag) and flag.name == "add-y", shown(w)
+
+
+@given(exprs(8), toplevels(4))
+def test_suggested_names_are_always_usable(e: Any, tl: Any) -> None:
+    from editor.model import flags, refactor
+    from shared_ast.names import identifier_problem
+
+    name = refactor.suggest_name(e)
+    assert identifier_problem(name) is None and name not in refactor.KEYWORDS
+    flag = flags.flag_name_for(tl, e)
+    assert flag and not any(c.isspace() for c in flag)
