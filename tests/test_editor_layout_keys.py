@@ -135,6 +135,7 @@ def test_extract_variable_names_it_from_the_call_and_typing_renames_it(
     assert state.caret is not None and state.caret.node_id == body.id
     assert state.selection == body.id
     assert code.caret == (0, len("let "))
+    assert code.selection == {body.id}        # the let's own line is highlighted, not its body
     # Typing replaces the name, and its use follows.
     QTest.keyClicks(code, "count")
     assert shown(w) == "let count = String::toInt_v1 a\ncount + 1"

@@ -159,6 +159,11 @@ def _new_name_at_caret(state: EditorState) -> tuple[ELet, int] | None:
     return let, caret.offset - start.offset
 
 
+def renaming_new_name(state: EditorState) -> bool:
+    """Whether typing now renames the variable extract variable just made."""
+    return _new_name_at_caret(state) is not None
+
+
 def type_over_new_name(state: EditorState, ch: str) -> Outcome | None:
     """Typing right after extract variable renames the new variable and its uses: the first
     character replaces the selected name, the next ones extend it. None when the caret is
@@ -207,5 +212,5 @@ def _rename_new(state: EditorState, let: ELet, new: str, offset: int) -> Outcome
     return attrs.evolve(out, state=attrs.evolve(out.state, caret=caret, selection=let.id))
 
 
-__all__ = ["REFACTORINGS", "backspace_in_new_name", "current_name", "run", "target_node",
-           "type_over_new_name"]
+__all__ = ["REFACTORINGS", "backspace_in_new_name", "current_name", "renaming_new_name", "run",
+           "target_node", "type_over_new_name"]

@@ -205,6 +205,9 @@ class MainWindow(QMainWindow):
                 node = traverse.find(tl, state.selection)
                 if isinstance(node, Node):
                     selection = set(traverse.node_ids(node))
+                if refactor_commands.renaming_new_name(state):
+                    # A new variable's name to type over: the let's line, not its body.
+                    selection = {state.selection}
             hint = LiveHint(*live) if live else None
             frame.code.show_code(proj, caret, selection, set(self.controller.marks(tlid)), hint)
             frame.adjustSize()
