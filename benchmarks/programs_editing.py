@@ -41,15 +41,20 @@ class Change:
 
 # Programs: each as its text form. Keep them realistic: what handlers and functions look like.
 
-PROGRAMS: list[Program] = []
-CHANGES: list[Change] = []
-
 PROGRAMS: list[Program] = [
-    Program("sum", "{Ctrl+N}", "", """
+    # A handler with lets, route parameters on the error rail, arithmetic.
+    Program("sum", "{Ctrl+N}/sum/:a/:b{Enter}", "/sum/:a/:b", """
 let x = String::toInt a
 let y = String::toInt b
 x + y
-"""),
+""", keys="let x = String::toInt a{Enter}let y = String::toInt b{Tab}x + y"),
+    # A pipe with a lambda.
+    Program("pipe", "{Ctrl+N}/scores{Enter}", "/scores", """
+let xs = [3, 1, 2]
+xs
+  |> List::map (\\x -> x * 10)
+  |> List::sum
+""", keys="let xs = [3, 1, 2]{Tab}xs |> List::map (\\x -> x * 10) |> List::sum"),
 ]
 
 CHANGES: list[Change] = [

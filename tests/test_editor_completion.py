@@ -153,7 +153,7 @@ def string_hole() -> tuple[Handler, n.EHole]:
 def test_what_fits_the_hole_comes_first() -> None:
     tl, h = string_hole()
     cs = completions(EMPTY, tl, h.id, "", limit=10_000)
-    upper, add = find(cs, "String::toUppercase"), find(cs, "Int::add")
+    upper, add = find(cs, "String::toUppercase_v1"), find(cs, "Int::add")
     assert upper.fits and not add.fits
     assert cs.index(upper) < cs.index(add)
     # Every fitting entry is ranked before every entry that does not fit.
@@ -167,9 +167,9 @@ def test_a_generic_function_fits_through_its_type_variables() -> None:
     h = b.hole()
     tl = b.repl("r", b.call("Int::add_v0", 1, h))
     cs = completions(EMPTY, tl, h.id, "", limit=10_000)
-    assert find(cs, "List::getAt").fits  # Option<a> on the rail gives an `a`
-    assert find(cs, "String::length").fits
-    assert not find(cs, "String::toUppercase").fits
+    assert find(cs, "List::getAt_v1").fits  # Option<a> on the rail gives an `a`
+    assert find(cs, "String::length_v1").fits
+    assert not find(cs, "String::toUppercase_v1").fits
     assert not find(cs, "Just").fits and not find(cs, "Nothing").fits
 
 
@@ -194,10 +194,10 @@ def test_matching_is_case_insensitive_by_prefix_then_substring() -> None:
     h = b.hole()
     tl = b.repl("r", b.let("uppercased", "x", h))
     cs = completions(EMPTY, tl, h.id, "TOINT")
-    assert labels(cs)[0] == "String::toInt"  # the name after `Module::` starts with the query
+    assert labels(cs)[0] == "String::toInt_v1"  # the name after `Module::` starts with the query
     cs = completions(EMPTY, tl, h.id, "upper", limit=10_000)
-    assert "String::toUppercase" in labels(cs)
-    first_substring = labels(cs).index("String::toUppercase")
+    assert "String::toUppercase_v1" in labels(cs)
+    first_substring = labels(cs).index("String::toUppercase_v1")
     assert labels(cs).index("uppercased") < first_substring
     assert all("upper" in c.label.lower() for c in cs)
     assert completions(EMPTY, tl, h.id, "zzzqqq") == []
@@ -245,16 +245,16 @@ def test_deprecated_library_versions_are_hidden_unless_the_canvas_calls_them() -
     h = b.hole()
     tl = b.repl("r", h)
     cs = completions(EMPTY, tl, h.id, "head", limit=10_000)
-    head = find(cs, "List::head")
+    head = find(cs, "List::head_v1")
     assert head.target == n.LibFnRef("List", "head", 1) and not head.deprecated
     assert not any(c.target == n.LibFnRef("List", "head", 0) for c in cs)
     # A function entirely deprecated (renamed) is not listed at all.
-    assert "String::isSubstring" not in labels(completions(EMPTY, tl, h.id, "isSub"))
+    assert "String::isSubstring_v1" not in labels(completions(EMPTY, tl, h.id, "isSub"))
 
     # Used by this toplevel: both versions listed, labelled by version, the old one after.
     tl = b.repl("r", b.list_(b.call("List::head_v0", [1]), h))
     cs = completions(EMPTY, tl, h.id, "head", limit=10_000)
-    old, new = find(cs, "List::head_v0"), find(cs, "List::head_v1")
+    old, new = find(cs, "List::head"), find(cs, "List::head_v1")
     assert old.deprecated and not new.deprecated
     assert "deprecated" in old.doc.lower()
     assert cs.index(new) < cs.index(old)
@@ -265,12 +265,12 @@ def test_deprecated_versions_called_elsewhere_on_the_canvas_are_listed() -> None
     tl = b.repl("r", h)
     elsewhere = b.http("GET", "/", b.call("String::isSubstring_v1", "a", "b"))
     cs = completions(EMPTY, tl, h.id, "isSub", canvas=[elsewhere, tl])
-    assert labels(cs) == ["String::isSubstring"]
+    assert labels(cs) == ["String::isSubstring_v1"]
     assert cs[0].deprecated
     # A user function that calls one counts too, without passing the canvas.
     fn = b.function("old", [], UNKNOWN, b.call("Dict::get_v0", b.var("d"), "k"))
     cs = completions(Program.from_toplevels([fn]), tl, h.id, "Dict::get", limit=10_000)
-    assert {"Dict::get_v0", "Dict::get_v2"} <= set(labels(cs))
+    assert {"Dict::get", "Dict::get_v2"} <= set(labels(cs))
     assert "Dict::get_v1" not in labels(cs)
 
 
@@ -284,7 +284,7 @@ def test_only_the_newest_version_of_a_library_function_is_listed(
         monkeypatch.setitem(LIBRARY, f"Test::thing_v{version}", fake(version))
     h = b.hole()
     cs = completions(EMPTY, b.repl("r", h), h.id, "Test::")
-    assert [(c.label, c.target) for c in cs] == [("Test::thing", n.LibFnRef("Test", "thing", 3))]
+    assert [(c.label, c.target) for c in cs] == [("Test::thing_v3", n.LibFnRef("Test", "thing", 3))]
     tl = b.repl("r", b.list_(b.call("Test::thing_v1", 1), h))
     cs = completions(EMPTY, tl, h.id, "Test::")
     assert labels(cs) == ["Test::thing_v1", "Test::thing_v3"]
@@ -298,12 +298,12 @@ def test_user_functions_list_the_newest_version_and_those_called() -> None:
     h = b.hole()
     cs = completions(program, b.repl("r", h), h.id, "tot")
     assert [(c.label, c.target, c.doc) for c in cs] == [
-        ("total", n.UserFnRef(77, 1), "Adds up, v1.")]
+        ("total_v1", n.UserFnRef(77, 1), "Adds up, v1.")]
     assert cs[0].type_text == "List<Int> -> Int"
     tl = b.repl("r", b.list_(b.user_call(v0, [1]), h))
     cs = completions(program, tl, h.id, "tot")
     assert [(c.label, c.target, c.doc) for c in cs] == [
-        ("total_v0", n.UserFnRef(77, 0), "Adds up."), ("total_v1", n.UserFnRef(77, 1),
+        ("total", n.UserFnRef(77, 0), "Adds up."), ("total_v1", n.UserFnRef(77, 1),
                                                         "Adds up, v1.")]
 
 
@@ -333,7 +333,7 @@ def test_option_and_result_calls_go_on_the_error_rail() -> None:
     h = b.hole()
     tl = b.http("GET", "/n/:a", b.let("n", h, b.infix("+", b.var("n"), 1)))
     cs = completions(EMPTY, tl, h.id, "String::toInt")
-    to_int = find(cs, "String::toInt")
+    to_int = find(cs, "String::toInt_v1")
     assert to_int.on_rail and to_int.type_text == "String -> Result<Int, String>"
     built, caret = build(to_int)
     assert isinstance(built, n.ECall) and built.on_rail
@@ -348,14 +348,14 @@ def test_in_a_pipe_step_calls_take_the_piped_value_first() -> None:
     step = b.hole()
     tl = b.repl("r", b.pipe("gloam", step))
     cs = completions(EMPTY, tl, step.id, "", limit=10_000)
-    upper, add = find(cs, "String::toUppercase"), find(cs, "Int::add")
+    upper, add = find(cs, "String::toUppercase_v1"), find(cs, "Int::add")
     assert upper.fits and upper.piped and not add.fits
     assert cs.index(upper) < cs.index(add)
     built, caret = build(upper)
     assert isinstance(built, n.ECall) and isinstance(built.args[0], n.EPipeTarget)
     assert caret == built.id  # nothing left to fill
     assert run_toplevel(replace(tl, step.id, built), {}) == "GLOAM"
-    built, caret = build(find(cs, "String::append"))
+    built, caret = build(find(cs, "String::append_v1"))
     assert isinstance(built.args[0], n.EPipeTarget) and caret == built.args[1].id
 
 
@@ -403,7 +403,7 @@ def test_a_partial_completes_with_the_expected_type_of_its_place() -> None:
     p = b.partial("up", b.hole())
     tl = b.repl("r", b.call("String::length_v1", p))
     cs = completions(EMPTY, tl, p.id, "up")
-    assert labels(cs)[0] == "String::toUppercase" and cs[0].fits
+    assert labels(cs)[0] == "String::toUppercase_v1" and cs[0].fits
 
 
 # ------------------------------------------------- everything builds and runs

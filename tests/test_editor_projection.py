@@ -37,7 +37,8 @@ def shown_ids(e: n.Node) -> set[int]:
 
     A partial shows its old expression greyed as one token owned by the old
     expression's root (none when it is a hole), and a pipe without steps is
-    just its head.
+    just its head. A call's first argument, or an operator's left side, that is the
+    piped value is implicit: not shown.
     """
     out: set[int] = set()
     stack: list[n.Node] = [e]
@@ -50,6 +51,18 @@ def shown_ids(e: n.Node) -> set[int]:
                 out.add(node.old.id)
             continue
         stack.extend(traverse.children(node))
+    return out - implicit_targets(e)
+
+
+def implicit_targets(e: n.Node) -> set[int]:
+    """The pipe targets the layout leaves implicit (`xs |> List::map f`, `|> + 1`)."""
+    out: set[int] = set()
+    for node in traverse.walk(e):
+        match node:
+            case n.ECall(args=(n.EPipeTarget() as t, *_)):
+                out.add(t.id)
+            case n.EInfix(left=n.EPipeTarget() as t) | n.ERightPartial(left=n.EPipeTarget() as t):
+                out.add(t.id)
     return out
 
 
@@ -144,11 +157,12 @@ def test_the_first_flag_branch_line_is_reached_by_its_own_caret() -> None:
     (b.field(b.field(b.var("r"), "a"), "b"), "r.a.b"),
     (b.field(b.infix("+", 1, 2), "x"), "(1 + 2).x"),
     (b.let("x", 1, b.var("x")), "let x = 1\nx"),
-    (b.if_(True, 1, 2), "if true\n  1\nelse\n  2"),
+    (b.if_(True, 1, 2), "if true\nthen\n  1\nelse\n  2"),
     (b.match(b.var("x"), (b.pint(1), 2), (b.pctor("Just", b.pctor("Just", b.pwild())), 3)),
      "match x\n  1 -> 2\n  Just (Just _) -> 3"),
     (b.pipe(b.list_(1), b.call("List::length_v0", b.target())),
-     "[1]\n  |> List::length ·"),
+     "[1]\n  |> List::length"),
+    (b.pipe(b.list_(1), b.infix("+", b.target(), b.target())), "[1]\n  |> + piped"),
     (b.flag("f", True, 1, 2), "flag f when true\n  old 1\n  new 2"),
     (b.partial("Int::a", b.infix("+", 1, 2)), "Int::a  1 + 2"),
     (b.partial("x", b.hole()), "x"),
@@ -168,7 +182,7 @@ def test_a_user_call_shows_the_functions_name() -> None:
 def test_blocks_inside_inline_code_are_parenthesised() -> None:
     assert text_of(b.infix("+", b.lam(["a"], 1), 2)) == "(\\a -> 1) + 2"
     assert text_of(b.call("Int::add_v0", b.let("x", 1, b.var("x")), 2)) == (
-        "Int::add (let x = 1\nx) 2")
+        "Int::add (let x = 1\n          x) 2")
     assert text_of(b.infix("+", b.if_(True, 1, 2), 3)).startswith("(if true")
 
 
@@ -287,3 +301,60 @@ def test_parentheses_appear_exactly_where_precedence_needs_them(tree: n.Expr,
 def test_an_unknown_operator_is_always_parenthesised_inside_another() -> None:
     assert text_of(b.infix("??", b.infix("??", 1, 2), 3)) == "(1 ?? 2) ?? 3"
     assert text_of(b.infix("+", b.infix("??", 1, 2), 3)) == "(1 ?? 2) + 3"
+
+
+# ------------------------------------------------------------ reading like source (issue 12 #5)
+
+
+def ghosts(e: n.Expr) -> set[int]:
+    """The nodes of partials' old expressions: shown greyed, as one token, not caret stops."""
+    return {i for node in traverse.walk(e) if isinstance(node, n.EPartial)
+            for i in traverse.node_ids(node.old)}
+
+
+@settings(max_examples=300)
+@given(exprs(16))
+def test_every_shown_node_is_a_caret_stop_and_no_placeholder_dot_is_shown(e: n.Expr) -> None:
+    proj = Projection.of_expr(e, 1)
+    # (Text the user typed, a string or a name, may hold any character.)
+    assert not [p.token for p in proj.placed if "·" in p.token.text and not p.token.editable]
+    reached = {proj.caret_at(line, column).node_id
+               for line in range(len(proj.lines))
+               for column in range(proj.line_start(line), proj.line_end(line) + 1)}
+    missing = shown_ids(e) - ghosts(e) - reached
+    assert not missing, f"the caret never reaches nodes {sorted(missing)} in\n{proj.text}"
+
+
+@settings(max_examples=300)
+@given(exprs(16))
+def test_then_and_else_sit_at_their_ifs_column(e: n.Expr) -> None:
+    proj = Projection.of_expr(e, 1)
+    for node in traverse.walk(e):
+        if not isinstance(node, n.EIf) or node.id in ghosts(e):
+            continue
+        keywords = {p.token.text: p for p in proj.own_tokens(node.id) if p.token.role == "keyword"}
+        if_, then, else_ = keywords["if"], keywords["then"], keywords["else"]
+        assert then.column == else_.column == if_.column, proj.text
+        assert if_.line < then.line < else_.line
+        # Each keyword starts its own line.
+        assert proj.by_line[then.line][0] is then and proj.by_line[else_.line][0] is else_
+
+
+def test_an_if_in_a_let_lines_up_under_its_if() -> None:
+    e = b.let("size", b.if_(b.infix(">", b.var("x"), 3), "big", "small"), b.var("size"))
+    assert text_of(e) == (
+        'let size = if x > 3\n'
+        '           then\n'
+        '             "big"\n'
+        '           else\n'
+        '             "small"\n'
+        'size')
+
+
+def test_versions_show_alike_for_library_and_user_calls() -> None:
+    fn = b.function("square", [("x", INT)], INT, b.var("x"))
+    v1 = n.UserFnRef(fn.fn_id, 1)
+    e = b.list_(b.call("String::length_v1", "s"), b.call("Int::add_v0", 1, 2),
+                n.ECall(2, v1, (b.int_(3),)), n.ECall(3, n.UserFnRef(fn.fn_id, 0), (b.int_(4),)))
+    shown = "\n".join(ln.text for ln in layout_expr(renumber(e), {fn.fn_id: "square"}))
+    assert shown == '[String::length_v1 "s", Int::add 1 2, square_v1 3, square 4]'

@@ -190,7 +190,8 @@ def test_wrap_in_flag_keeps_the_value_and_copies_the_old_code_with_new_ids() -> 
     edit = wrap_in_flag(canvas, h.tlid, total.id)
     after = applied(edit, canvas)
     flag = node(after, h.tlid, parts["let_y"].id).body
-    assert isinstance(flag, EFlag) and flag.name.startswith("flag-")
+    # Named from its handler's route and what it wraps (issue 12 #14).
+    assert isinstance(flag, EFlag) and flag.name == "sum-a-b-sum"
     assert flag.old is total and edit.caret == (h.tlid, flag.cond.id)
     assert isinstance(flag.cond, EHole)
     # The copy has the same shape and none of the ids.
@@ -262,8 +263,10 @@ def test_extract_variable_binds_the_expression_above_its_statement() -> None:
     edit = extract_variable(canvas, h.tlid, doubled.id)
     after = applied(edit, canvas)
     let = node(after, h.tlid, parts["let_y"].id).body
-    assert isinstance(let, ELet) and let.name == "value" and let.rhs is doubled
-    assert let.body.id == total.id and let.body.right == EVariable(let.body.right.id, "value")
+    # Named from what it computes (issue 12 #14), with its name selected to type over.
+    assert isinstance(let, ELet) and let.name == "product" and let.rhs is doubled
+    assert let.body.id == total.id and let.body.right == EVariable(let.body.right.id, "product")
+    assert edit.select_name
     assert edit.caret == (h.tlid, let.id)
     assert run(after, h.tlid, a="3", b="4") == 11
     assert marks(after, h.tlid) == []
@@ -361,13 +364,13 @@ def test_extract_variable_refuses_a_hole_a_bad_name_and_a_name_it_would_capture(
 
 
 def test_a_fresh_variable_name_avoids_every_name_in_use() -> None:
-    used = b.var("value")
+    used = b.var("sum")
     e = b.infix("+", b.var("n"), 1)
-    fn = b.function("f", [("n", INT)], INT, b.let("value", 2, b.infix("+", used, e)))
+    fn = b.function("f", [("n", INT)], INT, b.let("sum", 2, b.infix("+", used, e)))
     canvas = canvas_of(fn)
     edit = extract_variable(canvas, fn.tlid, e.id)
     let = node(applied(edit, canvas), fn.tlid, edit.caret[1])
-    assert let.name == "value2"
+    assert let.name == "sum2"
 
 
 # --------------------------------------------------------- extract function

@@ -15,6 +15,7 @@ import re
 import attrs
 
 from editor.model import completion, edits
+from editor.model.flags import fresh_flag_name
 from editor.model.state import EditorState, Outcome, commit, refuse, replace
 from editor.projection import fn_names
 from shared_ast import traverse
@@ -24,6 +25,7 @@ from shared_ast.nodes import (
     ECall,
     EConstructor,
     EField,
+    EFlag,
     EFloat,
     EHole,
     EInfix,
@@ -54,6 +56,9 @@ def _number(text: str) -> EInt | EFloat | None:
     return None
 
 
+_VERSION_SUFFIX = re.compile(r"_v[0-9]+$")
+
+
 def commit_partial(state: EditorState, partial_id: int) -> Outcome:
     """Turn a partial into what its text names exactly: a literal, variable, keyword, function."""
     tl = state.toplevel
@@ -71,8 +76,13 @@ def commit_partial(state: EditorState, partial_id: int) -> Outcome:
         built = EFloat(new_id(), float(text))
     else:
         program = Program.from_toplevels(state.canvas.values())
-        matches = [c for c in completion.completions(program, tl, partial.id, text, limit=500)
-                   if c.label == text]
+        offered = completion.completions(program, tl, partial.id, text, limit=500)
+        # A function's bare name (`String::length`) names its newest version, as Dark's
+        # autocomplete did, though code shows that version's suffix (`String::length_v1`).
+        matches = [c for c in offered if c.label == text] or sorted(
+            (c for c in offered if c.kind in (completion.LIBRARY_FN, completion.FUNCTION)
+             and _VERSION_SUFFIX.sub("", c.label) == text and not c.deprecated),
+            key=lambda c: -getattr(c.target, "version", 0))
         if not matches:
             return refuse(state, f"Nothing is called {text!r} here: pick from the list "
                                  "(Up/Down, then Enter) or keep typing.")
@@ -95,6 +105,9 @@ def commit_completion(state: EditorState, partial_id: int, chosen: object) -> Ou
 def finish_with(state: EditorState, tl: Toplevel, old: Node, built: Expr,
                 caret_node: int | None) -> Outcome:
     parent = traverse.parent_of(tl, old.id)
+    if isinstance(built, EFlag):
+        # A typed `flag` is named from where it is (`add-y`), not at random.
+        built = attrs.evolve(built, name=fresh_flag_name(state.canvas, tl, built.old))
     if isinstance(built, ECall) and built.on_rail and isinstance(parent, EMatch) and (
             parent.scrutinee.id == old.id):
         # Matched on, an Option or a Result is wanted whole: off the error rail.

@@ -24,8 +24,9 @@ wrong pick never comes from the type alone: `r` lists what starts with `r`.
 Versions: the newest non-deprecated version of each library function is
 listed, plus any version the canvas already calls; a deprecated version is
 listed only when called. User functions list the newest version of each
-family plus the versions already called. The version shows in the label
-(`Dict::get_v0`) only when more than one of a name is listed.
+family plus the versions already called. A label names the function as code
+shows it (`editor.projection.layout.versioned`): `_vN` only when N is not 0,
+so `Dict::get` and `Dict::get_v1` are told apart as in the code.
 
 Calls of a function that returns an Option or a Result are built on the error
 rail, as in the system Gloam imitates, so `String::toInt` gives an Int in a
@@ -44,6 +45,7 @@ import attrs
 
 import shared_ast.stdlib  # noqa: F401 - importing the package fills LIBRARY
 from editor.model.scope import bindings_in_scope
+from editor.projection.layout import versioned
 from shared_ast import nodes as n
 from shared_ast.checker import NodeInfo, check_toplevel
 from shared_ast.ids import new_id
@@ -304,7 +306,7 @@ def _library(ctx: _Context, used: set[str]) -> list[Completion]:
                          if f is newest or f.qualified in used}.values(),
                         key=lambda f: f.version)
         for fn in listed:
-            label = f"{module}::{name}" if len(listed) == 1 else fn.qualified
+            label = versioned(f"{module}::{name}", fn.version)
             found.append(_call(ctx, label, LIBRARY_FN, tuple(p.type for p in fn.params),
                                fn.return_type, _deprecation_doc(fn), fn.deprecated is not None,
                                LibFnRef(module, name, fn.version)))
@@ -322,7 +324,7 @@ def _user_functions(ctx: _Context, program: Program, used: set[tuple[int, int]]
         listed = sorted((f for f in versions if f is newest or (f.fn_id, f.version) in used),
                         key=lambda f: f.version)
         for fn in listed:
-            label = fn.name if len(listed) == 1 else fn.qualified
+            label = versioned(fn.name, fn.version)
             doc = fn.description.strip().splitlines()[0] if fn.description.strip() else ""
             found.append(_call(ctx, label, FUNCTION, tuple(p.type for p in fn.params),
                                fn.return_type, doc, False, UserFnRef(fn.fn_id, fn.version)))

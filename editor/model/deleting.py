@@ -18,6 +18,7 @@ import attrs
 from editor.model import edits
 from editor.model.committing import FLOAT_TEXT, INT_TEXT
 from editor.model.edits import Here
+from editor.model.refactor_commands import backspace_in_new_name
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
 from editor.projection import Caret, fn_names
 from editor.projection.layout import show_string, string_index
@@ -62,6 +63,9 @@ from shared_ast.toplevels import Toplevel
 
 
 def backspace(state: EditorState) -> Outcome:
+    renaming = backspace_in_new_name(state)
+    if renaming is not None:
+        return renaming
     if state.selection is not None:
         return delete_selection(state)
     h = edits.here(state)

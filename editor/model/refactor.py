@@ -46,6 +46,8 @@ from shared_ast.ids import new_id
 from shared_ast.names import article, identifier_problem
 from shared_ast.nodes import (
     ECall,
+    EConstructor,
+    EField,
     EFlag,
     EHole,
     EIf,
@@ -58,6 +60,7 @@ from shared_ast.nodes import (
     EVariable,
     Expr,
     LambdaParam,
+    LibFnRef,
     MatchArm,
     Node,
     NodeId,
@@ -78,7 +81,8 @@ from shared_ast.unify import has_type_vars
 __all__ = [
     "DATASTORE", "HANDLER_VALUE", "KEYWORDS", "UNBOUND", "Binder", "Edit", "RefactorError",
     "Target", "expression_at", "extract_function", "extract_variable", "insert_let_above",
-    "locate", "rename_variable", "resolve_variables", "with_fresh_ids", "wrap_in_if",
+    "locate", "rename_variable", "resolve_variables", "suggest_name", "with_fresh_ids",
+    "wrap_in_if",
     "wrap_in_let", "wrap_in_match",
 ]
 
@@ -105,6 +109,9 @@ class Edit:
 
     ops: tuple[Op, ...]
     caret: tuple[int, int] | None = None
+    #: The caret goes to the start of the name of `caret`'s node (a new let), which is
+    #: selected, so that what is typed next replaces it (`editor.model.refactor_commands`).
+    select_name: bool = False
 
 
 class RefactorError(Exception):
@@ -377,10 +384,11 @@ def extract_variable(canvas: Canvas, tlid: int, node_id: NodeId,
                      name: str | None = None) -> Edit:
     """`e` → a variable, bound by a new `let name = e` around the statement that holds `e`.
 
-    Without a name the variable is called `value` (or `value2`, ...: a name no
-    code of the toplevel uses). A given name is refused when the statement
-    already uses a variable of that name from outside, which the new let would
-    capture. The caret goes to the new let's name.
+    Without a name the variable is named from what it holds (`suggest_name`), with
+    2, 3, ... added when code of the toplevel uses that name already. A given name
+    is refused when the statement already uses a variable of that name from
+    outside, which the new let would capture. The caret goes to the start of the
+    new let's name, selected, so that typing replaces it.
     """
     command = "Extract variable"
     target, e = expression_at(canvas, tlid, node_id, command)
@@ -390,7 +398,8 @@ def extract_variable(canvas: Canvas, tlid: int, node_id: NodeId,
     # them (every binder's scope is a statement slot): `e` keeps its variables.
     statement = _statement_of(target.path, pipe_steps=_uses_piped_value(e) is not None)
     if name is None:
-        name = _fresh_name("value", _names_in_use(target.toplevel, program))
+        names = {fn.fn_id: fn.name for fn in program.functions.values()}
+        name = _fresh_name(suggest_name(e, names), _names_in_use(target.toplevel, program))
     else:
         _check_name(command, name, "variable")
         binders = resolve_variables(target.toplevel, program)
@@ -406,7 +415,53 @@ def extract_variable(canvas: Canvas, tlid: int, node_id: NodeId,
     variable = EVariable(new_id(), name)
     rest = variable if statement is e else cast(Expr, traverse.replace(statement, e.id, variable))
     let = ELet(new_id(), name, e, rest)
-    return _replacing(target, statement, let, caret=let.id)
+    return attrs.evolve(_replacing(target, statement, let, caret=let.id), select_name=True)
+
+
+#: Names for what an operator computes.
+_OPERATOR_NAMES = {"+": "sum", "-": "difference", "*": "product", "/": "quotient",
+                   "%": "remainder", "++": "text", "&&": "condition", "||": "condition",
+                   "==": "same", "!=": "different", "<": "isLess", "<=": "isAtMost",
+                   ">": "isMore", ">=": "isAtLeast"}
+#: Names for literals and other expressions, by kind.
+_KIND_NAMES = {"string": "text", "int": "number", "float": "number", "bool": "condition",
+               "null": "nothing", "list": "items", "record": "record", "lambda": "fn",
+               "if": "result", "match": "result", "flag": "result"}
+
+
+def suggest_name(e: Expr, fn_names: Mapping[int, str] | None = None) -> str:
+    """A variable name for what `e` computes, as a programmer would name it.
+
+    A call is named from its function (`String::toInt a` → `int`, `List::length
+    xs` → `length`, a user function's call by its name), a field access from its
+    field, an operator from what it computes (`sum`, `product`), a literal from
+    its type (`text`, `number`); a pipe from its last step. Anything else is a
+    `value`.
+    """
+    name = "value"
+    match e:
+        case ECall(fn=LibFnRef(name=fn_name)):
+            name = fn_name
+        case ECall(fn=UserFnRef(fn_id=fn_id)):
+            name = (fn_names or {}).get(fn_id, "result")
+        case EField(field=field):
+            name = field
+        case EVariable(name=var):
+            name = var
+        case EInfix(op=op):
+            name = _OPERATOR_NAMES.get(op, "value")
+        case EPipe(steps=(*_, last)):
+            return suggest_name(last, fn_names)
+        case EConstructor(name=ctor):
+            name = ctor[:1].lower() + ctor[1:]
+        case _:
+            name = _KIND_NAMES.get(e.KIND, "value")
+    # `toInt` → `int`, `toList` → `list`: the result, not the conversion.
+    if len(name) > 2 and name.startswith("to") and name[2].isupper():
+        name = name[2].lower() + name[3:]
+    if identifier_problem(name) is not None or name in KEYWORDS:
+        return "value"
+    return name
 
 
 def extract_function(canvas: Canvas, tlid: int, node_id: NodeId,

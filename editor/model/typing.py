@@ -30,6 +30,7 @@ from editor.model.committing import (
     commit_right_partial,
 )
 from editor.model.edits import CLOSING_CHARS, IDENTIFIER_CHARS, OPERATOR_CHARS, Here
+from editor.model.refactor_commands import type_over_new_name
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
 from editor.projection import Caret, fn_names
 from editor.projection.layout import show_string, string_index
@@ -107,6 +108,9 @@ def _insert_char(state: EditorState, ch: str) -> Outcome:
     h = edits.here(state)
     if isinstance(h, str):
         return refuse(state, h)
+    renaming = type_over_new_name(state, ch)
+    if renaming is not None:
+        return renaming
     if state.selection is not None and state.selection != h.tl.tlid:
         selected = traverse.find(h.tl, state.selection)
         if isinstance(selected, Expr) and (ch in OPERATOR_CHARS or ch == "."):

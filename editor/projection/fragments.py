@@ -2,8 +2,9 @@
 
 An edit rebuilds only the path from the edited node to the root; every other
 subtree of the new tree is the very object it was before. Laying out an
-expression depends only on the expression itself, the indent it starts at and
-the user function names, so the layout of a subtree whose object and indent
+expression depends only on the expression itself, the indent and column it
+starts at (a block's lines align to its first column) and the user function
+names, so the layout of a subtree whose object and indent
 are the same as last time is the same too: the writer splices in the tokens
 and `Line` objects it produced then instead of walking the subtree again. A
 keystroke in a 300-node handler then lays out the edited node and its
@@ -33,14 +34,17 @@ INDENT = 2
 class Fragment:
     """The tokens and lines one expression wrote from `indent` (see the module docstring)."""
 
-    __slots__ = ("broke", "end", "first", "head", "indent", "node", "source", "start", "tail",
-                 "tail_indent")
+    __slots__ = ("broke", "column", "end", "first", "head", "indent", "node", "source", "start",
+                 "tail", "tail_indent")
 
     def __init__(self, node: Node, indent: int, head: tuple[Token, ...], broke: bool = False,
                  first: Line | None = None, source: list[Line] | None = None, start: int = 0,
-                 end: int = 0, tail_indent: int = 0, tail: tuple[Token, ...] = ()) -> None:
+                 end: int = 0, tail_indent: int = 0, tail: tuple[Token, ...] = (),
+                 column: int = 0) -> None:
         self.node = node
         self.indent = indent
+        #: The column the expression started at: blocks align their lines to it.
+        self.column = column
         self.head = head
         #: Whether the expression ended a line; if not, `head` is all it wrote.
         self.broke = broke
@@ -79,6 +83,21 @@ class LineWriter:
         finally:
             self.indent -= INDENT
 
+    def column(self) -> int:
+        """The column the next token starts at."""
+        return self._current_indent + sum(len(t.text) for t in self._current)
+
+    @contextmanager
+    def aligned(self) -> Iterator[None]:
+        """Lines started inside begin at the current column (Dark's indent-to-here), so a
+        block's own lines (`then`, `else`, match arms) line up with its first keyword."""
+        before = self.indent
+        self.indent = self.column()
+        try:
+            yield
+        finally:
+            self.indent = before
+
     def finish(self) -> list[Line]:
         if self._current or not self.lines:
             self.newline()
@@ -87,19 +106,19 @@ class LineWriter:
 
     # ------------------------------------------------------- fragments
 
-    def mark(self) -> tuple[int, int, int]:
+    def mark(self) -> tuple[int, int, int, int]:
         """Where the writer is, for `fragment` to cut out what is written after it."""
-        return len(self.lines), len(self._current), self.indent
+        return len(self.lines), len(self._current), self.indent, self.column()
 
-    def fragment(self, node: Node, mark: tuple[int, int, int]) -> Fragment:
+    def fragment(self, node: Node, mark: tuple[int, int, int, int]) -> Fragment:
         """What was written since `mark`, as a fragment of `node`."""
-        n_lines, n_current, indent = mark
+        n_lines, n_current, indent, column = mark
         if len(self.lines) == n_lines:
-            return Fragment(node, indent, tuple(self._current[n_current:]))
+            return Fragment(node, indent, tuple(self._current[n_current:]), column=column)
         first_line = self.lines[n_lines]
         return Fragment(node, indent, first_line.tokens[n_current:], True,
                         first_line if n_current == 0 else None, self.lines, n_lines + 1,
-                        len(self.lines), self._current_indent, tuple(self._current))
+                        len(self.lines), self._current_indent, tuple(self._current), column)
 
     def splice(self, f: Fragment) -> None:
         """Write a fragment again, as if its expression were laid out here (at `f.indent`)."""
@@ -129,9 +148,12 @@ class LayoutMemo:
     def begin(self) -> None:
         self._written = self._reused = 0
 
-    def reusable(self, node: Node, indent: int) -> Fragment | None:
+    def reusable(self, node: Node, indent: int, column: int) -> Fragment | None:
+        """The fragment `node` wrote last time from this indent and (when it took several
+        lines, which may align to where it started) this column."""
         f = self._fragments.get(node.id)
-        if f is not None and f.node is node and f.indent == indent:
+        if (f is not None and f.node is node and f.indent == indent
+                and (not f.broke or f.column == column)):
             self._reused += 1
             return f
         return None

@@ -1,7 +1,18 @@
 """Layout: a toplevel's code as lines of tokens, parentheses computed from the tree.
 
 Blocks (`let`, `if`, `match`, pipes, flags) take several lines and indent what
-they contain; everything else is laid out inline. An inline construct whose
+they contain; everything else is laid out inline. A block's own lines line up
+with its first keyword wherever it starts (Dark's fluid editor), so `then` and
+`else` sit at their `if`'s column:
+
+    let size = if x > 3
+               then
+                 "big"
+               else
+                 "small"
+
+A call's first argument that is the piped value is not shown (`xs |> List::map
+f`); versions show as `_vN` only when not 0 (`versioned`). An inline construct whose
 child is a block keeps going after the child's last line, so any tree has a
 layout. Parentheses are never stored: `needs_parens` decides from operator
 precedence and position, and the parentheses it adds belong to the child they
@@ -60,6 +71,16 @@ BLOCKS = (ELet, EIf, EMatch, EPipe, EFlag)
 _LEAVES = (EHole, EInt, EFloat, EString, EBool, ENull, EVariable, EPipeTarget)
 #: Tightest binding: application (a call's arguments) sits above every infix.
 _APPLICATION = 100
+
+
+#: What a piped value shows where it is not implicit (see `Layout`).
+PIPED_TEXT = "piped"
+
+
+def versioned(name: str, version: int) -> str:
+    """How a function is named in code and in completion, for library and user functions
+    alike: `_vN` only when the version is not 0, as Dark showed it (`List::head_v1`)."""
+    return name if version == 0 else f"{name}_v{version}"
 
 
 def show_float(value: float) -> str:
@@ -131,7 +152,7 @@ class Layout:
             self._lay(e)
             return
         out = self.out
-        fragment = memo.reusable(e, out.indent)
+        fragment = memo.reusable(e, out.indent, out.column())
         if fragment is not None:
             out.splice(fragment)
             return
@@ -176,25 +197,29 @@ class Layout:
                     self.expr(f.value)
                 self.tok(e, " }" if e.fields else "}", "punct")
             case ELet():
-                self.tok(e, "let", "keyword")
-                self.space(e)
-                self.name(e, e.name)
-                self.tok(e, " = ", "op")
-                self.expr(e.rhs, parens=isinstance(e.rhs, ELet))
-                self.out.newline()
-                self.expr(e.body)
+                with self.out.aligned():
+                    self.tok(e, "let", "keyword")
+                    self.space(e)
+                    self.name(e, e.name)
+                    self.tok(e, " = ", "op")
+                    self.expr(e.rhs, parens=isinstance(e.rhs, ELet))
+                    self.out.newline()
+                    self.expr(e.body)
             case EIf():
-                self.tok(e, "if", "keyword")
-                self.space(e)
-                self.expr(e.cond)
-                with self.out.indented():
+                with self.out.aligned():
+                    self.tok(e, "if", "keyword")
+                    self.space(e)
+                    self.expr(e.cond)
                     self.out.newline()
-                    self.expr(e.then)
-                self.out.newline()
-                self.tok(e, "else", "keyword")
-                with self.out.indented():
+                    self.tok(e, "then", "keyword")
+                    with self.out.indented():
+                        self.out.newline()
+                        self.expr(e.then)
                     self.out.newline()
-                    self.expr(e.else_)
+                    self.tok(e, "else", "keyword")
+                    with self.out.indented():
+                        self.out.newline()
+                        self.expr(e.else_)
             case ELambda():
                 self.tok(e, "\\", "keyword")
                 for i, p in enumerate(e.params):
@@ -205,7 +230,9 @@ class Layout:
                 self.expr(e.body)
             case ECall():
                 self.tok(e, self.fn_label(e), "fn", editable=True, slot="fn")
-                for a in e.args:
+                # The piped value as first argument is implicit, as in Dark: `|> List::map f`.
+                shown = e.args[1:] if e.args and isinstance(e.args[0], EPipeTarget) else e.args
+                for a in shown:
                     self.space(e)
                     self.expr(a, parens=needs_parens_as_arg(a))
             case EConstructor():
@@ -214,11 +241,17 @@ class Layout:
                     self.space(e)
                     self.expr(a, parens=needs_parens_as_arg(a))
             case EInfix():
-                self.expr(e.left, parens=needs_parens_in_infix(e, e.left, left=True))
-                self.tok(e, f" {e.op} ", "op")
+                if isinstance(e.left, EPipeTarget):
+                    # Implicit too: a step `|> + 1` adds one to the piped value.
+                    self.tok(e, f"{e.op} ", "op")
+                else:
+                    self.expr(e.left, parens=needs_parens_in_infix(e, e.left, left=True))
+                    self.tok(e, f" {e.op} ", "op")
                 self.expr(e.right, parens=needs_parens_in_infix(e, e.right, left=False))
             case EPipeTarget():
-                self.tok(e, "·", "punct")
+                # Where it is not implicit (not a call's first argument, nor an operator's
+                # left side), the piped value is named in words.
+                self.tok(e, PIPED_TEXT, "keyword")
             case EPipe():
                 self.expr(e.head, parens=isinstance(e.head, BLOCKS))
                 with self.out.indented():
@@ -231,41 +264,44 @@ class Layout:
                 self.tok(e, ".", "punct")
                 self.name(e, e.field, "field", slot="field")
             case EMatch():
-                self.tok(e, "match", "keyword")
-                self.space(e)
-                self.expr(e.scrutinee)
-                with self.out.indented():
-                    for arm in e.arms:
-                        self.out.newline()
-                        self.pattern(arm.pattern)
-                        self.tok(arm, " -> ", "op")
-                        if isinstance(arm.body, BLOCKS):
-                            with self.out.indented():
-                                self.out.newline()
+                with self.out.aligned():
+                    self.tok(e, "match", "keyword")
+                    self.space(e)
+                    self.expr(e.scrutinee)
+                    with self.out.indented():
+                        for arm in e.arms:
+                            self.out.newline()
+                            self.pattern(arm.pattern)
+                            self.tok(arm, " -> ", "op")
+                            if isinstance(arm.body, BLOCKS):
+                                with self.out.indented():
+                                    self.out.newline()
+                                    self.expr(arm.body)
+                            else:
                                 self.expr(arm.body)
-                        else:
-                            self.expr(arm.body)
             case EFlag():
-                self.tok(e, "flag", "flag")
-                self.space(e)
-                self.name(e, e.name, "flag")
-                self.tok(e, " when ", "flag")
-                self.expr(e.cond)
-                with self.out.indented():
-                    self.out.newline()
-                    self.tok(e, "old ", "flag")
-                    self.branch(e.old)
-                    self.out.newline()
-                    self.tok(e, "new ", "flag")
-                    self.branch(e.new)
+                with self.out.aligned():
+                    self.tok(e, "flag", "flag")
+                    self.space(e)
+                    self.name(e, e.name, "flag")
+                    self.tok(e, " when ", "flag")
+                    self.expr(e.cond)
+                    with self.out.indented():
+                        self.out.newline()
+                        self.tok(e, "old ", "flag")
+                        self.branch(e.old)
+                        self.out.newline()
+                        self.tok(e, "new ", "flag")
+                        self.branch(e.new)
             case EPartial():
                 self.tok(e, e.text, "partial", editable=True, slot="text")
                 if not isinstance(e.old, EHole):
                     self.tok(e, "  ", "space")
                     self.ghost(e.old)
             case ERightPartial():
-                self.expr(e.left, parens=isinstance(e.left, (*BLOCKS, EInfix)))
-                self.space(e)
+                if not isinstance(e.left, EPipeTarget):
+                    self.expr(e.left, parens=isinstance(e.left, (*BLOCKS, EInfix)))
+                    self.space(e)
                 self.tok(e, e.text, "partial", editable=True, slot="text")
             case _:
                 self.tok(e, f"<{type(e).__name__}>", "punct")
@@ -291,11 +327,9 @@ class Layout:
     def fn_label(self, e: ECall) -> str:
         match e.fn:
             case LibFnRef():
-                base = f"{e.fn.module}::{e.fn.name}"
-                return base if e.fn.version == 0 else f"{base}_v{e.fn.version}"
+                return versioned(f"{e.fn.module}::{e.fn.name}", e.fn.version)
             case UserFnRef():
-                base = self.fn_names.get(e.fn.fn_id, f"fn{e.fn.fn_id}")
-                return base if e.fn.version == 0 else f"{base}_v{e.fn.version}"
+                return versioned(self.fn_names.get(e.fn.fn_id, f"fn{e.fn.fn_id}"), e.fn.version)
         return "?"
 
     # ----------------------------------------------------------- patterns

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions, inspecting, motion, problems, versions
+from editor.model import actions, inspecting, motion, problems, refactor_commands, versions
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.placement import push_apart
@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
                 node = traverse.find(tl, state.selection)
                 if isinstance(node, Node):
                     selection = set(traverse.node_ids(node))
+                if refactor_commands.renaming_new_name(state):
+                    # A new variable's name to type over: the let's line, not its body.
+                    selection = {state.selection}
             hint = LiveHint(*live) if live else None
             gutter = problems.gutter_of(tl, proj, self.controller.infos.get(tlid),
                                         state.canvas.values())
@@ -491,6 +494,11 @@ class MainWindow(QMainWindow):
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
                 c.refresh_404s()
+            case _ if argument is None and REFACTORINGS.get(name, ("", None))[1] is not None:
+                # A key for a command that asks (F2: rename) opens the palette at the question.
+                title, prompt = REFACTORINGS[name]
+                self.palette_.ask(name, title, prompt or "",
+                                  refactor_commands.current_name(c.state))
             case _:
                 c.run(name, argument)
 

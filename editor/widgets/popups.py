@@ -212,6 +212,16 @@ class Palette(QFrame):
         self.close_palette()
         self.chosen.emit(name, None)
 
+    def ask(self, name: str, title: str, prompt: str, text: str = "") -> None:
+        """Open straight at a command's question (F2's rename), `text` filled in and selected
+        so that typing replaces it, as VS Code's rename box does."""
+        self.open([(name, title, prompt)])
+        self.asking = (name, prompt)
+        self.list.clear()
+        self.filter.setPlaceholderText(f"{title}: type {prompt}, then Enter")
+        self.filter.setText(text)
+        self.filter.selectAll()
+
     def close_palette(self) -> None:
         self.hide()
         self.asking = None
