@@ -155,11 +155,15 @@ def test_a_failure_inside_a_function_or_a_lambda_stops_the_handler() -> None:
 
 def test_a_preview_of_a_branch_not_taken_never_stops_the_run() -> None:
     write = b.call("DB::set_v1", "Ada", 7, b.var("Users_v0"))
-    handler = b.http("GET", "/p", b.if_(False, b.let("_", write, 1), 2), language_version=2)
+    after = b.int_(1)
+    handler = b.http("GET", "/p", b.if_(False, b.let("_", write, after), 2), language_version=2)
     live = LiveValues()
     value = run_toplevel(handler, {}, Program.from_toplevels([USERS, handler]),
                          host=StoreHost(), impure=ImpureLog(), live=live)
     assert value == 2
+    # The preview of the branch goes on past the call, as in version 1.
+    shown = live.get(after.id)
+    assert shown is not None and shown.value == 1 and not shown.taken
 
 
 # ------------------------------------------------------------------ property

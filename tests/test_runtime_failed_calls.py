@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 from runtime_harness import (
     EditorSession,
@@ -24,6 +25,7 @@ from runtime_harness import (
 )
 
 from shared_ast import build as b
+from shared_ast import wire
 from shared_ast.nodes import ECall
 from shared_ast.toplevels import Handler
 from shared_ast.type_ast import STRING
@@ -86,10 +88,19 @@ def test_a_failed_write_answers_500_naming_the_call_and_stores_nothing(
     assert shown["kind"] == "error" and "String for key" in shown["message"]
 
 
-def test_a_version_1_handler_keeps_its_old_answer(rt: RuntimeProcess) -> None:
+def test_a_version_1_handler_keeps_its_old_answer_and_replay_shows_the_change(
+        rt: RuntimeProcess) -> None:
     status, body = rt.request("POST", "/signup-v1", body="Bob")
     assert (status, body) == (201, "created")
     assert rt.get("/count") == (200, 0)
+    # Before moving it to version 2, a replay of its stored requests shows the new answer.
+    candidate = attrs.evolve(OLD, language_version=2)
+    report = run(_ask(rt, {"type": "replay", "tlid": OLD.tlid,
+                           "toplevel": wire.encode_toplevel(candidate)}))
+    assert report["differ"] >= 1, report
+    row = report["rows"][0]
+    assert row["old"]["status"] == 201 and row["new"]["status"] == 500
+    assert "DB::set_v1" in row["new"]["body"]
 
 
 def test_a_worker_whose_write_fails_is_retried_then_dead_lettered_with_the_reason(
