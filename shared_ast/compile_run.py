@@ -20,7 +20,8 @@ Two exceptions steer a compiled run:
 
 A limit reached (steps, time, allocation: `shared_ast.limits`) is no
 fallback: it raises `EvaluationStopped` with the reference's error value,
-which ends the compiled run as it ends the reference's (see `over`).
+which ends the compiled run as it ends the reference's (see `over`); so does
+a failing impure call in language version 2 and later (`call_impure`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@
   that binding a name costs the same however many names are in scope.
 - `Machine`: the state of one evaluation (mode, version, counters) and the
   calls that change it: applying a closure, calling a user function,
-  calling a library function (argument checks, previews, the impure log).
+  calling a library function (argument checks, previews, the impure log;
+  from language version 2, a failing impure call stops the run:
+  `failed_impure_call`).
 - `LibraryCallContext`: the `ctx` a library function receives; its `apply`
   calls a lambda back through the machine.
 - `recursion_headroom`: the Python recursion limit the evaluator needs,
