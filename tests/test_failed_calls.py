@@ -218,3 +218,26 @@ def test_a_discarded_failing_impure_call_never_gives_a_normal_answer(
     got = agree(handler, {}, program, Budget(), StoreHost)
     assert isinstance(got, ErrorValue), got
     assert got.node_id == call.id and call.fn.qualified in got.message
+
+
+# ------------------------------------------------------------------- editor
+
+def test_a_handler_made_with_the_keyboard_is_written_in_the_stopping_version(qapp: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from editor.controller import EditorController
+    from editor.widgets.main_window import MainWindow
+
+    window = MainWindow(EditorController(None))
+    window.show()
+    try:
+        before = set(window.controller.state.canvas)
+        QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        made = [tl for tlid, tl in window.controller.state.canvas.items() if tlid not in before]
+        assert len(made) == 1 and isinstance(made[0], Handler)
+        assert made[0].language_version == LATEST_LANGUAGE_VERSION
+        assert failed_call_stops(made[0].language_version)
+    finally:
+        window.close()
+        window.deleteLater()
