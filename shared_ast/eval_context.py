@@ -447,10 +447,12 @@ class Machine:
 
     def call_library(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
         result = self.library_value(qualified, args, node_id)
-        if (type(result) in _FAILED and not self.preview and failed_call_stops(self.version)
-                and not LIBRARY[qualified].pure):
+        if type(result) in _FAILED and not self.preview and failed_call_stops(self.version):
+            lib = LIBRARY.get(qualified)
+            if lib is None or lib.pure:
+                return result
             # A failing impure call stops the run (language version 2): never discarded.
-            failure = failed_impure_call(LIBRARY[qualified], tuple(args), result, node_id)
+            failure = failed_impure_call(lib, tuple(args), result, node_id)
             self.record(node_id, failure)
             raise EvaluationStopped(failure)
         return result

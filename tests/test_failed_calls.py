@@ -29,7 +29,8 @@ from shared_ast.eval_context import (
     failed_call_stops,
 )
 from shared_ast.evaluator import run_toplevel
-from shared_ast.nodes import ECall, Expr
+from shared_ast.ids import new_id
+from shared_ast.nodes import ECall, Expr, LibFnRef
 from shared_ast.program import Program
 from shared_ast.toplevels import CURRENT_LANGUAGE_VERSION, Handler
 from shared_ast.type_ast import INT, STRING
@@ -164,6 +165,19 @@ def test_a_preview_of_a_branch_not_taken_never_stops_the_run() -> None:
     # The preview of the branch goes on past the call, as in version 1.
     shown = live.get(after.id)
     assert shown is not None and shown.value == 1 and not shown.taken
+
+
+def test_pure_and_unknown_calls_keep_their_error_values_in_version_2() -> None:
+    # Only impure calls stop: a pure call's error (and an unknown function's) is a value.
+    unknown = ECall(new_id(), LibFnRef("Nope", "zzz", 0), (), False)
+    for call, says in ((unknown, "unknown function Nope::zzz_v0"),
+                       (b.call("Int::divide_v0", 1, 0), "zero")):
+        handler = b.http("GET", "/u", b.let("_", call, 5), language_version=2)
+        program = Program.from_toplevels([handler])
+        assert agree(handler, {}, program, Budget(), StoreHost) == 5
+        alone = run_toplevel(b.http("GET", "/v", call, language_version=2), {}, program)
+        assert isinstance(alone, ErrorValue) and alone.node_id == call.id
+        assert says in alone.message and "stopped" not in alone.message
 
 
 # ------------------------------------------------------------------ property
