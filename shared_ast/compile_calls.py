@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared_ast.compile_ints import INLINE_INT_OPS, IntFacts
-from shared_ast.eval_context import failed_call_stops
+from shared_ast.eval_context import failed_call_stops, failed_impure_call
 from shared_ast.nodes import ECall, Expr, LibFnRef
 from shared_ast.stdlib.registry import LIBRARY, LibFunction
 from shared_ast.toplevels import UserFunction
@@ -136,9 +136,15 @@ class CallCode(IntFacts):
         if lib is None:
             return self.const(ErrorValue(f"unknown function {name}", node_id))
         if len(args) != len(lib.params):
-            return self.const(ErrorValue(
+            wrong = ErrorValue(
                 f"{name} takes {len(lib.params)} argument(s) but was given {len(args)}",
-                node_id))
+                node_id)
+            if not lib.pure and failed_call_stops(self.version):
+                # An impure call that cannot run stops the run, as the reference's does.
+                self.effects = True
+                self.flush()
+                self.emit(f"R.stop({self.const(failed_impure_call(lib, (), wrong, node_id))})")
+            return self.const(wrong)
         inline = INLINE_INT_OPS.get(name)
         if inline is not None and all(isinstance(p.type, TInt) for p in lib.params):
             return self.int_op(lib, inline, args, node_id)

@@ -155,6 +155,10 @@ class CompiledRun:
             raise EvaluationStopped(failed_impure_call(lib, args, result, node_id))
         return result
 
+    def stop(self, failure: ErrorValue) -> None:
+        """Stop the run with `failure` (an impure call that cannot run: `call_impure`)."""
+        raise EvaluationStopped(failure)
+
     def built(self, lib: LibFunction, args: tuple[Any, ...], result: Any, node_id: NodeId
               ) -> Any:
         """What the library call a compiled loop stands for gives, once measured (a map's list)."""

@@ -138,6 +138,15 @@ def test_a_write_that_cannot_run_stops_the_handler_too() -> None:
         assert agree(handler, {}, program, Budget(), StoreHost) == value
 
 
+def test_an_impure_call_with_the_wrong_number_of_arguments_stops_the_handler() -> None:
+    call = ECall(new_id(), LibFnRef("DB", "count", 0), (), False)
+    handler = b.http("GET", "/c", b.let("_", call, 5), language_version=2)
+    program = Program.from_toplevels([USERS, handler])
+    got = agree(handler, {}, program, Budget(), StoreHost)
+    assert isinstance(got, ErrorValue) and got.node_id == call.id
+    assert "DB::count_v0 failed" in got.message and "was given 0" in got.message
+
+
 def test_a_failure_inside_a_function_or_a_lambda_stops_the_handler() -> None:
     # A write with no runtime to hold the data fails in the library (LibError) ...
     emit = b.call("Emit::emit_v0", 1, "")
