@@ -83,7 +83,7 @@ __all__ = [
 
 #: The newest language version this runtime can evaluate; toplevels may be
 #: created in, or moved to, versions 0 … this. The language-version issue raises it.
-LATEST_LANGUAGE_VERSION = 1
+LATEST_LANGUAGE_VERSION = 2
 
 _STALE = "the toplevel changed since the op was made; reload it and try again"
 

@@ -8,7 +8,8 @@ writes a call once its arguments are generated:
 - a library call: Int operations inlined (`compile_ints`), the rest through
   `CompiledRun.call_library` (the reference's checks), after the steps are
   added and tested (the call may be an effect), with `R.rem` left for the
-  lambdas it may call back;
+  lambdas it may call back; an impure one, from language version 2, through
+  `CompiledRun.call_impure`, which stops the run when the call fails;
 - a user function call: its `fast_` version (no checks of the arguments)
   when they surely fit, whose result needs no test when the function surely
   gives an Int or a Bool (`compile_unit` guesses and checks that), and which
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared_ast.compile_ints import INLINE_INT_OPS, IntFacts
+from shared_ast.eval_context import failed_call_stops, failed_impure_call
 from shared_ast.nodes import ECall, Expr, LibFnRef
 from shared_ast.stdlib.registry import LIBRARY, LibFunction
 from shared_ast.toplevels import UserFunction
@@ -43,6 +45,7 @@ class CallCode(IntFacts):
     effects: bool
     unchecked: bool
     depth: str
+    version: int
 
     def expr(self, e: Expr, scope: dict[str, str], pipe: str | None) -> str:
         raise NotImplementedError
@@ -133,9 +136,15 @@ class CallCode(IntFacts):
         if lib is None:
             return self.const(ErrorValue(f"unknown function {name}", node_id))
         if len(args) != len(lib.params):
-            return self.const(ErrorValue(
+            wrong = ErrorValue(
                 f"{name} takes {len(lib.params)} argument(s) but was given {len(args)}",
-                node_id))
+                node_id)
+            if not lib.pure and failed_call_stops(self.version):
+                # An impure call that cannot run stops the run, as the reference's does.
+                self.effects = True
+                self.flush()
+                self.emit(f"R.stop({self.const(failed_impure_call(lib, (), wrong, node_id))})")
+            return self.const(wrong)
         inline = INLINE_INT_OPS.get(name)
         if inline is not None and all(isinstance(p.type, TInt) for p in lib.params):
             return self.int_op(lib, inline, args, node_id)
@@ -153,4 +162,7 @@ class CallCode(IntFacts):
         fits = tuple(None if isinstance(p.type, TUnknown | TVar)
                      else (p.type, type_phrase(p.type, self.unit.program)) for p in lib.params)
         arg_tuple = "(" + "".join(a + ", " for a in args) + ")"
-        return f"R.call_library({self.const(lib)}, {arg_tuple}, {node_id}, {self.const(fits)})"
+        # From language version 2 a failing impure call stops the run (`failed_call_stops`).
+        method = ("call_impure" if not lib.pure and failed_call_stops(self.version)
+                  else "call_library")
+        return f"R.{method}({self.const(lib)}, {arg_tuple}, {node_id}, {self.const(fits)})"

@@ -20,7 +20,8 @@ Two exceptions steer a compiled run:
 
 A limit reached (steps, time, allocation: `shared_ast.limits`) is no
 fallback: it raises `EvaluationStopped` with the reference's error value,
-which ends the compiled run as it ends the reference's (see `over`).
+which ends the compiled run as it ends the reference's (see `over`); so does
+a failing impure call in language version 2 and later (`call_impure`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shared_ast.eval_context import Budget, ImpureLog, LibraryCallContext, closure_call_refused
+from shared_ast.eval_context import (
+    Budget,
+    ImpureLog,
+    LibraryCallContext,
+    closure_call_refused,
+    failed_impure_call,
+)
 from shared_ast.limits import BUILDERS, EvaluationStopped, after_library_call
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
@@ -41,6 +48,7 @@ from shared_ast.values import (
     ErrorRail,
     ErrorValue,
     FrozenDict,
+    Incomplete,
     first_special,
     is_special,
     show,
@@ -137,6 +145,19 @@ class CompiledRun:
         if lib.qualified in BUILDERS or self.budget.deadline is not None:
             return after_library_call(self.budget, lib, args, result, node_id)
         return result
+
+    def call_impure(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId,
+                    fits: Sequence[Any]) -> Any:
+        """`call_library` for an impure function in language version 2 and later: a
+        failure stops the run with the reference's error (`failed_impure_call`)."""
+        result = self.call_library(lib, args, node_id, fits)
+        if type(result) is ErrorValue or type(result) is Incomplete:
+            raise EvaluationStopped(failed_impure_call(lib, args, result, node_id))
+        return result
+
+    def stop(self, failure: ErrorValue) -> None:
+        """Stop the run with `failure` (an impure call that cannot run: `call_impure`)."""
+        raise EvaluationStopped(failure)
 
     def built(self, lib: LibFunction, args: tuple[Any, ...], result: Any, node_id: NodeId
               ) -> Any:

@@ -14,7 +14,9 @@
   that binding a name costs the same however many names are in scope.
 - `Machine`: the state of one evaluation (mode, version, counters) and the
   calls that change it: applying a closure, calling a user function,
-  calling a library function (argument checks, previews, the impure log).
+  calling a library function (argument checks, previews, the impure log;
+  from language version 2, a failing impure call stops the run:
+  `failed_impure_call`).
 - `LibraryCallContext`: the `ctx` a library function receives; its `apply`
   calls a lambda back through the machine.
 - `recursion_headroom`: the Python recursion limit the evaluator needs,
@@ -62,6 +64,7 @@ from shared_ast.values import (
 )
 
 __all__ = [
+    "FAILED_CALLS_STOP_FROM",
     "MAX_NESTING",
     "NO_PIPE",
     "Budget",
@@ -73,6 +76,8 @@ __all__ = [
     "LiveValue",
     "LiveValues",
     "Machine",
+    "failed_call_stops",
+    "failed_impure_call",
     "recursion_headroom",
 ]
 
@@ -441,6 +446,19 @@ class Machine:
             self.version, self.recording = saved
 
     def call_library(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
+        result = self.library_value(qualified, args, node_id)
+        if type(result) in _FAILED and not self.preview and failed_call_stops(self.version):
+            lib = LIBRARY.get(qualified)
+            if lib is None or lib.pure:
+                return result
+            # A failing impure call stops the run (language version 2): never discarded.
+            failure = failed_impure_call(lib, tuple(args), result, node_id)
+            self.record(node_id, failure)
+            raise EvaluationStopped(failure)
+        return result
+
+    def library_value(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
+        """What a library call gives (an error value, not a stop, whatever it is)."""
         lib = LIBRARY.get(qualified)
         if lib is None:
             return ErrorValue(f"unknown function {qualified}", node_id)
@@ -491,6 +509,52 @@ class Machine:
                 f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
         finally:
             self.nesting -= _LIBRARY_NESTING
+
+
+# ------------------------------------------------------- failed impure calls
+
+#: From this language version on, an impure library call (a datastore read or
+#: write, an emit, a random number, the clock: `LibFunction.pure` is False)
+#: that fails stops the run at that call, so its failure reaches the answer and
+#: the trace however its value was used (`let _ = DB::set ...` included).
+#: "Fails" means: it gave an error value (an argument of the wrong type, the
+#: library refused), or it could not run because an argument is an error or
+#: unfinished. Before this version such a call's error is an ordinary value,
+#: which a discarded binding drops without a trace.
+FAILED_CALLS_STOP_FROM = 2
+
+_FAILED = (ErrorValue, Incomplete)
+
+
+def failed_call_stops(language_version: int) -> bool:
+    """Whether a failing impure call stops the run in this language version."""
+    return language_version >= FAILED_CALLS_STOP_FROM
+
+
+def failed_impure_call(lib: LibFunction, args: tuple[Any, ...], value: Any,
+                       node_id: NodeId | None) -> ErrorValue:
+    """The error a run stops with when the impure call `node_id` of `lib` gave `value`
+    (an error or an unfinished value): it names the call, says why and what to do.
+    The compiled path stops with the same value (`CompiledRun.call_impure`)."""
+    name = lib.qualified
+    bad = next(((p.name, a) for p, a in zip(lib.params, args, strict=False) if a is value), None)
+    if bad is not None:
+        param, arg = bad
+        if isinstance(arg, Incomplete):
+            why = (f"its argument {param} is unfinished"
+                   + (f" (node {arg.node_id})" if arg.node_id is not None else "")
+                   + ". Fill in what it needs")
+        else:
+            why = f"its argument {param} is an error: {arg.message}. Fix that first"
+        reason = f"{name} did not run, so the run stopped there: {why}"
+    elif isinstance(value, Incomplete):
+        reason = (f"{name} gave an unfinished value, so the run stopped there. "
+                  "Finish the code it calls back")
+    else:
+        reason = (f"{name} failed, so the run stopped there: {value.message.rstrip('.')}. "
+                  f"Give {name} what it expects")
+    return ErrorValue(f"{reason}; nothing after the call ran (a failing call to "
+                      "data or another effect is never skipped silently).", node_id)
 
 
 # --------------------------------------------------------- recursion limit

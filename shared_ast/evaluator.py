@@ -11,6 +11,10 @@ tree, however unfinished or wrong, and never raises.
 - Errors are values (`ErrorValue`, pointing at the node that raised them);
   `ErrorRail` carries a `Nothing`/`Error` sent to the rail out of everything
   to the top, as an early exit of the handler.
+- From language version 2, an impure library call that fails (or cannot run
+  for an error or unfinished argument) stops the run at that call, so its
+  error is never dropped with a discarded value (`Machine.call_library`,
+  `eval_context.FAILED_CALLS_STOP_FROM`).
 - Runaway code stops at its `Budget` (steps, call depth, time, the size of
   the values it builds: `shared_ast.limits`) with an error value.
 - With `LiveValues`, every node's value is recorded, and branches that did

@@ -20,7 +20,7 @@ from shared_ast.nodes import EnumCase, Expr, Param, TypeField
 from shared_ast.type_ast import Type
 
 #: The language version new toplevels are written in.
-CURRENT_LANGUAGE_VERSION = 0
+CURRENT_LANGUAGE_VERSION = 2
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

@@ -208,12 +208,12 @@ def toplevels(max_leaves: int = 12) -> st.SearchStrategy[t.Toplevel]:
     body = raw_exprs(max_leaves)
     type_fields = _tuple_of(st.builds(n.TypeField, _ID, st.sampled_from(FIELD_NAMES), types()))
     return st.one_of(
-        st.builds(t.Handler, _ID, positions, st.integers(0, 1), specs, body),
+        st.builds(t.Handler, _ID, positions, st.integers(0, 2), specs, body),
         st.builds(
             t.UserFunction,
             _ID,
             positions,
-            st.integers(0, 1),
+            st.integers(0, 2),
             st.integers(1, 3),
             st.sampled_from(["f", "g"]),
             st.integers(0, 2),

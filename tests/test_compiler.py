@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from strategies import NAMES, exprs, toplevels, values
 
 from shared_ast import build as b
+from shared_ast.apply import LATEST_LANGUAGE_VERSION
 from shared_ast.compiler import compile_toplevel, fallback_counts, run_user_function
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import call_user_function, run_toplevel
@@ -67,11 +68,13 @@ class RecordingHost:
         self.flags.append((flag_id, name, took_new))
 
 
-def agree(tl: Toplevel, inputs: dict[str, Any], program: Program, budget: Budget) -> Any:
-    """Run both ways from equal budgets; assert they agree in every observable way."""
+def agree(tl: Toplevel, inputs: dict[str, Any], program: Program, budget: Budget,
+          host: type[RecordingHost] = RecordingHost) -> Any:
+    """Run both ways from equal budgets; assert they agree in every observable way.
+    `host` makes each run's host (one with datastores, to run DB calls)."""
     ref_budget, fast_budget = attrs.evolve(budget), attrs.evolve(budget)
     ref_log = ImpureLog()
-    ref_host, fast_host = RecordingHost(), RecordingHost()
+    ref_host, fast_host = host(), host()
     expected = run_toplevel(tl, inputs, program, budget=ref_budget, impure=ref_log, host=ref_host)
     compiled = compile_toplevel(tl, program)
     # The compiled path must really run: compiled, and not failing over to the reference
@@ -104,7 +107,7 @@ def as_handler(body: Expr, version: int) -> Handler:
 
 @settings(max_examples=700, deadline=None)
 @given(body=exprs(), inputs=inputs_, program=programs, budget=budgets,
-       version=st.integers(0, 1))
+       version=st.integers(0, LATEST_LANGUAGE_VERSION))
 def test_compiled_expressions_agree_with_the_reference(
     body: Expr, inputs: dict[str, Any], program: Program, budget: Budget, version: int
 ) -> None:

@@ -220,8 +220,8 @@ def test_a_handler_in_use_moves_language_version_only_when_replay_shows_no_chang
 
     # Version 1 makes a list with an unfinished element unfinished (a 500); version 0
     # leaves the element out. The second handler answers the same on both.
-    changes = b.http("GET", "/items", b.list_(1, b.hole(), 3))
-    same = b.http("GET", "/fixed", b.list_(1, 2))
+    changes = b.http("GET", "/items", b.list_(1, b.hole(), 3), language_version=0)
+    same = b.http("GET", "/fixed", b.list_(1, 2), language_version=0)
     with running(tmp_path / "data", LOCKED) as rt:
         create_toplevels(rt, [changes, same])
         assert rt.get("/items") == (200, [1, 3])
@@ -259,7 +259,7 @@ def test_moving_a_function_in_use_replays_the_handlers_that_call_it(tmp_path: Pa
 def test_a_worker_in_use_moves_when_its_stored_events_answer_the_same(tmp_path: Path) -> None:
     from shared_ast.ops import SetLanguageVersion
 
-    worker = b.worker("jobs", b.list_(1, b.field(b.var("event"), "n")))
+    worker = b.worker("jobs", b.list_(1, b.field(b.var("event"), "n")), language_version=0)
     emits = b.http("GET", "/go", b.call("Emit::emit_v0", b.record(n=5), "jobs"))
     with running(tmp_path / "data", LOCKED) as rt:
         create_toplevels(rt, [worker, emits])

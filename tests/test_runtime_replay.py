@@ -58,7 +58,7 @@ def test_upgrading_dict_get_through_a_flag_lists_exactly_the_traces_that_change(
 
 def test_a_move_to_language_version_1_is_checked_by_replay_first(tmp_path: Path) -> None:
     # An unfinished element: version 0 leaves it out, version 1 makes the list unfinished.
-    handler = b.http("GET", "/items", b.list_(1, b.hole(), 3))
+    handler = b.http("GET", "/items", b.list_(1, b.hole(), 3), language_version=0)
     with running(tmp_path / "data") as rt:
         create_toplevels(rt, [handler])
         assert rt.get("/items") == (200, [1, 3])
