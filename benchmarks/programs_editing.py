@@ -42,19 +42,54 @@ class Change:
 # Programs: each as its text form. Keep them realistic: what handlers and functions look like.
 
 PROGRAMS: list[Program] = [
-    # A handler with lets, route parameters on the error rail, arithmetic.
-    Program("sum", "{Ctrl+N}/sum/:a/:b{Enter}", "/sum/:a/:b", """
-let x = String::toInt a
-let y = String::toInt b
+    # A handler with lets: route parameters parsed on the error rail, arithmetic.
+    Program("sum", "{Ctrl+N}/sum/:a/:b{Enter}", "/sum/:a/:b", r"""
+let x = String::toInt_v1 a
+let y = String::toInt_v1 b
 x + y
-""", keys="let x = String::toInt a{Enter}let y = String::toInt b{Tab}x + y"),
-    # A pipe with a lambda.
-    Program("pipe", "{Ctrl+N}/scores{Enter}", "/scores", """
+""", keys="let x = toI{Enter}a{Enter}{Enter}let y = toI{Enter}b{Enter}{Tab}x + y"),
+    # A pipe through a lambda.
+    Program("pipe", "{Ctrl+N}/scores{Enter}", "/scores", r"""
 let xs = [3, 1, 2]
 xs
-  |> List::map (\\x -> x * 10)
+  |> List::map (\x -> x * 10)
   |> List::sum
-""", keys="let xs = [3, 1, 2]{Tab}xs |> List::map (\\x -> x * 10) |> List::sum"),
+""", keys="let xs = [3, 1, 2]{Tab}xs |> List::ma{Enter}\\x -> x * 10{Tab} |> List::su{Enter}"),
+    # A match on a route parameter.
+    Program("match", "{Ctrl+N}/greet/:name{Enter}", "/greet/:name", r"""
+match name
+  "ada" -> "hi ada"
+  _ -> "who?"
+""", keys='match name{Enter}"ada" -> "hi ada{Enter}_ -> "who?'),
+    # A record, and a field of it.
+    Program("record", "{Ctrl+N}/user{Enter}", "/user", r"""
+let user = { name: "ada", age: 36 }
+user.name
+""", keys='let user = { name: "ada", age: 36{Tab}user.name'),
+    # An if over a parsed parameter.
+    Program("if", "{Ctrl+N}/size/:a{Enter}", "/size/:a", r"""
+let n = String::toInt_v1 a
+if n > 10
+then
+  "big"
+else
+  "small"
+""", keys='let n = toI{Enter}a{Enter}{Tab}if n > 10{Tab}"big{Tab}"small'),
+    # A function with typed parameters.
+    Program("function", "{Ctrl+Alt+F}area{Tab}w : Int, h : Int{Tab}Int{Enter}",
+            "areaw : Int, h : IntInt", r"""
+w * h
+"""),
+    # A worker that handles an event.
+    Program("worker", "{Ctrl+Alt+W}emails{Enter}", "emails", r"""
+let to = event.to
+String::length_v1 to
+""", keys="let to = event.to{Tab}String::len{Enter}to"),
+    # A cron.
+    Program("cron", "{Ctrl+Alt+C}nightly{Tab}3600{Enter}", "nightly3600", r"""
+let xs = [1, 2, 3]
+List::fold xs 0 (\acc, x -> acc + x)
+""", keys="let xs = [1, 2, 3]{Tab}List::fol{Enter}xs 0 \\acc, x -> acc + x"),
 ]
 
 CHANGES: list[Change] = [
