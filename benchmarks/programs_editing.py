@@ -92,5 +92,45 @@ List::fold xs 0 (\acc, x -> acc + x)
 """, keys="let xs = [1, 2, 3]{Tab}List::fol{Enter}xs 0 \\acc, x -> acc + x"),
 ]
 
+_SUM, _IF = PROGRAMS[0], PROGRAMS[4]
+
 CHANGES: list[Change] = [
+    Change("wrap in if", _SUM, "{Ctrl+End}{Home}", "{Shift+Up}{Shift+Up}{Ctrl+I}x > 0{Tab}{Tab}0",
+           """
+let x = String::toInt_v1 a
+let y = String::toInt_v1 b
+if x > 0
+then
+  x + y
+else
+  0
+""", 25, "at the start of `x + y`: `if x > 0` (8), Enter, `then` (4), Enter, Tab, End, Enter, "
+           "Shift+Tab, `else` (4), Enter, Tab, `0`"),
+    Change("unwrap", _IF, "{Ctrl+End}{Up}{Up}", "{Ctrl+U}", """
+let n = String::toInt_v1 a
+"big"
+""", 6, "on the `if` line: Ctrl+Shift+K twice (if, then), Shift+Tab on `\"big\"`, Down, "
+           "Ctrl+Shift+K twice (else, \"small\")"),
+    Change("move a let", _SUM, "{Ctrl+Home}{Down}", "{Alt+Up}", """
+let y = String::toInt_v1 b
+let x = String::toInt_v1 a
+x + y
+""", 1, "on the line: Alt+Up (VS Code's move line up)"),
+    Change("regroup", _SUM, "{Ctrl+End}{Home}", "{Shift+Up}{Shift+Up}* 2", """
+let x = String::toInt_v1 a
+let y = String::toInt_v1 b
+(x + y) * 2
+""", 7, "at the start of `x + y`: `(`, End, `) * 2` (5)"),
+    Change("rename", _SUM, "{Ctrl+Home}{Right}{Right}{Right}{Right}", "{F2}total{Enter}", """
+let total = String::toInt_v1 a
+let y = String::toInt_v1 b
+total + y
+""", 7, "on `x`: F2 (rename symbol), `total` (5), Enter"),
+    Change("commit a flag", _SUM,
+           "{Ctrl+End}{Home}{Shift+Up}{Shift+Up}{Ctrl+Shift+F}{Ctrl+End} * 2", "{Ctrl+U}", """
+let x = String::toInt_v1 a
+let y = String::toInt_v1 b
+x + y * 2
+""", 6, "on the `flag` line: Ctrl+Shift+K twice (flag, old), then on `new x + y * 2`: Home, "
+           "Ctrl+Delete (`new`), Delete (the space), Ctrl+[ (outdent)"),
 ]
