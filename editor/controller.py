@@ -373,8 +373,8 @@ class EditorController(QObject):
         """A stepper per lambda around the caret that ran, outermost first (empty outside
         lambdas, or before live values arrive)."""
         caret = self.state.caret
-        lambdas = self._caret_lambdas()
         live = self.live.get(caret.tlid) if caret is not None else None
+        lambdas = self._caret_lambdas() if live is not None else None  # only with values
         if caret is None or lambdas is None or live is None:
             return []
         return resolve(live, lambdas[1], self.iterations.get(caret.tlid, {}))[1]
@@ -408,8 +408,8 @@ class EditorController(QObject):
 
     def live_at_caret(self) -> tuple[str, bool] | None:
         caret = self.state.caret
-        lambdas = self._caret_lambdas()
         live = self.live.get(caret.tlid) if caret is not None else None
+        lambdas = self._caret_lambdas() if live is not None else None  # only with values
         if caret is None or lambdas is None or live is None:
             return None
         at, _ = resolve(live, lambdas[0], self.iterations.get(caret.tlid, {}))
