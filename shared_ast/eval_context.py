@@ -383,8 +383,8 @@ class Machine:
             return
         _, lam, at, _ = made
         index = live.called(lam.id, at)
-        if index >= live.max_iterations:
-            self.recording = False  # counted, not recorded
+        if index is None:
+            self.recording = False  # past the bounds: counted, not recorded
             return
         self.at = (*at, index)
         for param, arg in zip(lam.params, args, strict=False):

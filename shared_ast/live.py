@@ -11,8 +11,10 @@ it. So in `List::map xs (\\x -> List::map ys (\\y -> x + y))`, `x + y` at
 A node outside every lambda is at `()`.
 
 Bounded: of each lambda's calls in one iteration path, only the first
-`max_iterations` (100) are recorded; the rest are counted (`calls`), so a
-map over a million elements records a hundred and says how many it skipped.
+`max_iterations` (100) are recorded (`kept`); the rest are counted (`calls`),
+so a map over a million elements records a hundred and says how many it
+skipped. Lambdas nested in lambdas multiply: once `max_values` (50,000)
+values are recorded, further calls are only counted.
 
 `LiveValues` is what the evaluator records into (`shared_ast.evaluator`)
 and what the wire codec (`shared_ast.wire.decode_live_iterations`) gives back.
@@ -28,10 +30,12 @@ import attrs
 
 from shared_ast.nodes import NodeId
 
-__all__ = ["MAX_ITERATIONS", "At", "LiveValue", "LiveValues", "Stepper", "resolve"]
+__all__ = ["MAX_ITERATIONS", "MAX_VALUES", "At", "LiveValue", "LiveValues", "Stepper", "resolve"]
 
 #: How many calls of one lambda (in one iteration path) are recorded.
 MAX_ITERATIONS = 100
+#: After how many recorded values a new call is only counted (nested lambdas multiply).
+MAX_VALUES = 50_000
 
 At = tuple[int, ...]
 """An iteration path: per enclosing lambda, outermost first, the index of its call."""
@@ -56,11 +60,14 @@ class LiveValues:
     node in a lambda, its first call's), as before iterations were kept.
     """
 
-    def __init__(self, max_iterations: int = MAX_ITERATIONS) -> None:
+    def __init__(self, max_iterations: int = MAX_ITERATIONS,
+                 max_values: int = MAX_VALUES) -> None:
         self.max_iterations = max_iterations
+        self.max_values = max_values
         self._values: dict[NodeId, dict[At, LiveValue]] = {}
-        # lambda node id → iteration path where the lambda was made → its number of calls.
-        self._calls: dict[NodeId, dict[At, int]] = {}
+        self._size = 0
+        # lambda node id → iteration path where the lambda was made → [calls, kept].
+        self._calls: dict[NodeId, dict[At, list[int]]] = {}
 
     # ------------------------------------------------------------ recording
 
@@ -68,18 +75,27 @@ class LiveValues:
         per = self._values.get(node_id)
         if per is None:
             self._values[node_id] = {at: LiveValue(value, taken)}
+            self._size += 1
         elif at not in per:
             per[at] = LiveValue(value, taken)
+            self._size += 1
 
-    def called(self, lambda_id: NodeId, at: At) -> int:
-        """Count one call of the lambda made at `at`; the index of this call."""
+    def called(self, lambda_id: NodeId, at: At) -> int | None:
+        """Count one call of the lambda made at `at`: the index of this call if its values
+        are to be recorded, None if it is only counted (past the bounds)."""
         per = self._calls.setdefault(lambda_id, {})
-        index = per.get(at, 0)
-        per[at] = index + 1
+        counts = per.get(at)
+        if counts is None:
+            counts = per[at] = [0, 0]
+        index = counts[0]
+        counts[0] += 1
+        if index != counts[1] or index >= self.max_iterations or self._size >= self.max_values:
+            return None
+        counts[1] += 1
         return index
 
-    def set_calls(self, lambda_id: NodeId, at: At, count: int) -> None:
-        self._calls.setdefault(lambda_id, {})[at] = count
+    def set_calls(self, lambda_id: NodeId, at: At, calls: int, kept: int) -> None:
+        self._calls.setdefault(lambda_id, {})[at] = [calls, kept]
 
     # -------------------------------------------------------------- reading
 
@@ -97,7 +113,11 @@ class LiveValues:
 
     def calls(self, lambda_id: NodeId, at: At = ()) -> int:
         """How many times the lambda made at `at` was called (recorded or not)."""
-        return self._calls.get(lambda_id, {}).get(at, 0)
+        return self._calls.get(lambda_id, {}).get(at, [0, 0])[0]
+
+    def kept(self, lambda_id: NodeId, at: At = ()) -> int:
+        """How many of those calls have their values recorded (the first ones)."""
+        return self._calls.get(lambda_id, {}).get(at, [0, 0])[1]
 
     def entries(self) -> Iterator[tuple[NodeId, At, LiveValue]]:
         """Every recorded value, per node in recording order."""
@@ -105,10 +125,11 @@ class LiveValues:
             for at, entry in per.items():
                 yield node_id, at, entry
 
-    def call_counts(self) -> Iterator[tuple[NodeId, At, int]]:
+    def call_counts(self) -> Iterator[tuple[NodeId, At, int, int]]:
+        """(lambda id, path it was made at, calls, calls kept) for every lambda called."""
         for lambda_id, per in self._calls.items():
-            for at, count in per.items():
-                yield lambda_id, at, count
+            for at, (calls, kept) in per.items():
+                yield lambda_id, at, calls, kept
 
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._values
@@ -139,7 +160,7 @@ class LiveValues:
 class Stepper:
     """The iteration shown for one lambda around the caret: `index` of `calls` (0-based).
 
-    `kept` is how many of the calls were recorded (at most `max_iterations`).
+    `kept` is how many of the calls were recorded (the first ones).
     """
 
     lambda_id: NodeId
@@ -164,8 +185,7 @@ def resolve(live: LiveValues, lambdas: Sequence[NodeId],
     at: At = ()
     steppers: list[Stepper] = []
     for lambda_id in lambdas:
-        calls = live.calls(lambda_id, at)
-        kept = min(calls, live.max_iterations)
+        calls, kept = live.calls(lambda_id, at), live.kept(lambda_id, at)
         if kept == 0:
             return None, steppers
         index = max(0, min(chosen.get(lambda_id, 0), kept - 1))

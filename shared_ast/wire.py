@@ -500,11 +500,12 @@ def encode_live_values(live: LiveValuesLike) -> Json:
     """Live values, version 2: every value of every node, per iteration of its lambdas.
 
     `{"version": 2, "max_iterations": 100, "nodes": {"<id>": [{"at": [i, ...], "value": ...,
-    "taken": ...}, ...]}, "lambdas": {"<id>": [{"at": [...], "calls": n}, ...]}}`: JSON keys
-    are strings, so ids are written in decimal; `at` is the iteration path (see
+    "taken": ...}, ...]}, "lambdas": {"<id>": [{"at": [...], "calls": n, "kept": k}, ...]}}`:
+    JSON keys are strings, so ids are written in decimal; `at` is the iteration path (see
     `shared_ast.live`); `taken` is false for a node on a branch that did not run, whose
     value is a preview; `calls` counts every call of a lambda, of which only the first
-    `max_iterations` have values. A mapping of (value, taken) pairs is written at path [].
+    `kept` (at most `max_iterations`) have values. A mapping of (value, taken) pairs is
+    written at path [].
     """
     return _VALUES.encode_live(live)
 

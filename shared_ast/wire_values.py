@@ -501,8 +501,9 @@ class ValueCodec:
             for node_id, at, entry in live.entries():
                 nodes.setdefault(str(node_id), []).append(
                     {"at": list(at), "value": self._encode(entry.value), "taken": entry.taken})
-            for lambda_id, at, count in live.call_counts():
-                lambdas.setdefault(str(lambda_id), []).append({"at": list(at), "calls": count})
+            for lambda_id, at, calls, kept in live.call_counts():
+                lambdas.setdefault(str(lambda_id), []).append(
+                    {"at": list(at), "calls": calls, "kept": kept})
             most = live.max_iterations
         else:
             for node_id, entry in live.items():
@@ -535,12 +536,14 @@ class ValueCodec:
                         _at(f"{at}.taken", bool_in, row["taken"]),
                         _iteration_path(row["at"], f"{at}.at"))
         for lambda_id, item, at in self._live_rows(fields["lambdas"], f"{path}.lambdas"):
-            row = _object_in(item, at, ("at", "calls"))
+            row = _object_in(item, at, ("at", "calls", "kept"))
+            if "kind" in row:
+                raise WireError(unexpected_fields(["kind"]), at)
             calls = _at(f"{at}.calls", int_in, row["calls"])
-            if calls < 0 or "kind" in row:
-                raise WireError("expected a whole number of calls" if calls < 0
-                                else unexpected_fields(["kind"]), at)
-            live.set_calls(lambda_id, _iteration_path(row["at"], f"{at}.at"), calls)
+            kept = _at(f"{at}.kept", int_in, row["kept"])
+            if not 0 <= kept <= calls:
+                raise WireError(f"expected 0 <= kept <= calls, got {kept} of {calls}", at)
+            live.set_calls(lambda_id, _iteration_path(row["at"], f"{at}.at"), calls, kept)
         return live
 
     @staticmethod

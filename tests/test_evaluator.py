@@ -271,10 +271,26 @@ def test_iterations_past_the_bound_are_counted_not_recorded() -> None:
     live = LiveValues(max_iterations=5)
     result = evaluate(b.call("List::map_v0", b.list_(*range(12)), fn), live=live)
     assert result == tuple(range(1, 13))
-    assert live.calls(fn.id) == 12
+    assert (live.calls(fn.id), live.kept(fn.id)) == (12, 5)
     kept = [at for node_id, at, _ in live.entries() if node_id == body.id]
     assert kept == [(i,) for i in range(5)]
     assert live.get(body.id, (4,)) == LiveValue(5, True)
+
+
+def test_nested_lambdas_stop_recording_at_the_bound_on_all_values() -> None:
+    inner_body = b.infix("*", b.var("x"), b.var("y"))
+    inner = b.lam(["y"], inner_body)
+    outer = b.lam(["x"], b.call("List::map_v0", b.list_(*range(10)), inner))
+    live = LiveValues(max_values=60)
+    evaluate(b.call("List::map_v0", b.list_(*range(10)), outer), live=live)
+    # The first outer call is kept, and within it the inner calls until 60 values are
+    # recorded; the other outer calls are only counted (their inner lambdas unrecorded).
+    assert (live.calls(outer.id), live.kept(outer.id)) == (10, 1)
+    assert (live.calls(inner.id, (0,)), live.kept(inner.id, (0,))) == (10, 9)
+    assert live.calls(inner.id, (1,)) == 0
+    assert 60 <= sum(1 for _ in live.entries()) < 60 + 5  # a kept call finishes its values
+    assert live.get(inner_body.id, (0, 8)) is not None
+    assert live.get(inner_body.id, (0, 9)) is None
 
 
 def test_nested_lambdas_number_inner_calls_within_each_outer_call() -> None:

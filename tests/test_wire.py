@@ -193,13 +193,13 @@ def test_live_values_carry_every_iteration() -> None:
     live.record(5, "outside", True)
     for i in range(3):
         index = live.called(9, ())
-        if index < 2:
+        if index is not None:
             live.record(10, i * 10, True, (index,))
     raw = roundtrip_json(wire.encode_live_values(live))
     assert raw["nodes"]["10"] == [{"at": [0], "value": {"kind": "int", "value": 0}, "taken": True},
                                   {"at": [1], "value": {"kind": "int", "value": 10},
                                    "taken": True}]
-    assert raw["lambdas"] == {"9": [{"at": [], "calls": 3}]}
+    assert raw["lambdas"] == {"9": [{"at": [], "calls": 3, "kept": 2}]}
     back = wire.decode_live_iterations(raw)
     assert back == live and back.max_iterations == 2
     assert wire.decode_live_values(raw) == {5: ("outside", True), 10: (0, True)}
@@ -211,7 +211,9 @@ def test_live_values_version_2_errors_name_the_path() -> None:
     assert error_of(wire.decode_live_iterations, {**good, "nodes": {"1": [
         {"at": [-1], "value": {"kind": "null"}, "taken": True}]}}).path == "$.nodes.1[0].at"
     assert error_of(wire.decode_live_iterations, {**good, "lambdas": {"1": [
-        {"at": [], "calls": "2"}]}}).path == "$.lambdas.1[0].calls"
+        {"at": [], "calls": "2", "kept": 0}]}}).path == "$.lambdas.1[0].calls"
+    assert error_of(wire.decode_live_iterations, {**good, "lambdas": {"1": [
+        {"at": [], "calls": 2, "kept": 3}]}}).message == "expected 0 <= kept <= calls, got 3 of 2"
     assert error_of(wire.decode_live_iterations, {**good, "max_iterations": 0}
                     ).path == "$.max_iterations"
     assert error_of(wire.decode_live_iterations, {"version": 2}).path == "$.max_iterations"

@@ -198,9 +198,10 @@ def live_values(draw: Any) -> LiveValues:
     for node_id, at, value, taken in draw(st.lists(st.tuples(
             st.integers(-3, 10**6), ITERATION_PATHS, values(), st.booleans()), max_size=8)):
         live.record(node_id, value, taken, at)
-    for lambda_id, at, calls in draw(st.lists(st.tuples(
-            st.integers(0, 10**6), ITERATION_PATHS, st.integers(0, 10**7)), max_size=4)):
-        live.set_calls(lambda_id, at, calls)
+    for lambda_id, at, calls, kept in draw(st.lists(st.tuples(
+            st.integers(0, 10**6), ITERATION_PATHS, st.integers(0, 10**7), st.integers(0, 200)),
+            max_size=4)):
+        live.set_calls(lambda_id, at, calls, min(kept, calls))
     return live
 
 
