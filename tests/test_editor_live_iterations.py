@@ -159,6 +159,10 @@ def test_the_pane_starts_on_the_newest_trace_and_steps_through_a_map(
         caret_on(window, handler, "*")
         inspector.previous_iteration.click()
         assert inspector.live_label.text() == "10"
+        # A chosen trace that expired from the list gives way to the newest.
+        c.selected_trace[handler.tlid] = "expired"
+        c.request_traces(handler.tlid)
+        wait(loop, lambda: c.selected_trace[handler.tlid] == "newest", "the newest again")
         # Outside the lambda there is nothing to step.
         caret_on(window, handler, "List::map")
         assert not inspector.stepper.isVisibleTo(inspector)
@@ -220,5 +224,30 @@ def test_the_stepper_says_how_many_iterations_were_kept(qapp: Any, loop: Any) ->
         assert window.inspector.live_label.text() == "101"
     finally:
         loop.run_until_complete(window.controller.close())
+        window.close()
+        window.deleteLater()
+
+
+def test_with_no_trace_yet_the_pane_says_how_to_get_one(qapp: Any, loop: Any) -> None:
+    handler = b.http("GET", "/m", b.infix("+", 1, 2), pos=(20, 20))
+    session = StandInSession([handler], [])
+    controller = EditorController(session)
+    controller.load([handler])
+    window = MainWindow(controller)
+    window.show()
+    try:
+        code = caret_on(window, handler, "1")
+        QTest.keyClick(code, Qt.Key.Key_End)  # on the 2
+        wait(loop, lambda: {"type": "get_traces", "tlid": handler.tlid, "limit": 50}
+             in session.requests, "the traces to be asked for")
+        loop.run_until_complete(asyncio.sleep(0.05))
+        assert window.inspector.live_label.text() == "(no trace yet: send it a request, or run)"
+        session.traces = TRACES  # a request came in: the next poll shows its values
+        window.poll_runtime()
+        wait(loop, lambda: handler.tlid in controller.live, "the newest trace's live values")
+        assert controller.selected_trace[handler.tlid] == "newest"
+        assert window.inspector.live_label.text() == "2"
+    finally:
+        loop.run_until_complete(controller.close())
         window.close()
         window.deleteLater()
