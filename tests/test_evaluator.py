@@ -316,6 +316,25 @@ def test_a_closure_bound_by_let_numbers_its_calls_where_it_was_made() -> None:
     assert [live.get(body.id, (i,)) for i in range(3)] == [LiveValue(v, True) for v in (2, 4, 6)]
 
 
+def test_a_preview_does_not_add_iterations_to_a_closure_that_really_ran() -> None:
+    body = b.infix("+", b.var("x"), 1)
+    f = b.lam(["x"], body)
+    inner = b.lam(["y"], b.var("y"))
+    e = b.let("f", f, b.if_(True, b.call("List::map_v0", b.list_(1), b.var("f")),
+                            b.call("List::map_v0", b.list_(5, 6), inner)))
+    live = LiveValues()
+    assert evaluate(e, live=live) == (2,)
+    assert live.calls(f.id) == 1 and live.get(body.id, (0,)) == LiveValue(2, True)
+    # A lambda made in the preview has previewed iterations of its own.
+    assert live.calls(inner.id) == 2
+    assert live.get(inner.body.id, (1,)) == LiveValue(6, False)
+    e2 = b.let("f", f, b.if_(False, b.call("List::map_v0", b.list_(5, 6), b.var("f")),
+                             b.call("List::map_v0", b.list_(1), b.var("f"))))
+    live2 = LiveValues()
+    assert evaluate(e2, live=live2) == (2,)
+    assert live2.calls(f.id) == 1 and live2.get(body.id, (0,)) == LiveValue(2, True)
+
+
 def test_a_fold_records_each_step() -> None:
     body = b.infix("+", b.var("acc"), b.var("x"))
     fn = b.lam(["acc", "x"], body)
