@@ -11,7 +11,7 @@ Signals:
     completions_changed(object): the list of `Completion`s for the caret's partial or hole
         (empty when there is nothing to complete).
     traces_changed(object): the selected handler's traces (list of dicts, newest first).
-    live_changed(): live values of the selected trace arrived.
+    live_changed(): live values of the selected trace arrived, or another iteration was chosen.
     not_found_changed(object): requests that hit no route (list of dicts).
     run_result(str): the shown result of the play button.
     replay_report(object): a replay's rows (dicts) and a summary line, as (summary, rows).
@@ -48,8 +48,9 @@ from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
 from shared_ast.checker import NodeInfo
+from shared_ast.live import LiveValues, Stepper, resolve
 from shared_ast.locking import InUse
-from shared_ast.nodes import EFlag, EHole, EPartial
+from shared_ast.nodes import EFlag, EHole, ELambda, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
@@ -60,7 +61,8 @@ from shared_ast.values import show
 UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-traces",
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
-               "new-function", "new-worker", "new-cron")
+               "new-function", "new-worker", "new-cron", "next-iteration",
+               "previous-iteration")
 
 
 #: Seconds without typing after which the next key is a new undo step.
@@ -88,7 +90,10 @@ class EditorController(QObject):
         self._checked_canvas: Mapping[int, Toplevel] = {}
         self.traces: dict[int, list[dict[str, Any]]] = {}
         self.selected_trace: dict[int, str] = {}
-        self.live: dict[int, dict[int, tuple[Any, bool]]] = {}
+        #: Per toplevel, the live values of its selected trace or last run, every iteration.
+        self.live: dict[int, LiveValues] = {}
+        #: Per toplevel, lambda node id → the iteration chosen with the stepper (0-based).
+        self.iterations: dict[int, dict[int, int]] = {}
         self.not_found: list[dict[str, Any]] = []
         #: Flag node id → how recent live traffic went through it ({"old": n, "new": m}).
         self.flag_counts: dict[int, dict[str, Any]] = {}
@@ -337,7 +342,9 @@ class EditorController(QObject):
             return
         self.traces[tlid] = list(reply.get("traces", []))
         self.traces_changed.emit(self.traces[tlid])
-        if self.traces[tlid] and tlid not in self.selected_trace:
+        known = {t.get("trace_id") for t in self.traces[tlid]}
+        if self.traces[tlid] and self.selected_trace.get(tlid) not in known:
+            # None chosen yet (or the chosen one expired): show the newest.
             self.select_trace(tlid, self.traces[tlid][0]["trace_id"])
 
     def select_trace(self, tlid: int, trace_id: str) -> None:
@@ -379,26 +386,98 @@ class EditorController(QObject):
                 self.run_result.emit(f"error: {e}")
             return
         try:
-            live = wire.decode_live_values(reply.get("live", {}))
+            live = wire.decode_live_iterations(reply.get("live", {}))
             value = wire.decode_value(reply.get("value"))
         except wire.WireError as e:
             self.message.emit(f"The runtime sent a result this editor cannot read: {e}")
             return
-        self.live[tlid] = live  # node id → (value, taken), as decode_live_values gives
+        self.live[tlid] = live
         self.live_changed.emit()
         if show_result:
             self.run_result.emit(show(value))
 
+    def _caret_lambdas(self) -> tuple[list[int], list[int]] | None:
+        """The lambdas around the caret's node, outermost first: those its value depends
+        on, and those the stepper steps (with the caret on a lambda, that lambda too)."""
+        caret = self.state.caret
+        tl = self.state.canvas.get(caret.tlid) if caret is not None else None
+        if caret is None or tl is None:
+            return None
+        path = traverse.path_to(tl, caret.node_id) or []
+        around = [p.id for p in path[:-1] if isinstance(p, ELambda)]
+        stepped = [*around, caret.node_id] if path and isinstance(path[-1], ELambda) else around
+        return around, stepped
+
+    def iterations_at_caret(self) -> list[Stepper]:
+        """A stepper per lambda around the caret that ran, outermost first (empty outside
+        lambdas, or before live values arrive)."""
+        caret = self.state.caret
+        live = self.live.get(caret.tlid) if caret is not None else None
+        lambdas = self._caret_lambdas() if live is not None else None  # only with values
+        if caret is None or lambdas is None or live is None:
+            return []
+        return resolve(live, lambdas[1], self.iterations.get(caret.tlid, {}))[1]
+
+    def step_iteration(self, delta: int) -> None:
+        """Show the next (+1) or previous (-1) call of the innermost lambda around the caret
+        that ran more than once; the lambdas inside it go back to their first call."""
+        caret = self.state.caret
+        steppers = [s for s in self.iterations_at_caret() if s.kept > 1]
+        if caret is None or not steppers:
+            self.message.emit("Put the caret inside a lambda that ran more than once (the "
+                              "function of a List::map, say) in a handler with a trace, "
+                              "then step its iterations with Ctrl+] and Ctrl+[.")
+            return
+        step = steppers[-1]
+        index = step.index + delta
+        if not 0 <= index < step.kept:
+            self.message.emit(
+                f"Already at the {'first' if index < 0 else 'last'} iteration kept "
+                f"({step.label()}).")
+            return
+        tl = self.state.canvas[caret.tlid]
+        chosen = self.iterations.setdefault(caret.tlid, {})
+        chosen[step.lambda_id] = index
+        lam = traverse.find(tl, step.lambda_id)
+        if lam is not None:
+            for inner in traverse.walk(lam):
+                if isinstance(inner, ELambda) and inner.id != step.lambda_id:
+                    chosen.pop(inner.id, None)
+        self.live_changed.emit()
+
     def live_at_caret(self) -> tuple[str, bool] | None:
         caret = self.state.caret
-        if caret is None:
+        live = self.live.get(caret.tlid) if caret is not None else None
+        lambdas = self._caret_lambdas() if live is not None else None  # only with values
+        if caret is None or lambdas is None or live is None:
             return None
-        entry = self.live.get(caret.tlid, {}).get(caret.node_id)
+        at, _ = resolve(live, lambdas[0], self.iterations.get(caret.tlid, {}))
+        entry = live.get(caret.node_id, at) if at is not None else None
+        if entry is None:
+            # Version 1 live values (an older runtime) have one value per node, at [].
+            entry = live.get(caret.node_id, ())
         if entry is None:
             return None
-        value, taken = entry
-        text = show(value)
-        return (text if len(text) < 80 else text[:79] + "…"), taken
+        text = show(entry.value)
+        return (text if len(text) < 80 else text[:79] + "…"), entry.taken
+
+    def live_placeholder(self) -> str:
+        """What the live-value pane says when the caret has no value to show."""
+        caret = self.state.caret
+        if caret is None:
+            return "(put the caret in code)"
+        if caret.tlid in self.live:
+            lambdas = self._caret_lambdas()
+            live = self.live[caret.tlid]
+            if lambdas and resolve(live, lambdas[0], self.iterations.get(caret.tlid, {}))[0] \
+                    is None:
+                return "(this lambda was not called in this run)"
+            return "(no value here: this code did not run)"
+        if self.traces.get(caret.tlid):
+            return "(loading the newest trace…)"
+        if isinstance(self.state.canvas.get(caret.tlid), Handler):
+            return "(no trace yet: send it a request, or run)"
+        return "(run it to see live values)"
 
     def check_change(self, which: str) -> None:
         """Replay the caret handler's stored requests against a candidate: the flag at the

@@ -5,7 +5,8 @@
   may build, so that runaway code (an infinite recursion, a loop of a billion
   steps, a String doubled until memory runs out) ends with a clear error
   value instead of hanging or crashing Python.
-- `LiveValues`: the value every node took, for the editor's live values;
+- `LiveValues` (from `shared_ast.live`): the value every node took, per
+  iteration of the lambdas around it, for the editor's live values;
   branches that did not run are *previewed* and recorded with `taken=False`.
 - `ImpureLog`: the results of library calls that are not pure (random
   numbers, UUIDs, the clock), recorded for a trace and replayed from it, so
@@ -47,6 +48,7 @@ from shared_ast.limits import (
     after_library_call,
     refuse_to_build,
 )
+from shared_ast.live import At, LiveValue, LiveValues
 from shared_ast.nodes import ELambda, Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, Escape, LibError, LibFunction
@@ -82,46 +84,7 @@ __all__ = [
 ]
 
 # -------------------------------------------------------------- live values
-
-
-@attrs.frozen
-class LiveValue:
-    """The value a node took; `taken` is False for a preview of a branch that did not run."""
-
-    value: Any
-    taken: bool
-
-
-class LiveValues:
-    """Per node id, the first value the node took (a lambda body shows its first call).
-
-    Only nodes of the toplevel being run are recorded: the bodies of user
-    functions it calls run unrecorded (their live values come from running
-    the function itself with the arguments of a trace).
-    """
-
-    def __init__(self) -> None:
-        self._values: dict[NodeId, LiveValue] = {}
-
-    def record(self, node_id: NodeId, value: Any, taken: bool) -> None:
-        if node_id not in self._values:
-            self._values[node_id] = LiveValue(value, taken)
-
-    def get(self, node_id: NodeId) -> LiveValue | None:
-        return self._values.get(node_id)
-
-    def __contains__(self, node_id: object) -> bool:
-        return node_id in self._values
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __iter__(self) -> Iterator[NodeId]:
-        return iter(self._values)
-
-    def items(self) -> Iterator[tuple[NodeId, LiveValue]]:
-        return iter(self._values.items())
-
+# `LiveValue` and `LiveValues` live in `shared_ast.live` (the wire codec reads them too).
 
 # --------------------------------------------------------------- impure log
 
@@ -326,8 +289,11 @@ class Machine:
         self.nesting = 0
         # Previews spend their own budget, so they can never stop the real evaluation.
         self._preview_budget = budget.for_preview()
-        # id(lambda body) → the lambda, to record its parameters' values when it is called.
-        self.lambdas: dict[int, ELambda] = {}
+        #: The iteration path of the code being evaluated (see `shared_ast.live`).
+        self.at: At = ()
+        # id(closure) → (the closure, its lambda, the path it was made at, made in a preview),
+        # to number its calls and record its parameters; the closure is kept to make the id safe.
+        self.closures: dict[int, tuple[Closure, ELambda, At, bool]] = {}
         #: The flags whose conditions are being evaluated, innermost last.
         self.flags: list[str] = []
 
@@ -351,11 +317,16 @@ class Machine:
 
     def record(self, node_id: NodeId, value: Any) -> None:
         if self.recording and self.live is not None:
-            self.live.record(node_id, value, not self.preview)
+            self.live.record(node_id, value, not self.preview, self.at)
+
+    def made_closure(self, closure: Closure, lam: ELambda) -> None:
+        """Note where a closure was made, so that its calls are numbered as iterations."""
+        if self.recording:
+            self.closures[id(closure)] = (closure, lam, self.at, self.preview)
 
     def preview_eval(self, e: Expr, env: Env, pipe: Any) -> None:
         """Evaluate a branch that did not run, only for its live values."""
-        if not self.recording or self.live is None or e.id in self.live:
+        if not self.recording or self.live is None or self.live.has(e.id, self.at):
             return
         saved = (self.preview, self.budget, self.version)
         if not self.preview:
@@ -389,13 +360,10 @@ class Machine:
         budget = self.budget
         if budget.depth >= budget.max_depth:
             raise EvaluationStopped(budget.depth_exhausted(node_id))
+        saved = (self.version, self.recording, self.at)
         if self.recording:
-            lam = self.lambdas.get(id(fn.body))
-            if lam is not None and lam.body is fn.body:
-                for param, arg in zip(lam.params, args, strict=False):
-                    self.record(param.id, arg)
+            self.enter_iteration(fn, args)
         env = Env(fn.env).bind_all(list(zip(fn.params, args, strict=True)))
-        saved_version = self.version
         budget.depth += 1
         self.nesting += _CLOSURE_NESTING
         self.version = fn.language_version
@@ -404,7 +372,28 @@ class Machine:
         finally:
             budget.depth -= 1
             self.nesting -= _CLOSURE_NESTING
-            self.version = saved_version
+            self.version, self.recording, self.at = saved
+
+    def enter_iteration(self, fn: Closure, args: tuple[Any, ...]) -> None:
+        """Before a recorded call of a closure: its body's iteration path, its parameters.
+
+        A closure made where nothing was recorded (past the kept iterations, in a user
+        function's body), or made outside a preview and called in one, runs unrecorded,
+        so that its iterations are only the calls that really ran.
+        """
+        made = self.closures.get(id(fn))
+        live = self.live
+        if made is None or made[0] is not fn or live is None or (self.preview and not made[3]):
+            self.recording = False
+            return
+        _, lam, at, _ = made
+        index = live.called(lam.id, at)
+        if index is None:
+            self.recording = False  # past the bounds: counted, not recorded
+            return
+        self.at = (*at, index)
+        for param, arg in zip(lam.params, args, strict=False):
+            self.record(param.id, arg)
 
     def call_function(
         self, fn: UserFunction, args: Sequence[Any], node_id: NodeId | None, record_body: bool
@@ -433,17 +422,18 @@ class Machine:
         if budget.depth >= budget.max_depth:
             raise EvaluationStopped(budget.depth_exhausted(node_id))
         env = Env({p.name: a for p, a in zip(fn.params, args, strict=True)})
-        saved = (self.version, self.recording)
+        saved = (self.version, self.recording, self.at)
         budget.depth += 1
         self.nesting += _CLOSURE_NESTING
         self.version = fn.language_version
         self.recording = record_body and self.live is not None
+        self.at = ()
         try:
             return self.eval(fn.body, env, NO_PIPE)
         finally:
             budget.depth -= 1
             self.nesting -= _CLOSURE_NESTING
-            self.version, self.recording = saved
+            self.version, self.recording, self.at = saved
 
     def call_library(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
         result = self.library_value(qualified, args, node_id)

@@ -17,8 +17,9 @@ tree, however unfinished or wrong, and never raises.
   `eval_context.FAILED_CALLS_STOP_FROM`).
 - Runaway code stops at its `Budget` (steps, call depth, time, the size of
   the values it builds: `shared_ast.limits`) with an error value.
-- With `LiveValues`, every node's value is recorded, and branches that did
-  not run are previewed (`taken=False`) without any effect on the result:
+- With `LiveValues`, every node's value is recorded (inside a lambda, per
+  call: see `shared_ast.live`), and branches that did not run are previewed
+  (`taken=False`) without any effect on the result:
   a preview runs no impure library function and enters no user function.
 
 Language versions: each toplevel records the version it was written in, and
@@ -202,7 +203,7 @@ class Evaluator(Machine):
         finally:
             self.nesting -= 1
         if self.recording and self.live is not None:
-            self.live.record(e.id, value, not self.preview)
+            self.live.record(e.id, value, not self.preview, self.at)
         return value
 
     def eval_all(self, exprs: Sequence[Expr], env: Env, pipe: Any) -> list[Any] | ErrorRail:
@@ -256,9 +257,9 @@ class Evaluator(Machine):
         if self.recording and self.live is not None:
             # A field node shows its value's value (taken or previewed, as that was).
             for f in e.fields:
-                shown = self.live.get(f.value.id)
+                shown = self.live.get(f.value.id, self.at)
                 if shown is not None:
-                    self.live.record(f.id, shown.value, shown.taken)
+                    self.live.record(f.id, shown.value, shown.taken, self.at)
         if isinstance(values, ErrorRail):
             return values
         entries = [(f.name, v) for f, v in zip(e.fields, values, strict=True)]
@@ -296,9 +297,9 @@ class Evaluator(Machine):
         return ErrorValue(f"an if needs a Bool condition, got {describe_value(cond)}", e.id)
 
     def e_lambda(self, e: ELambda, env: Env, pipe: Any) -> Any:
-        if self.recording:
-            self.lambdas[id(e.body)] = e
-        return Closure(tuple(p.name for p in e.params), e.body, env.as_frozen(), self.version)
+        closure = Closure(tuple(p.name for p in e.params), e.body, env.as_frozen(), self.version)
+        self.made_closure(closure, e)
+        return closure
 
     def e_call(self, e: ECall, env: Env, pipe: Any) -> Any:
         args = self.eval_all(e.args, env, pipe)
@@ -418,7 +419,7 @@ class Evaluator(Machine):
         if self.live is None:
             return
         saved, self.preview = self.preview, True
-        body = self.live.get(arm.body.id)
+        body = self.live.get(arm.body.id, self.at)
         self.record(arm.id, body.value if body is not None else Incomplete(arm.id))
         for node_id, part in pattern_values(arm.pattern, scrutinee):
             self.record(node_id, part)

@@ -50,6 +50,7 @@ from shared_ast import nodes as n
 from shared_ast import ops as o
 from shared_ast import toplevels as t
 from shared_ast import type_ast as ty
+from shared_ast.live import LiveValues
 from shared_ast.traverse import duplicate_ids
 from shared_ast.wire_values import (
     MAX_NESTING,
@@ -81,6 +82,7 @@ __all__ = [
     "VALUE_KINDS",
     "WireError",
     "decode_expr",
+    "decode_live_iterations",
     "decode_live_values",
     "decode_node",
     "decode_op",
@@ -495,16 +497,28 @@ def decode_value(raw: Json, path: str = "$") -> Any:
 
 
 def encode_live_values(live: LiveValuesLike) -> Json:
-    """Node id → (value, taken) as `{"<id>": {"value": ..., "taken": ...}}`.
+    """Live values, version 2: every value of every node, per iteration of its lambdas.
 
-    JSON keys are strings, so ids are written in decimal. `taken` is false for
-    a node on a branch that did not run, whose value is a preview.
+    `{"version": 2, "max_iterations": 100, "nodes": {"<id>": [{"at": [i, ...], "value": ...,
+    "taken": ...}, ...]}, "lambdas": {"<id>": [{"at": [...], "calls": n, "kept": k}, ...]}}`:
+    JSON keys are strings, so ids are written in decimal; `at` is the iteration path (see
+    `shared_ast.live`); `taken` is false for a node on a branch that did not run, whose
+    value is a preview; `calls` counts every call of a lambda, of which only the first
+    `kept` (at most `max_iterations`) have values. A mapping of (value, taken) pairs is
+    written at path [].
     """
     return _VALUES.encode_live(live)
 
 
 def decode_live_values(raw: Json, path: str = "$") -> dict[int, tuple[Any, bool]]:
+    """Node id → (value, taken) of its first recorded value, from version 2 or version 1
+    (`{"<id>": {"value": ..., "taken": ...}}`, what runtimes wrote before iterations)."""
     return _VALUES.decode_live(raw, path)
+
+
+def decode_live_iterations(raw: Json, path: str = "$") -> LiveValues:
+    """Every recorded value per iteration (version 1 decodes to one value per node at [])."""
+    return _VALUES.decode_live_iterations(raw, path)
 
 
 # --------------------------------------------------------------- documents

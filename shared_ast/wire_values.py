@@ -35,9 +35,11 @@ import attrs
 import regex  # type: ignore[import-untyped]
 
 from shared_ast import values as v
+from shared_ast.live import MAX_ITERATIONS, LiveValues
 from shared_ast.nodes import Expr
 
 __all__ = [
+    "LIVE_VERSION",
     "MAX_NESTING",
     "VALUE_KINDS",
     "Json",
@@ -439,11 +441,28 @@ def _headers_in(raw: Json, path: str) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
+def _node_id_key(key: Json, path: str) -> int:
+    if not isinstance(key, str) or _NODE_ID_KEY.fullmatch(key) is None:
+        raise WireError(f"expected a node id in decimal, got {key!r}", path)
+    return int(key)
+
+
+def _iteration_path(raw: Json, path: str) -> tuple[int, ...]:
+    at = tuple(_at(f"{path}[{i}]", int_in, x) for i, x in enumerate(_list_in(raw, path)))
+    if any(i < 0 for i in at):
+        raise WireError("an iteration path holds call indices from 0 up", path)
+    return at
+
+
 class LiveValuesLike(Protocol):
-    """Node id → (value, taken): a mapping of pairs, or the evaluator's `LiveValues`,
-    whose entries have `.value` and `.taken`."""
+    """Node id → (value, taken): a mapping of pairs, or an object whose entries have
+    `.value` and `.taken`; the evaluator's `LiveValues` also gives its iterations."""
 
     def items(self) -> Iterable[tuple[int, Any]]: ...
+
+
+#: The version of the live-values encoding with iterations (an object without it is version 1).
+LIVE_VERSION = 2
 
 
 @attrs.frozen
@@ -467,26 +486,83 @@ class ValueCodec:
         return nested_encode(live, self._encode_live)
 
     def decode_live(self, raw: Json, path: str = "$") -> dict[int, tuple[Any, bool]]:
+        """The flat view: each node's first value (its lambdas' first calls)."""
+        return {node_id: (entry.value, entry.taken)
+                for node_id, entry in self.decode_live_iterations(raw, path).items()}
+
+    def decode_live_iterations(self, raw: Json, path: str = "$") -> LiveValues:
+        """Every value per iteration (version 2), or version 1's one value per node."""
         return nested_decode(raw, path, self._decode_live)
 
     def _encode_live(self, live: LiveValuesLike) -> Json:
-        out = {}
-        for node_id, entry in live.items():
-            value, taken = entry if isinstance(entry, tuple) else (entry.value, entry.taken)
-            out[str(node_id)] = {"value": self._encode(value), "taken": taken}
-        return out
+        nodes: dict[str, list[Json]] = {}
+        lambdas: dict[str, list[Json]] = {}
+        if isinstance(live, LiveValues):
+            for node_id, at, entry in live.entries():
+                nodes.setdefault(str(node_id), []).append(
+                    {"at": list(at), "value": self._encode(entry.value), "taken": entry.taken})
+            for lambda_id, at, calls, kept in live.call_counts():
+                lambdas.setdefault(str(lambda_id), []).append(
+                    {"at": list(at), "calls": calls, "kept": kept})
+            most = live.max_iterations
+        else:
+            for node_id, entry in live.items():
+                value, taken = entry if isinstance(entry, tuple) else (entry.value, entry.taken)
+                nodes[str(node_id)] = [{"at": [], "value": self._encode(value), "taken": taken}]
+            most = MAX_ITERATIONS
+        return {"version": LIVE_VERSION, "max_iterations": most, "nodes": nodes,
+                "lambdas": lambdas}
 
-    def _decode_live(self, raw: Json, path: str) -> dict[int, tuple[Any, bool]]:
-        live: dict[int, tuple[Any, bool]] = {}
-        for key, entry in _object_in(raw, path).items():
+    def _decode_live(self, raw: Json, path: str) -> LiveValues:
+        obj = _object_in(raw, path)
+        if "version" not in obj:
+            return self._decode_live_v1(obj, path)
+        fields = _object_in(raw, path, ("version", "max_iterations", "nodes", "lambdas"))
+        if "kind" in fields:
+            raise WireError(unexpected_fields(["kind"]), path)
+        if fields["version"] != LIVE_VERSION:
+            raise WireError(f"unknown live-values version {fields['version']!r}; this reader "
+                            f"knows {LIVE_VERSION} (and 1, without \"version\")",
+                            f"{path}.version")
+        most = _at(f"{path}.max_iterations", int_in, fields["max_iterations"])
+        if most < 1:
+            raise WireError("expected a whole number of at least 1", f"{path}.max_iterations")
+        live = LiveValues(max_iterations=most)
+        for node_id, item, at in self._live_rows(fields["nodes"], f"{path}.nodes"):
+            row = _object_in(item, at, ("at", "value", "taken"))
+            if "kind" in row:
+                raise WireError(unexpected_fields(["kind"]), at)
+            live.record(node_id, self._decode(row["value"], f"{at}.value"),
+                        _at(f"{at}.taken", bool_in, row["taken"]),
+                        _iteration_path(row["at"], f"{at}.at"))
+        for lambda_id, item, at in self._live_rows(fields["lambdas"], f"{path}.lambdas"):
+            row = _object_in(item, at, ("at", "calls", "kept"))
+            if "kind" in row:
+                raise WireError(unexpected_fields(["kind"]), at)
+            calls = _at(f"{at}.calls", int_in, row["calls"])
+            kept = _at(f"{at}.kept", int_in, row["kept"])
+            if not 0 <= kept <= calls:
+                raise WireError(f"expected 0 <= kept <= calls, got {kept} of {calls}", at)
+            live.set_calls(lambda_id, _iteration_path(row["at"], f"{at}.at"), calls, kept)
+        return live
+
+    @staticmethod
+    def _live_rows(raw: Json, path: str) -> Iterable[tuple[int, Json, str]]:
+        for key, rows in _object_in(raw, path).items():
+            node_id = _node_id_key(key, f"{path}.{key}")
+            for i, item in enumerate(_list_in(rows, f"{path}.{key}")):
+                yield node_id, item, f"{path}.{key}[{i}]"
+
+    def _decode_live_v1(self, raw: dict[str, Json], path: str) -> LiveValues:
+        live = LiveValues()
+        for key, entry in raw.items():
             at = f"{path}.{key}"
-            if not isinstance(key, str) or _NODE_ID_KEY.fullmatch(key) is None:
-                raise WireError(f"expected a node id in decimal, got {key!r}", at)
+            node_id = _node_id_key(key, at)
             fields = _object_in(entry, at, ("value", "taken"))
             if "kind" in fields:
                 raise WireError(unexpected_fields(["kind"]), at)
-            live[int(key)] = (self._decode(fields["value"], f"{at}.value"),
-                              _at(f"{at}.taken", bool_in, fields["taken"]))
+            live.record(node_id, self._decode(fields["value"], f"{at}.value"),
+                        _at(f"{at}.taken", bool_in, fields["taken"]))
         return live
 
     def _encode(self, value: Any) -> Json:

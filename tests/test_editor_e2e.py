@@ -22,7 +22,10 @@ from PySide6.QtWidgets import QApplication
 
 from editor.client.session import CanvasSession
 from editor.controller import EditorController
+from editor.model.state import commit
 from editor.widgets.main_window import MainWindow
+from shared_ast import build as b
+from shared_ast.ops import CreateToplevel
 from shared_ast.toplevels import Handler, HttpSpec
 from tests.runtime_harness import ROOT, RuntimeProcess, http_request, running
 
@@ -175,6 +178,41 @@ def test_typing_a_sum_handler_serves_it_and_a_changed_literal_goes_live(
         assert ed.window.inspector.traces.count() == len(ed.controller.traces[tlid])
         # The indicator says we are online and nothing is queued.
         assert "online" in ed.window.indicator.text()
+    finally:
+        ed.close()
+
+
+def test_live_values_of_every_map_iteration_come_over_the_websocket(
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
+    """A handler whose trace ran a List::map: Ctrl+] steps the lambda's calls, whose
+    values the runtime ran and sent over the real websocket."""
+    token = new_canvas(rt, "tens")
+    ed = Editor(qtbot, loop, rt, "tens", token, "alice")
+    try:
+        ed.wait(lambda: ed.session.state == "online", "the session to connect")
+        times = b.infix("*", b.var("x"), 10)
+        handler = b.http("GET", "/tens", b.call("List::map_v0", b.list_(1, 2, 3),
+                                                 b.lam(["x"], times)), pos=(20, 20))
+        ed.controller.apply(commit(ed.controller.state, [CreateToplevel(handler)], None))
+        ed.settle()
+        assert get(rt, "tens", "/tens") == (200, [10, 20, 30])
+        frame = ed.window.canvas.frames[handler.tlid]
+        line = frame.code.projection.lines[0].text
+        ed.controller.click(handler.tlid, 0, line.index("*"))
+        frame.code.setFocus()
+        # The newest trace is chosen by itself: no trace picked in the list.
+        ed.wait(lambda: handler.tlid in ed.controller.live, "the newest trace's live values")
+        assert ed.controller.traces[handler.tlid][0]["description"] == "GET /tens"
+        inspector = ed.window.inspector
+        assert inspector.live_label.text() == "10"
+        assert inspector.iteration_label.text() == "iteration 1 of 3"
+        ed.key(Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)
+        assert (inspector.live_label.text(), inspector.iteration_label.text()) == \
+            ("20", "iteration 2 of 3")
+        ed.key(Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)
+        assert inspector.live_label.text() == "30"
+        ed.key(Qt.Key.Key_BracketLeft, Qt.KeyboardModifier.ControlModifier)
+        assert inspector.live_label.text() == "20"
     finally:
         ed.close()
 

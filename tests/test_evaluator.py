@@ -251,6 +251,98 @@ def test_a_lambda_body_shows_its_first_call() -> None:
     assert live.get(param.params[0].id) == LiveValue(10, True)
 
 
+def test_a_lambda_body_is_recorded_per_iteration_in_order() -> None:
+    body = b.infix("*", b.var("x"), 10)
+    fn = b.lam(["x"], body)
+    live = LiveValues()
+    assert evaluate(b.call("List::map_v0", b.list_(1, 2, 3), fn), live=live) == (10, 20, 30)
+    assert live.calls(fn.id) == 3
+    assert [live.get(body.id, (i,)) for i in range(3)] == [
+        LiveValue(10, True), LiveValue(20, True), LiveValue(30, True)]
+    assert [live.get(fn.params[0].id, (i,)) for i in range(3)] == [
+        LiveValue(v, True) for v in (1, 2, 3)]
+    assert live.get(body.id, (3,)) is None
+    assert live.get(fn.id, ()) is not None  # the lambda itself is outside its iterations
+
+
+def test_iterations_past_the_bound_are_counted_not_recorded() -> None:
+    body = b.infix("+", b.var("x"), 1)
+    fn = b.lam(["x"], body)
+    live = LiveValues(max_iterations=5)
+    result = evaluate(b.call("List::map_v0", b.list_(*range(12)), fn), live=live)
+    assert result == tuple(range(1, 13))
+    assert (live.calls(fn.id), live.kept(fn.id)) == (12, 5)
+    kept = [at for node_id, at, _ in live.entries() if node_id == body.id]
+    assert kept == [(i,) for i in range(5)]
+    assert live.get(body.id, (4,)) == LiveValue(5, True)
+
+
+def test_nested_lambdas_stop_recording_at_the_bound_on_all_values() -> None:
+    inner_body = b.infix("*", b.var("x"), b.var("y"))
+    inner = b.lam(["y"], inner_body)
+    outer = b.lam(["x"], b.call("List::map_v0", b.list_(*range(10)), inner))
+    live = LiveValues(max_values=60)
+    evaluate(b.call("List::map_v0", b.list_(*range(10)), outer), live=live)
+    # The first outer call is kept, and within it the inner calls until 60 values are
+    # recorded; the other outer calls are only counted (their inner lambdas unrecorded).
+    assert (live.calls(outer.id), live.kept(outer.id)) == (10, 1)
+    assert (live.calls(inner.id, (0,)), live.kept(inner.id, (0,))) == (10, 9)
+    assert live.calls(inner.id, (1,)) == 0
+    assert 60 <= sum(1 for _ in live.entries()) < 60 + 5  # a kept call finishes its values
+    assert live.get(inner_body.id, (0, 8)) is not None
+    assert live.get(inner_body.id, (0, 9)) is None
+
+
+def test_nested_lambdas_number_inner_calls_within_each_outer_call() -> None:
+    inner_body = b.infix("+", b.var("x"), b.var("y"))
+    inner = b.lam(["y"], inner_body)
+    outer = b.lam(["x"], b.call("List::map_v0", b.list_(1, 2), inner))
+    live = LiveValues()
+    evaluate(b.call("List::map_v0", b.list_(10, 20, 30), outer), live=live)
+    assert live.calls(outer.id) == 3
+    assert [live.calls(inner.id, (i,)) for i in range(3)] == [2, 2, 2]
+    assert live.get(inner_body.id, (2, 1)) == LiveValue(32, True)
+    assert live.get(inner_body.id, (0, 0)) == LiveValue(11, True)
+
+
+def test_a_closure_bound_by_let_numbers_its_calls_where_it_was_made() -> None:
+    body = b.infix("*", b.var("n"), 2)
+    f = b.lam(["n"], body)
+    use = b.lam(["x"], b.infix("+", b.var("x"), b.var("x")))
+    e = b.let("f", f, b.call("List::map_v0", b.list_(1, 2, 3), b.var("f")))
+    live = LiveValues()
+    assert evaluate(b.list_(e, b.call("List::map_v0", b.list_(5), use)), live=live) == \
+        ((2, 4, 6), (10,))
+    assert [live.get(body.id, (i,)) for i in range(3)] == [LiveValue(v, True) for v in (2, 4, 6)]
+
+
+def test_a_preview_does_not_add_iterations_to_a_closure_that_really_ran() -> None:
+    body = b.infix("+", b.var("x"), 1)
+    f = b.lam(["x"], body)
+    inner = b.lam(["y"], b.var("y"))
+    e = b.let("f", f, b.if_(True, b.call("List::map_v0", b.list_(1), b.var("f")),
+                            b.call("List::map_v0", b.list_(5, 6), inner)))
+    live = LiveValues()
+    assert evaluate(e, live=live) == (2,)
+    assert live.calls(f.id) == 1 and live.get(body.id, (0,)) == LiveValue(2, True)
+    # A lambda made in the preview has previewed iterations of its own.
+    assert live.calls(inner.id) == 2
+    assert live.get(inner.body.id, (1,)) == LiveValue(6, False)
+    e2 = b.let("f", f, b.if_(False, b.call("List::map_v0", b.list_(5, 6), b.var("f")),
+                             b.call("List::map_v0", b.list_(1), b.var("f"))))
+    live2 = LiveValues()
+    assert evaluate(e2, live=live2) == (2,)
+    assert live2.calls(f.id) == 1 and live2.get(body.id, (0,)) == LiveValue(2, True)
+
+
+def test_a_fold_records_each_step() -> None:
+    body = b.infix("+", b.var("acc"), b.var("x"))
+    fn = b.lam(["acc", "x"], body)
+    live = LiveValues()
+    assert evaluate(b.call("List::fold_v0", b.list_(1, 2, 3, 4), 0, fn), live=live) == 10
+    assert [live.get(body.id, (i,)).value for i in range(4)] == [1, 3, 6, 10]  # type: ignore[union-attr]
+
+
 def test_a_preview_runs_no_impure_function_and_enters_no_user_function() -> None:
     touched = b.function("touched", [], INT, b.call("Uuid::generate_v0"))
     program = Program.from_toplevels([touched])

@@ -77,7 +77,7 @@ DECODERS: dict[str, Callable[[Any], Any]] = {
     "Toplevels": wire.decode_toplevel,
     "Ops": wire.decode_op,
     "Values": wire.decode_value,
-    "Live values": wire.decode_live_values,
+    "Live values": wire.decode_live_iterations,
     MESSAGES: decode_message,
     "Exports": decode_export,
 }
@@ -256,6 +256,8 @@ def test_examples_are_in_the_form_the_encoder_writes(doc: str) -> None:
     for block in blocks(doc):
         if block.lang == "json" and block.section in encoders:
             raw = json.loads(block.text)
+            if block.section == "Live values" and "version" not in raw:
+                continue  # version 1, shown as old runtimes wrote it; the encoder writes 2
             again = encoders[block.section](DECODERS[block.section](raw))
             # Same text, so also the same field order: "kind" first, fields as declared.
             assert json.dumps(again) == json.dumps(raw), f"line {block.line}"

@@ -25,6 +25,7 @@ from shared_ast import toplevels as t
 from shared_ast import traverse, wire
 from shared_ast import type_ast as ty
 from shared_ast import values as v
+from shared_ast.live import LiveValue, LiveValues
 from shared_ast.wire import WireError
 
 
@@ -172,9 +173,50 @@ def test_bools_are_not_ints_and_ints_are_not_floats() -> None:
 def test_live_values_are_keyed_by_decimal_node_ids() -> None:
     live = {12: (3, True), 7: (v.Incomplete(7), False)}
     raw = wire.encode_live_values(live)
-    assert raw == {"12": {"value": {"kind": "int", "value": 3}, "taken": True},
-                   "7": {"value": {"kind": "incomplete", "node_id": 7}, "taken": False}}
+    assert raw == {"version": 2, "max_iterations": 100, "lambdas": {}, "nodes": {
+        "12": [{"at": [], "value": {"kind": "int", "value": 3}, "taken": True}],
+        "7": [{"at": [], "value": {"kind": "incomplete", "node_id": 7}, "taken": False}]}}
     assert wire.decode_live_values(roundtrip_json(raw)) == live
+
+
+def test_version_1_live_values_still_decode() -> None:
+    """What runtimes wrote before iterations: one value per node, no "version"."""
+    old = {"12": {"value": {"kind": "int", "value": 3}, "taken": True},
+           "7": {"value": {"kind": "incomplete", "node_id": 7}, "taken": False}}
+    assert wire.decode_live_values(old) == {12: (3, True), 7: (v.Incomplete(7), False)}
+    live = wire.decode_live_iterations(old)
+    assert live.get(12, ()) == LiveValue(3, True) and live.calls(12) == 0
+
+
+def test_live_values_carry_every_iteration() -> None:
+    live = LiveValues(max_iterations=2)
+    live.record(5, "outside", True)
+    for i in range(3):
+        index = live.called(9, ())
+        if index is not None:
+            live.record(10, i * 10, True, (index,))
+    raw = roundtrip_json(wire.encode_live_values(live))
+    assert raw["nodes"]["10"] == [{"at": [0], "value": {"kind": "int", "value": 0}, "taken": True},
+                                  {"at": [1], "value": {"kind": "int", "value": 10},
+                                   "taken": True}]
+    assert raw["lambdas"] == {"9": [{"at": [], "calls": 3, "kept": 2}]}
+    back = wire.decode_live_iterations(raw)
+    assert back == live and back.max_iterations == 2
+    assert wire.decode_live_values(raw) == {5: ("outside", True), 10: (0, True)}
+
+
+def test_live_values_version_2_errors_name_the_path() -> None:
+    good = wire.encode_live_values({1: (2, True)})
+    assert error_of(wire.decode_live_iterations, {**good, "version": 3}).path == "$.version"
+    assert error_of(wire.decode_live_iterations, {**good, "nodes": {"1": [
+        {"at": [-1], "value": {"kind": "null"}, "taken": True}]}}).path == "$.nodes.1[0].at"
+    assert error_of(wire.decode_live_iterations, {**good, "lambdas": {"1": [
+        {"at": [], "calls": "2", "kept": 0}]}}).path == "$.lambdas.1[0].calls"
+    assert error_of(wire.decode_live_iterations, {**good, "lambdas": {"1": [
+        {"at": [], "calls": 2, "kept": 3}]}}).message == "expected 0 <= kept <= calls, got 3 of 2"
+    assert error_of(wire.decode_live_iterations, {**good, "max_iterations": 0}
+                    ).path == "$.max_iterations"
+    assert error_of(wire.decode_live_iterations, {"version": 2}).path == "$.max_iterations"
 
 
 def test_live_values_may_be_entries_with_value_and_taken() -> None:

@@ -25,6 +25,7 @@ from shared_ast import toplevels as t
 from shared_ast import type_ast as ty
 from shared_ast import values as v
 from shared_ast import wire
+from shared_ast.live import LiveValues
 from shared_ast.wire import WireError
 
 ROUND_TRIPS = settings(max_examples=2000, deadline=None)
@@ -187,11 +188,59 @@ def test_values_round_trip(value: Any) -> None:
     assert same(wire.decode_live_values(through_text(wire.encode_live_values(live))), live)
 
 
+ITERATION_PATHS = st.lists(st.integers(0, 500), max_size=3).map(tuple)
+
+
+@st.composite
+def live_values(draw: Any) -> LiveValues:
+    """Recorded values at iteration paths, and call counts of lambdas, as the evaluator keeps."""
+    live = LiveValues(max_iterations=draw(st.integers(1, 200)))
+    for node_id, at, value, taken in draw(st.lists(st.tuples(
+            st.integers(-3, 10**6), ITERATION_PATHS, values(), st.booleans()), max_size=8)):
+        live.record(node_id, value, taken, at)
+    for lambda_id, at, calls, kept in draw(st.lists(st.tuples(
+            st.integers(0, 10**6), ITERATION_PATHS, st.integers(0, 10**7), st.integers(0, 200)),
+            max_size=4)):
+        live.set_calls(lambda_id, at, calls, min(kept, calls))
+    return live
+
+
+def same_live(a: LiveValues, b: LiveValues) -> bool:
+    return (a.max_iterations == b.max_iterations
+            and list(a.call_counts()) == list(b.call_counts())
+            and len(list(a.entries())) == len(list(b.entries()))
+            and all(na == nb and ata == atb and ea.taken == eb.taken and same(ea.value, eb.value)
+                    for (na, ata, ea), (nb, atb, eb) in zip(a.entries(), b.entries(),
+                                                            strict=True)))
+
+
+@ROUND_TRIPS
+@given(live_values())
+def test_live_iterations_round_trip(live: LiveValues) -> None:
+    back = wire.decode_live_iterations(through_text(wire.encode_live_values(live)))
+    assert same_live(back, live)
+    # The flat view is each node's first value, whichever format it is read from.
+    flat = {node_id: (e.value, e.taken) for node_id, e in live.items()}
+    assert same(wire.decode_live_values(through_text(wire.encode_live_values(live))), flat)
+
+
+@ROUND_TRIPS
+@given(st.dictionaries(st.integers(-3, 10**6), st.tuples(values(), st.booleans()), max_size=6))
+def test_version_1_live_values_decode_to_one_value_per_node(flat: dict[int, Any]) -> None:
+    """Version 1, as runtimes wrote it before iterations: {"<id>": {"value", "taken"}}."""
+    old = {str(k): {"value": wire.encode_value(value), "taken": taken}
+           for k, (value, taken) in flat.items()}
+    assert same(wire.decode_live_values(through_text(old)), flat)
+    live = wire.decode_live_iterations(through_text(old))
+    assert [(node_id, at) for node_id, at, _ in live.entries()] == [(k, ()) for k in flat]
+    assert list(live.call_counts()) == []
+
+
 # ------------------------------------------------------------------- junk
 
 DECODERS = (wire.decode_expr, wire.decode_pattern, wire.decode_node, wire.decode_type,
             wire.decode_toplevel, wire.decode_op, wire.decode_ops, wire.decode_value,
-            wire.decode_live_values)
+            wire.decode_live_values, wire.decode_live_iterations)
 
 
 @settings(max_examples=2000, deadline=None)

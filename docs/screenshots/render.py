@@ -22,7 +22,11 @@ from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import apply_theme
 from runtime.control.demo import demo_toplevels
+from shared_ast import build as b
+from shared_ast.evaluator import run_toplevel
+from shared_ast.live import LiveValues
 from shared_ast.locking import InUse
+from shared_ast.program import Program
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
 
 HERE = Path(__file__).resolve().parent
@@ -88,7 +92,39 @@ def main() -> int:
     print(f"wrote {HERE / 'editor-handler.png'}, {HERE / 'editor-completion.png'} and "
           f"{HERE / 'editor-flag.png'}")
     window.close()
+    iterations(app)
     return 0
+
+
+def iterations(app: QApplication) -> None:
+    """The iteration stepper: a handler's List::map, its lambda's third call shown."""
+    body = b.record(name=b.call("String::toUppercase_v1", b.field(b.var("user"), "name")),
+                    score=b.infix("*", b.field(b.var("user"), "score"), 10))
+    users = b.list_(*(b.record(name=n, score=s) for n, s in
+                      (("ada", 7), ("bo", 9), ("cy", 4), ("di", 8))))
+    handler = b.http("GET", "/scores", b.let("users", users, b.call(
+        "List::map_v0", b.var("users"), b.lam(["user"], body))), pos=(24, 24))
+    controller = EditorController(None)
+    controller.load([handler])
+    window = MainWindow(controller, "Gloam — iterations")
+    window.resize(1560, 480)
+    window.show()
+    live = LiveValues()
+    run_toplevel(handler, {}, Program.from_toplevels([handler]), live=live)
+    controller.live[handler.tlid] = live  # what a run of the newest trace brings
+    controller.focus(handler.tlid)
+    code = window.canvas.frames[handler.tlid].code
+    line = next(i for i, ln in enumerate(code.projection.lines) if "*" in ln.text)
+    controller.click(handler.tlid, line, code.projection.lines[line].text.index("*"))
+    code.setFocus()
+    for _ in range(2):
+        QTest.keyClick(code, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)
+    app.processEvents()
+    window.canvas_scroll.horizontalScrollBar().setValue(0)  # the frame's left edge in view
+    app.processEvents()
+    window.grab().save(str(HERE / "editor-iterations.png"))
+    print(f"wrote {HERE / 'editor-iterations.png'}")
+    window.close()
 
 
 if __name__ == "__main__":

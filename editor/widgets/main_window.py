@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.sidebar.create_from_404.connect(c.create_from_404)
         self.sidebar.refresh_requested.connect(c.refresh_404s)
         self.inspector.trace_chosen.connect(self._trace_chosen)
+        self.inspector.iteration_step.connect(c.step_iteration)
         self.inspector.send_requested.connect(self._send_as_me)
         if c.session is not None:
             c.session.connection_changed.connect(self.show_connection)
@@ -256,10 +257,11 @@ class MainWindow(QMainWindow):
         self.sidebar.show_toplevels(list(state.canvas.values()), caret_tlid)
         self._refresh_inspector()
         frame = self.canvas.frames.get(caret_tlid) if caret_tlid is not None else None
-        if frame is not None and caret_tlid != self._caret_tlid:
+        if frame is not None and caret_tlid is not None and caret_tlid != self._caret_tlid:
             # The caret moved to another toplevel (a new one, a click, an undo): show it
             # and let typing go there, unless the programmer is in a form or the palette.
             self._caret_tlid = caret_tlid
+            self.controller.request_traces(caret_tlid)  # its newest trace's live values
             self.canvas_scroll.ensureWidgetVisible(frame.code if frame.code.isVisible() else frame)
             if frame.code.isVisible() and not self.palette_.isVisible() and not isinstance(
                     self.focusWidget(), QLineEdit):
@@ -365,7 +367,8 @@ class MainWindow(QMainWindow):
         tlid = state.caret.tlid if state.caret else None
         self.inspector.show_info(inspecting.caret_lines(
             state, c.infos.get(tlid) if tlid is not None else None))
-        self.inspector.show_live(c.live_at_caret())
+        self.inspector.show_live(c.live_at_caret(), c.live_placeholder())
+        self.inspector.show_iterations(c.iterations_at_caret())
         self.inspector.show_flag(c.flag_at_caret())
         if tlid is not None:
             self.inspector.show_traces(c.traces.get(tlid, []), c.selected_trace.get(tlid))
@@ -490,6 +493,8 @@ class MainWindow(QMainWindow):
                 self.step_toplevel(-1)
             case "show-messages":
                 self.show_messages()
+            case "next-iteration" | "previous-iteration":
+                c.step_iteration(1 if name == "next-iteration" else -1)
             case "refresh-traces":
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
@@ -531,6 +536,10 @@ class MainWindow(QMainWindow):
         entries.append(("next-toplevel", "Next toplevel", None))
         entries.append(("previous-toplevel", "Previous toplevel", None))
         entries.append(("show-messages", "Show all messages (message log)", None))
+        entries.append(("next-iteration", "Live values: the next iteration of this lambda",
+                        None))
+        entries.append(("previous-iteration",
+                        "Live values: the previous iteration of this lambda", None))
         self.palette_.open(entries)
 
     # ------------------------------------------------------ navigation

@@ -7,6 +7,7 @@ Signals of `Sidebar`:
 Signals of `Inspector`:
     trace_chosen(str): a trace picked in the list.
     send_requested(str): "Send as me" with its request line (`GET /path [JSON body]`).
+    iteration_step(int): the iteration stepper's previous (-1) or next (+1) button.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from editor.model.canvas_actions import toplevel_label
 from editor.widgets.theme import icon
+from shared_ast.live import Stepper
 from shared_ast.toplevels import Toplevel
 
 
@@ -94,6 +97,7 @@ class Sidebar(QFrame):
 
 class Inspector(QFrame):
     trace_chosen = Signal(str)
+    iteration_step = Signal(int)
     send_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -112,6 +116,7 @@ class Inspector(QFrame):
         self.live_label.setWordWrap(True)
         self.live_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.live_label)
+        layout.addWidget(self._build_stepper())
         layout.addWidget(_heading("Feature flag", self))
         self.flag_label = QLabel("—", self)
         self.flag_label.setObjectName("FlagInfo")
@@ -146,12 +151,53 @@ class Inspector(QFrame):
         """What the caret is on and its type, then its problems (`editor.model.inspecting`)."""
         self.type_label.setText("\n".join(lines) if lines else "—")
 
-    def show_live(self, live: tuple[str, bool] | None) -> None:
+    def _build_stepper(self) -> QWidget:
+        """The iteration stepper under the live value: "iteration 3 of 7", previous, next."""
+        self.stepper = QWidget(self)
+        self.stepper.setObjectName("IterationStepper")
+        row = QHBoxLayout(self.stepper)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.previous_iteration = QPushButton("◀", self.stepper)
+        self.previous_iteration.setObjectName("PreviousIteration")
+        self.previous_iteration.setToolTip("The previous call of this lambda (Ctrl+[)")
+        self.previous_iteration.clicked.connect(lambda: self.iteration_step.emit(-1))
+        self.iteration_label = QLabel(self.stepper)
+        self.iteration_label.setObjectName("IterationLabel")
+        self.iteration_label.setWordWrap(True)
+        self.next_iteration = QPushButton("▶", self.stepper)
+        self.next_iteration.setObjectName("NextIteration")
+        self.next_iteration.setToolTip("The next call of this lambda (Ctrl+])")
+        self.next_iteration.clicked.connect(lambda: self.iteration_step.emit(1))
+        for button in (self.previous_iteration, self.next_iteration):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the code
+            button.setFixedWidth(32)
+        row.addWidget(self.previous_iteration)
+        row.addWidget(self.iteration_label, 1)
+        row.addWidget(self.next_iteration)
+        self.stepper.hide()
+        return self.stepper
+
+    def show_live(self, live: tuple[str, bool] | None,
+                  empty: str = "(no trace yet: send it a request, or run)") -> None:
+        """The caret's live value, or `empty` saying why there is none."""
         if live is None:
-            self.live_label.setText("(pick a trace, or run)")
+            self.live_label.setText(empty)
         else:
             text, taken = live
             self.live_label.setText(text if taken else f"{text}   (branch not taken)")
+
+    def show_iterations(self, steppers: Sequence[Stepper]) -> None:
+        """Which call of each lambda around the caret the live values are from; the stepper
+        buttons step the innermost one that ran more than once. Hidden outside such lambdas."""
+        shown = [s for s in steppers if s.calls > 1]
+        if not shown:
+            self.stepper.hide()
+            return
+        self.iteration_label.setText(" ▸ ".join(s.label() for s in shown))
+        last = [s for s in shown if s.kept > 1]
+        self.previous_iteration.setEnabled(bool(last) and last[-1].index > 0)
+        self.next_iteration.setEnabled(bool(last) and last[-1].index < last[-1].kept - 1)
+        self.stepper.show()
 
     def show_traces(self, traces: Sequence[dict[str, Any]], selected: str | None) -> None:
         self._filling = True
