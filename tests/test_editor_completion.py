@@ -511,7 +511,7 @@ def test_the_name_being_typed_beats_what_fits_the_type() -> None:
     tl = b.http("GET", "/sum/:a/:rows", b.let("x", 1, b.infix("+", b.var("x"), h)))
     first = {q: completions(EMPTY, tl, h.id, q)[0].label for q in ("r", "ro", "toI", "x", "le")}
     # `r` and `ro` start the route parameter `rows` (a String, not the Int wanted here).
-    assert first == {"r": "rows", "ro": "rows", "toI": "String::toInt", "x": "x", "le": "let"}
+    assert first == {"r": "rows", "ro": "rows", "toI": "String::toInt_v1", "x": "x", "le": "let"}
     cs = completions(EMPTY, tl, h.id, "round")
     assert labels(cs)[0] == "Float::round"       # a word of the label, then substrings
     assert labels(cs).index("Float::round") < labels(cs).index("Float::roundDown")

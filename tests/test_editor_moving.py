@@ -436,7 +436,8 @@ def element_trees(draw: st.DrawFn) -> tuple[n.Expr, int]:
         ids = [a.pattern.id for a in tree.arms]
     else:
         tree = b.pipe(b.int_(0), *(b.infix("+", b.target(), v) for v in values))
-        ids = [s.left.id for s in tree.steps]  # type: ignore[attr-defined]
+        # The piped value is not shown (`|> + 3`): the caret goes on the step's own operand.
+        ids = [s.right.id for s in tree.steps]  # type: ignore[attr-defined]
     return tree, draw(st.sampled_from(ids))
 
 

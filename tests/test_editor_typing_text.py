@@ -109,7 +109,7 @@ def test_what_is_typed_ranks_first_in_the_popup(window: MainWindow) -> None:
     QTest.keyClick(code, Qt.Key.Key_Backspace)
     QTest.keyClick(code, Qt.Key.Key_Backspace)
     QTest.keyClicks(code, "toI")
-    assert window.popup.labels()[0] == "String::toInt"
+    assert window.popup.labels()[0] == "String::toInt_v1"
 
 
 # ------------------------------------------------------------- item 8
