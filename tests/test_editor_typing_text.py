@@ -74,12 +74,12 @@ def code_of(w: MainWindow, body: n.Expr | None = None) -> Any:
 
 
 def finish(w: MainWindow, code: Any) -> None:
-    """Enter finishes a name or operator still being typed (on the popup its exact match,
-    which ranks first)."""
+    """Tab finishes a name or operator still being typed (on the popup its exact match,
+    which ranks first; Enter there would also end the line)."""
     caret = w.controller.state.caret
     node = w.controller.state.node(caret.node_id) if caret is not None else None
     if w.popup.isVisible() or isinstance(node, (n.EPartial, n.ERightPartial)):
-        QTest.keyClick(code, Qt.Key.Key_Return)
+        QTest.keyClick(code, Qt.Key.Key_Tab)
 
 
 def body(w: MainWindow) -> n.Expr:
@@ -109,7 +109,7 @@ def test_what_is_typed_ranks_first_in_the_popup(window: MainWindow) -> None:
     QTest.keyClick(code, Qt.Key.Key_Backspace)
     QTest.keyClick(code, Qt.Key.Key_Backspace)
     QTest.keyClicks(code, "toI")
-    assert window.popup.labels()[0] == "String::toInt"
+    assert window.popup.labels()[0] == "String::toInt_v1"    # labelled as code shows it
 
 
 # ------------------------------------------------------------- item 8
@@ -197,10 +197,10 @@ def test_lines_of_lets_typed_as_text_with_enter(window: MainWindow) -> None:
     QTest.keyClicks(code, "let a = 1")
     QTest.keyClick(code, Qt.Key.Key_Return)
     QTest.keyClicks(code, "let b = a + 1")
-    QTest.keyClick(code, Qt.Key.Key_Return)     # Enter at the end of the line: a new let
+    QTest.keyClick(code, Qt.Key.Key_Return)     # Enter at the end of the line: the next line
     QTest.keyClicks(code, "let c = b")
-    finish(window, code)                        # Enter on the popup takes `b`
-    QTest.keyClick(code, Qt.Key.Key_Tab)        # down to the last line
+    assert window.popup.isVisible()
+    QTest.keyClick(code, Qt.Key.Key_Return)     # takes `b`, and ends the line as text does
     QTest.keyClicks(code, "c * 2")
     want = b.let("a", 1, b.let("b", b.infix("+", b.var("a"), 1),
                                 b.let("c", b.var("b"), b.infix("*", b.var("c"), 2))))
