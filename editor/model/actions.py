@@ -67,7 +67,9 @@ def newline(state: EditorState) -> Outcome:
     if isinstance(h.node, EPartial):
         return committing.commit_partial(state, h.node.id)
     if isinstance(h.node, ERightPartial):
-        return committing.commit_right_partial(state, h.node.id)
+        # A field name (`r.nam`, not one of r's) then ends the line too; an operator has a
+        # hole to fill.
+        return _then_end_line(state, committing.commit_right_partial(state, h.node.id))
     if not _at_line_end(h):
         return Outcome(state, message="Enter adds a line at the end of a line; press End first.")
     first = h.proj.by_line[h.line][0]
@@ -106,9 +108,11 @@ def _at_line_end(h: edits.Here) -> bool:
     end = h.proj.line_end(h.line)
     if h.column >= end:
         return True
-    if h.placed.token.role in ("hole", "string") and h.k < len(h.placed.token.text):
-        return False  # inside a string's text, or before a hole: more is to be typed
-    return not h.proj.lines[h.line].text[h.column:end].strip(' ")]}')
+    if h.placed.token.role == "string" and h.k < len(h.placed.token.text):
+        return False  # inside a string's text
+    # A hole is an empty place, as the end of a line is in text.
+    after = h.placed.end if h.placed.token.blank else h.column
+    return not h.proj.lines[h.line].text[after:end].strip(' ")]}')
 
 
 def _then_end_line(before: EditorState, done: Outcome) -> Outcome:
