@@ -223,6 +223,16 @@ def test_enter_on_an_exact_name_takes_it_and_ends_the_line(window: MainWindow) -
     assert strip_ids(body(window)) == strip_ids(want)
 
 
+def test_enter_after_a_field_name_commits_it_and_ends_the_line(window: MainWindow) -> None:
+    code = code_of(window)
+    QTest.keyClicks(code, "let n = x.size")    # x is a String: `.size` stays being typed
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "n")
+    finish(window, code)
+    want = b.let("n", b.field(b.var("x"), "size"), b.var("n"))
+    assert strip_ids(body(window)) == strip_ids(want)
+
+
 def test_enter_on_a_completion_longer_than_what_is_typed_only_takes_it(
         window: MainWindow) -> None:
     code = code_of(window, b.let("n", b.hole(), b.hole()))
@@ -232,6 +242,16 @@ def test_enter_on_a_completion_longer_than_what_is_typed_only_takes_it(
     assert shown(window) == "let n = rows\n___"
     caret = window.controller.state.caret
     assert caret is not None and caret.node_id == body(window).rhs.id  # type: ignore[attr-defined]
+
+
+def test_enter_on_an_exact_name_in_a_flags_condition_only_takes_it(window: MainWindow) -> None:
+    flag = b.flag("f", b.hole(), 1, 2)
+    code = code_of(window, b.let("n", 1, flag))
+    QTest.keyClick(code, Qt.Key.Key_Tab)        # the flag's condition (no line to add below)
+    QTest.keyClicks(code, "true")
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    want = b.let("n", 1, b.flag("f", True, 1, 2))
+    assert strip_ids(body(window)) == strip_ids(want)
 
 
 def test_enter_on_an_empty_line_says_so(window: MainWindow) -> None:

@@ -72,6 +72,13 @@ def newline(state: EditorState) -> Outcome:
         return _then_end_line(state, committing.commit_right_partial(state, h.node.id))
     if not _at_line_end(h):
         return Outcome(state, message="Enter adds a line at the end of a line; press End first.")
+    return _line_below(state, h) or insert_let_above_line(state)
+
+
+def _line_below(state: EditorState, h: edits.Here) -> Outcome | None:
+    """Enter at the end of a line: the line below (a let, a case, the blank body or case
+    already there, a new last line), or None where there is none to add (the line is part
+    of an `if` or a flag, say)."""
     first = h.proj.by_line[h.line][0]
     owner = traverse.find(h.tl, first.token.node_id)
     if isinstance(owner, ELet) and first.token.role == "keyword":
@@ -99,7 +106,7 @@ def newline(state: EditorState) -> Outcome:
         new_tl = traverse.replace(h.tl, last.id, new)
         assert isinstance(new_tl, Toplevel)
         return commit(state, [op], edits.caret_in(new_tl, hole.id, fn_names(state.canvas.values())))
-    return insert_let_above_line(state)
+    return None
 
 
 def _at_line_end(h: edits.Here) -> bool:
@@ -122,8 +129,8 @@ def _then_end_line(before: EditorState, done: Outcome) -> Outcome:
     h = edits.here(done.state)
     if done.refused or isinstance(h, str) or h.placed.token.blank or not _at_line_end(h):
         return done
-    more = newline(done.state)
-    if more.refused or (not more.ops and more.state.caret == done.state.caret):
+    more = _line_below(done.state, h)
+    if more is None or more.refused or (not more.ops and more.state.caret == done.state.caret):
         return done
     ops = done.ops + more.ops
     state = more.state
