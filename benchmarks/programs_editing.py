@@ -54,7 +54,7 @@ let xs = [3, 1, 2]
 xs
   |> List::map (\x -> x * 10)
   |> Int::sum
-""", keys="let xs = [3, 1, 2]{Tab}xs |> List::ma{Enter}(\\x -> x * 10) |> Int::su{Enter}"),
+""", keys="let xs = [3, 1, 2]{Tab}xs |> map{Enter}(\\x -> x * 10) |> su{Enter}"),
     # A match on a route parameter.
     Program("match", "{Ctrl+N}/greet/:name{Enter}", "/greet/:name", r"""
 match name
@@ -84,12 +84,12 @@ w * h
     Program("worker", "{Ctrl+Alt+W}emails{Enter}", "emails", r"""
 let to = event.to
 String::length_v1 to
-""", keys="let to = event.to{Tab}String::len{Enter}to"),
+""", keys="let to = event.to{Enter}String::len{Enter}to"),
     # A cron.
     Program("cron", "{Ctrl+Alt+C}nightly{Tab}3600{Enter}", "nightly3600", r"""
 let xs = [1, 2, 3]
 List::fold xs 0 (\acc, x -> acc + x)
-""", keys="let xs = [1, 2, 3]{Tab}List::fol{Enter}xs 0 \\acc, x -> acc + x"),
+""", keys="let xs = [1, 2, 3]{Tab}fol{Enter}xs 0 \\acc, x -> acc + x"),
 ]
 
 CHANGES: list[Change] = [

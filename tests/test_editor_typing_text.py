@@ -11,10 +11,16 @@ on a variable, infix operators of every precedence (with the parentheses the
 layout shows), library calls (arguments grouped with parentheses where the
 layout puts them), `Just`/`Ok`/`Nothing`, lists and records; and lines of
 `let`s: Enter at the end of a `let` line starts the next `let` (typing its
-`let ` goes over the keyword Enter wrote), and Tab, not Enter, goes down to
-the last line. Not covered yet (multi-line forms whose layout another branch changes):
-if, match, pipe, flag; nor lets nested in a value; nor calls of a function
-with several versions (see `CALLS`).
+`let ` goes over the keyword Enter wrote, and Enter goes onto a body still
+blank); match cases (strings, ints, `_`, names, `Just q`, `Nothing`; Enter after
+`match x` goes into its blank case, after a case adds the next, and ` -> ` is
+typed over the case's arrow); pipes (a step per line, typed on one line:
+`xs |> List::map (\\a -> ...) |> Int::add 1`), as a let's value or the last
+line. A real-keys variant types each line and presses Enter between them (on
+the popup an exact name is taken and the line ended by the same key). Not
+covered yet: if and flag (their `then`/`else`/`old`/`new` lines are reached
+with Tab, not typed over); lets nested in a value; calls of a function with
+several versions (see `CALLS`).
 """
 
 from __future__ import annotations
