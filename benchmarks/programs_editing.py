@@ -47,14 +47,14 @@ PROGRAMS: list[Program] = [
 let x = String::toInt_v1 a
 let y = String::toInt_v1 b
 x + y
-""", keys="let x = toI{Enter}a{Enter}{Enter}let y = toI{Enter}b{Enter}{Tab}x + y"),
+""", keys="let x = toI{Enter}a{Enter}let y = toI{Enter}b{Enter}x + y"),
     # A pipe through a lambda.
     Program("pipe", "{Ctrl+N}/scores{Enter}", "/scores", r"""
 let xs = [3, 1, 2]
 xs
   |> List::map (\x -> x * 10)
-  |> List::sum
-""", keys="let xs = [3, 1, 2]{Tab}xs |> List::ma{Enter}\\x -> x * 10{Tab} |> List::su{Enter}"),
+  |> Int::sum
+""", keys="let xs = [3, 1, 2]{Tab}xs |> map{Enter}(\\x -> x * 10) |> su{Enter}"),
     # A match on a route parameter.
     Program("match", "{Ctrl+N}/greet/:name{Enter}", "/greet/:name", r"""
 match name
@@ -74,7 +74,7 @@ then
   "big"
 else
   "small"
-""", keys='let n = toI{Enter}a{Enter}{Tab}if n > 10{Tab}"big{Tab}"small'),
+""", keys='let n = toI{Enter}a{Enter}if n > 10{Tab}"big{Tab}"small'),
     # A function with typed parameters.
     Program("function", "{Ctrl+Alt+F}area{Tab}w : Int, h : Int{Tab}Int{Enter}",
             "areaw : Int, h : IntInt", r"""
@@ -84,12 +84,12 @@ w * h
     Program("worker", "{Ctrl+Alt+W}emails{Enter}", "emails", r"""
 let to = event.to
 String::length_v1 to
-""", keys="let to = event.to{Tab}String::len{Enter}to"),
+""", keys="let to = event.to{Enter}String::len{Enter}to"),
     # A cron.
     Program("cron", "{Ctrl+Alt+C}nightly{Tab}3600{Enter}", "nightly3600", r"""
 let xs = [1, 2, 3]
 List::fold xs 0 (\acc, x -> acc + x)
-""", keys="let xs = [1, 2, 3]{Tab}List::fol{Enter}xs 0 \\acc, x -> acc + x"),
+""", keys="let xs = [1, 2, 3]{Tab}fol{Enter}xs 0 \\acc, x -> acc + x"),
 ]
 
 _SUM, _IF = PROGRAMS[0], PROGRAMS[4]

@@ -186,6 +186,14 @@ class EditorController(QObject):
         return self.apply(committing.commit_completion(self.state, self.state.caret.node_id,
                                                    chosen))
 
+    def enter_completion(self) -> Outcome:
+        """Enter on the popup: take the highlighted completion; when it is exactly what was
+        typed and leaves nothing to fill, Enter also ends the line (`actions`)."""
+        if not self.completions or self.state.caret is None:
+            return Outcome(self.state)
+        chosen = self.completions[self.completion_index]
+        return self.apply(actions.enter_on_completion(self.state, chosen))
+
     def choose_completion_and_move(self) -> Outcome:
         """Tab on the popup: take the highlighted completion, then go on to the next hole
         unless the caret already is in one (a call's first argument, a let's name)."""

@@ -133,16 +133,11 @@ def type_sum_handler(ed: Editor) -> None:
     ed.keys("String::toInt")
     ed.key(Qt.Key.Key_Return)          # the completion: a call on the error rail
     ed.keys("a")
-    ed.key(Qt.Key.Key_Return)          # the variable a
-    ed.key(Qt.Key.Key_End)
-    ed.key(Qt.Key.Key_Return)          # a new let below
-    ed.keys("y")
-    ed.key(Qt.Key.Key_Tab)
-    ed.keys("String::toInt")
+    ed.key(Qt.Key.Key_Return)          # the variable a, and on to the blank line below
+    ed.keys("let y = String::toInt")
     ed.key(Qt.Key.Key_Return)
     ed.keys("b")
-    ed.key(Qt.Key.Key_Return)
-    ed.key(Qt.Key.Key_Tab)              # to the body
+    ed.key(Qt.Key.Key_Return)          # b, and on to the last line
     ed.keys("x + y * 1")
 
 

@@ -362,10 +362,11 @@ def test_enter_in_the_middle_of_a_line_does_not_split_it() -> None:
 
 def test_typing_a_sequence_of_lets_with_enter() -> None:
     state = typed(start(), "let x = 1")
+    state = do(state, "newline")                # onto the blank line below (the body)
+    state = typed(state, "let y = 2")
     state = do(state, "newline")
-    state = typed(state, "y = 2")
-    state = do(state, "newline")
-    assert shown(state) == "let x = 1\nlet y = 2\nlet name = ___\n___"
+    assert shown(state) == "let x = 1\nlet y = 2\n___"
+    assert isinstance(state.node(state.caret.node_id), n.EHole)
 
 
 # -------------------------------------------------------- undo and redo

@@ -372,7 +372,7 @@ def test_the_sum_handler_typed_from_an_empty_hole_runs() -> None:
     state = press(state, "let\nx\tString::toInt\na\n")
     state = press(state, "")
     state = actions.perform(state, "move-end").state
-    state = press(state, "\ny\tString::toInt\nb\n")
+    state = press(state, "\nlet y\tString::toInt\nb\n")   # Enter goes onto the blank body
     state = actions.perform(state, "next-hole").state
     state = press(state, "x + y")
     state = press(state, "\n")

@@ -67,9 +67,18 @@ def newline(state: EditorState) -> Outcome:
     if isinstance(h.node, EPartial):
         return committing.commit_partial(state, h.node.id)
     if isinstance(h.node, ERightPartial):
-        return committing.commit_right_partial(state, h.node.id)
-    if h.column < h.proj.line_end(h.line):
+        # A field name (`r.nam`, not one of r's) then ends the line too; an operator has a
+        # hole to fill.
+        return _then_end_line(state, committing.commit_right_partial(state, h.node.id))
+    if not _at_line_end(h):
         return Outcome(state, message="Enter adds a line at the end of a line; press End first.")
+    return _line_below(state, h) or insert_let_above_line(state)
+
+
+def _line_below(state: EditorState, h: edits.Here) -> Outcome | None:
+    """Enter at the end of a line: the line below (a let, a case, the blank body or case
+    already there, a new last line), or None where there is none to add (the line is part
+    of an `if` or a flag, say)."""
     first = h.proj.by_line[h.line][0]
     owner = traverse.find(h.tl, first.token.node_id)
     if isinstance(owner, ELet) and first.token.role == "keyword":
@@ -84,6 +93,9 @@ def newline(state: EditorState) -> Outcome:
         # that whole let, between it and its body, as the line below reads.
         return _below_let(state, h.tl, value_of)
     last = _statement_ending_on(h.tl, h.proj, h.line)
+    if isinstance(last, EHole):
+        return Outcome(state, message="This line is empty: type its code, then Enter adds the "
+                                      "next line.")
     if last is not None:
         # The end of the last line of a body: a new line below, as in a text editor. What
         # was the body's result becomes a statement (`let _ = ...`) and the caret goes to
@@ -94,11 +106,58 @@ def newline(state: EditorState) -> Outcome:
         new_tl = traverse.replace(h.tl, last.id, new)
         assert isinstance(new_tl, Toplevel)
         return commit(state, [op], edits.caret_in(new_tl, hole.id, fn_names(state.canvas.values())))
-    return insert_let_above_line(state)
+    return None
+
+
+def _at_line_end(h: edits.Here) -> bool:
+    """Whether only the closing quotes and brackets already shown follow the caret on its
+    line (`"hi ada|"`): Enter there ends the line, as they need no typing."""
+    end = h.proj.line_end(h.line)
+    if h.column >= end:
+        return True
+    if h.placed.token.role == "string" and h.k < len(h.placed.token.text):
+        return False  # inside a string's text
+    # A hole is an empty place, as the end of a line is in text.
+    after = h.placed.end if h.placed.token.blank else h.column
+    return not h.proj.lines[h.line].text[after:end].strip(' ")]}')
+
+
+def _then_end_line(before: EditorState, done: Outcome) -> Outcome:
+    """Enter finished a name that leaves nothing to fill (a variable, a field, a literal):
+    at the end of a line it goes on as Enter there does, as in text (`let x = f a`, Enter,
+    `let y = ...`). One key, one undo step."""
+    h = edits.here(done.state)
+    if done.refused or isinstance(h, str) or h.placed.token.blank or not _at_line_end(h):
+        return done
+    more = _line_below(done.state, h)
+    if more is None or more.refused or (not more.ops and more.state.caret == done.state.caret):
+        return done
+    ops = done.ops + more.ops
+    state = more.state
+    if before.caret is not None and ops:
+        state = attrs.evolve(state, history=before.history.record(before.caret.tlid, ops))
+    return attrs.evolve(more, state=state, ops=ops)
+
+
+def enter_on_completion(state: EditorState, chosen: object) -> Outcome:
+    """Enter on the completion popup: take `chosen`. When it is exactly what was typed and
+    leaves nothing to fill (a variable, a literal), Enter also ends the line, as in text;
+    a function or keyword keeps the caret in its first hole."""
+    node = state.node(state.caret.node_id) if state.caret is not None else None
+    typed = node.text if isinstance(node, EPartial) else None
+    done = committing.commit_completion(state, state.caret.node_id if state.caret else 0, chosen)
+    if typed is None or getattr(chosen, "label", None) != typed:
+        return done
+    return _then_end_line(state, done)
 
 
 def _below_let(state: EditorState, tl: Toplevel, let: ELet) -> Outcome:
-    """A new blank `let` below `let`, between it and its body."""
+    """A new blank `let` below `let`, between it and its body; when that body is still a
+    hole (the line below is blank), the caret goes there instead, as onto a blank line."""
+    if isinstance(let.body, EHole):
+        names = fn_names(state.canvas.values())
+        return Outcome(attrs.evolve(state, caret=edits.caret_in(tl, let.body.id, names),
+                                    selection=None))
     new = ELet(new_id(), "", EHole(new_id()), let.body)
     return _with_let(state, tl, let.body, new)
 
@@ -138,7 +197,13 @@ def _match_line(tl: Toplevel, owner: Node | None) -> tuple[EMatch, int] | None:
 
 
 def _new_arm(state: EditorState, tl: Toplevel, match: EMatch, index: int) -> Outcome:
-    """Enter at the end of a match's line: a new case below, `___ -> ___`."""
+    """Enter at the end of a match's line: a new case below, `___ -> ___`; when the case
+    below is still blank, the caret goes into it instead."""
+    names = fn_names(state.canvas.values())
+    below = match.arms[index] if index < len(match.arms) else None
+    if below is not None and isinstance(below.pattern, PHole) and isinstance(below.body, EHole):
+        return Outcome(attrs.evolve(state, caret=edits.caret_in(tl, below.id, names),
+                                    selection=None))
     arm = MatchArm(new_id(), PHole(new_id()), EHole(new_id()))
     op = InsertElement(tl.tlid, match.id, "arms", index, arm)
     new_match = attrs.evolve(match, arms=(*match.arms[:index], arm, *match.arms[index:]))

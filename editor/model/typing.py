@@ -32,11 +32,12 @@ from editor.model.committing import (
 from editor.model.edits import CLOSING_CHARS, IDENTIFIER_CHARS, OPERATOR_CHARS, Here
 from editor.model.refactor_commands import type_over_new_name
 from editor.model.state import EditorState, Outcome, commit, refuse, replace, set_name
-from editor.projection import Caret, fn_names
+from editor.projection import Caret, Projection, fn_names
 from editor.projection.layout import show_string, string_index
 from shared_ast import traverse
+from shared_ast.checker import check_toplevel
 from shared_ast.ids import new_id
-from shared_ast.names import binder_problem, flag_name_problem
+from shared_ast.names import binder_problem, flag_name_problem, identifier_problem
 from shared_ast.nodes import (
     EBool,
     ECall,
@@ -57,6 +58,7 @@ from shared_ast.nodes import (
     EVariable,
     Expr,
     LambdaParam,
+    MatchArm,
     Node,
     PConstructor,
     PHole,
@@ -68,6 +70,8 @@ from shared_ast.nodes import (
 )
 from shared_ast.ops import InsertElement, Op
 from shared_ast.toplevels import Toplevel
+from shared_ast.type_ast import TDict, TRecord, TUnknown, TUser, TVar
+from shared_ast.unify import Meta
 
 GROUPING = ("'(' opens a group where an expression starts (in a hole): type (1 + 2) * 3 "
             "as text. After an expression, select it with Shift+Up and type an operator "
@@ -162,8 +166,9 @@ def _type(h: Here, ch: str) -> Outcome:
             return _type_in_string(h, node, ch)
         case _:
             pass
-    if isinstance(node, PConstructor) and ch == " " and h.at_token_end and token.slot == "name":
-        # `Just ` then a pattern: the constructor takes an argument.
+    if isinstance(node, PConstructor) and ch == " " and h.at_token_end and token.slot == "name" \
+            and node.name != "Nothing":
+        # `Just ` then a pattern: the constructor takes an argument (`Nothing` takes none).
         return _insert_after_last(h, node, "args", PHole(new_id()))
     if token.editable and token.role != "space" and (
             token.blank or not h.at_token_end or _extends_at_end(node, ch)):
@@ -305,12 +310,44 @@ def _type_in_right_partial(h: Here, rp: ERightPartial, ch: str) -> Outcome:
         ch == "." and text in ("+", "-", "*", "<", ">", "<=", ">="))
     if extends:
         k = min(h.k, len(text))
-        op = set_name(h.tl, rp, "text", text[:k] + ch + text[k:])
+        new_text = text[:k] + ch + text[k:]
+        if new_text.startswith(".") and _names_a_field(h, rp.left, new_text[1:]):
+            # A finished field name reads `user.name` at once, as a variable commits.
+            field = EField(new_id(), rp.left, new_text[1:])
+            new_tl = traverse.replace(h.tl, rp.id, field)
+            assert isinstance(new_tl, Toplevel)
+            caret = Caret(h.tl.tlid, field.id, 0)
+            names = fn_names(h.state.canvas.values())
+            proj = Projection.of_toplevel(new_tl, names)
+            assert proj is not None
+            at = next((p for p in proj.own_tokens(field.id) if p.token.slot == "field"), None)
+            if at is not None:
+                caret = Caret(h.tl.tlid, field.id, at.own_offset + k)
+            return _replace_then(h, rp, field, caret)
+        op = set_name(h.tl, rp, "text", new_text)
         return commit(h.state, [op], Caret(h.tl.tlid, rp.id, h.placed.own_offset + k + 1))
     done = commit_right_partial(h.state, rp.id)
     if done.refused:
         return done
     return _then_type(h.state, done, ch)  # Space too: `x.a 0` goes on to the next argument
+
+
+def _names_a_field(h: Here, left: Expr, name: str) -> bool:
+    """Whether `.name` typed after `left` is a finished field access: `name` is a field of
+    `left`'s record type, or that type is not known (a field of anything may be meant)."""
+    if identifier_problem(name) is not None:
+        return False
+    program = h.program()
+    info = check_toplevel(h.tl, program).get(left.id)
+    t = info.type if info is not None else None
+    if t is None or isinstance(t, (TUnknown, TVar, Meta, TDict)):
+        return True
+    if isinstance(t, TUser):
+        if program.type(t.type_id, t.version) is None:
+            return True  # a missing type: the checker says so where it is named
+        definition = program.record_fields(t.type_id, t.version)
+        return definition is not None and any(f.name == name for f in definition.fields)
+    return isinstance(t, TRecord) and t.field(name) is not None
 
 
 def _replace_then(h: Here, old: Node, new: Node, caret: Caret) -> Outcome:
@@ -470,6 +507,9 @@ def _closed_group_ending_here(h: Here) -> Expr | None:
 
 
 def _type_between(h: Here, ch: str) -> Outcome:
+    separator = _step_over_separator(h, ch)
+    if separator is not None:
+        return separator
     ended = _closed_group_ending_here(h) or edits.expression_ending_at(h)
     node = h.node
     tlid = h.tl.tlid
@@ -554,6 +594,34 @@ def _comma_after(h: Here, ended: Node) -> Outcome:
             break
         child = parent
     return refuse(h.state, "',' separates list items and record fields; this is neither.")
+
+
+#: Constructs whose punctuation between their parts (` -> `, ` = `, `: `) is typed over.
+_SEPARATED = (MatchArm, ELambda, ELet, RecordField)
+
+
+def _step_over_separator(h: Here, ch: str) -> Outcome | None:
+    """Typing the punctuation a construct already shows steps over it, as in Dark's fluid
+    editor: `"ada" -> ` typed after a case's pattern goes over the case's ` -> ` and on
+    into its value, spaces included, so a case types as its text."""
+    col = h.column
+    for p in h.proj.by_line[h.line]:
+        token = p.token
+        if not p.column <= col < p.end or token.editable or token.role not in ("op", "punct"):
+            continue
+        if not isinstance(traverse.find(h.tl, token.node_id), _SEPARATED):
+            continue
+        rest = token.text[col - p.column:]
+        if rest.startswith(ch):
+            skipped = 1
+        elif ch != " " and rest.lstrip().startswith(ch):
+            skipped = len(rest) - len(rest.lstrip()) + 1
+        else:
+            continue
+        # Past trailing spaces too, onto what follows, as `_step_within` does.
+        column = col + skipped if rest[skipped:].strip() else p.end
+        return Outcome(attrs.evolve(h.state, caret=h.proj.caret_at(h.line, column)))
+    return None
 
 
 def _step_within(h: Here, ch: str) -> Outcome | None:

@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
                 c.move_completion(_POPUP_KEYS[name])
                 return
             if name == "newline":
-                c.choose_completion()
+                c.enter_completion()
                 return
             if name == "next-hole":
                 # Tab accepts the highlighted completion (as VS Code) and, since Tab moves
