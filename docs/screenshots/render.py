@@ -46,20 +46,17 @@ def main() -> int:
     window.show()
     for i, tl in enumerate(toplevels):
         controller.move(tl.tlid, Pos(24 + 460 * (i // 2), 24 + 130 * (i % 2)))
-    controller.create("http", Pos(24, 280))
+    window.new_toplevel("http")                # Ctrl+N: the route field, `/new` selected
     tlid = controller.state.caret.tlid
+    controller.move(tlid, Pos(24, 280))
     frame = window.canvas.frames[tlid]
+    # As the README's walkthrough: the route typed over `/new`, then the code as text.
     route = frame.fields["route"]
-    route.setFocus()
-    route.selectAll()
     QTest.keyClicks(route, "/add/:a/:b")
     QTest.keyClick(route, Qt.Key.Key_Return)
     code = frame.code
-    code.setFocus()
-    for step in ("let", Qt.Key.Key_Return, "x", Qt.Key.Key_Tab, "String::toInt",
-                 Qt.Key.Key_Return, "a", Qt.Key.Key_Return, Qt.Key.Key_End, Qt.Key.Key_Return,
-                 "y", Qt.Key.Key_Tab, "String::toInt", Qt.Key.Key_Return, "b",
-                 Qt.Key.Key_Return, Qt.Key.Key_Tab, "x + y * 1"):
+    for step in ("let x = toI", Qt.Key.Key_Return, "a", Qt.Key.Key_Return, "let y = toI",
+                 Qt.Key.Key_Return, "b", Qt.Key.Key_Return, "x + y * 1"):
         if isinstance(step, str):
             QTest.keyClicks(code, step)
         else:
@@ -67,10 +64,9 @@ def main() -> int:
     app.processEvents()
     window.grab().save(str(HERE / "editor-handler.png"))
     # Mid-typing: a partial with its completions.
+    QTest.keyClick(code, Qt.Key.Key_Escape)
     QTest.keyClick(code, Qt.Key.Key_Return)
-    QTest.keyClicks(code, "sum")
-    QTest.keyClick(code, Qt.Key.Key_Tab)
-    QTest.keyClicks(code, "Int::a")
+    QTest.keyClicks(code, "let sum = Int::a")
     app.processEvents()
     window.grab().save(str(HERE / "editor-completion.png"))
     # Code in use: /hello is locked, and its change goes through a flag.
@@ -93,6 +89,7 @@ def main() -> int:
           f"{HERE / 'editor-flag.png'}")
     window.close()
     iterations(app)
+    problems(app)
     return 0
 
 
@@ -124,6 +121,32 @@ def iterations(app: QApplication) -> None:
     app.processEvents()
     window.grab().save(str(HERE / "editor-iterations.png"))
     print(f"wrote {HERE / 'editor-iterations.png'}")
+    window.close()
+
+
+def problems(app: QApplication) -> None:
+    """The error rail and a problem: a railed call piped where a Result is wanted."""
+    controller = EditorController(None)
+    controller.load([b.http("GET", "/parse/:a", b.hole(), pos=(24, 24)),
+                     b.http("GET", "/double/:n", b.infix("*", b.call(
+                         "String::toInt_v1", b.var("n"), rail=True), 2), pos=(24, 200))])
+    window = MainWindow(controller, "Gloam — problems and the error rail")
+    window.resize(1280, 640)
+    window.show()
+    tlid = next(t for t, tl in controller.state.canvas.items()
+                if isinstance(tl, Handler) and tl.spec.route == "/parse/:a")
+    controller.focus(tlid)
+    code = window.canvas.frames[tlid].code
+    code.setFocus()
+    QTest.keyClicks(code, "toI")
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "a |> withD")
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "0")
+    QTest.keyClick(code, Qt.Key.Key_Home)       # the caret on the call: its type, its problem
+    app.processEvents()
+    window.grab().save(str(HERE / "editor-problems.png"))
+    print(f"wrote {HERE / 'editor-problems.png'}")
     window.close()
 
 
