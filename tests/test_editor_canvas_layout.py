@@ -85,9 +85,9 @@ def caret_in_viewport(w: MainWindow) -> bool:
 
 def type_lets(code: Any, count: int) -> None:
     QTest.keyClicks(code, "let a0 = 0")
-    for i in range(1, count):
+    for i in range(1, count):           # line by line, as text
         QTest.keyClick(code, Qt.Key.Key_Return)
-        QTest.keyClicks(code, f"a{i} = {i}")
+        QTest.keyClicks(code, f"let a{i} = {i}")
 
 
 # ------------------------------------------------------------ item 1: frames and caret

@@ -84,7 +84,8 @@ def test_a_failed_write_answers_500_naming_the_call_and_stores_nothing(
     assert failed and "DB::set_v1" in failed[0]["output"]["body"]
     result = run(_ask(rt, {"type": "run", "tlid": NEW.tlid, "trace_id": failed[0]["trace_id"]}))
     assert result["value"]["kind"] == "error" and result["value"]["node_id"] == NEW_WRITE.id
-    shown = result["live"][str(NEW_WRITE.id)]["value"]
+    # Live values, version 2: each node's values per iteration; this one ran once.
+    (shown,) = (entry["value"] for entry in result["live"]["nodes"][str(NEW_WRITE.id)])
     assert shown["kind"] == "error" and "String for key" in shown["message"]
 
 
