@@ -224,7 +224,9 @@ class EditorController(QObject):
                 out = refuse(self.state, f"Not done: {e}.")
         before = self.state
         self.state = out.state
-        self.local_change = True
+        # Only this editor's own edits push frames apart: not a caret move, a live value
+        # arriving, or another editor's change.
+        self.local_change = bool(out.ops) and before.canvas is not self.state.canvas
         if out.message:
             self.message.emit(out.message)
         if before.canvas is not self.state.canvas:
@@ -350,9 +352,9 @@ class EditorController(QObject):
             return
         self.traces[tlid] = list(reply.get("traces", []))
         self.traces_changed.emit(self.traces[tlid])
-        known = {t.get("trace_id") for t in self.traces[tlid]}
-        if self.traces[tlid] and self.selected_trace.get(tlid) not in known:
-            # None chosen yet (or the chosen one expired): show the newest.
+        if self.traces[tlid] and tlid not in self.selected_trace:
+            # None chosen yet: show the newest. A chosen trace stays chosen, even once newer
+            # ones push it off this list: running a trace again repeats its writes.
             self.select_trace(tlid, self.traces[tlid][0]["trace_id"])
 
     def select_trace(self, tlid: int, trace_id: str) -> None:

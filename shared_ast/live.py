@@ -23,19 +23,26 @@ and what the wire codec (`shared_ast.wire.decode_live_iterations`) gives back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from shared_ast.nodes import NodeId
+from shared_ast.values import Closure, Response, Variant
 
-__all__ = ["MAX_ITERATIONS", "MAX_VALUES", "At", "LiveValue", "LiveValues", "Stepper", "resolve"]
+__all__ = ["MAX_ITERATIONS", "MAX_VALUES", "MAX_WEIGHT", "At", "LiveValue", "LiveValues",
+           "Stepper", "resolve"]
 
 #: How many calls of one lambda (in one iteration path) are recorded.
 MAX_ITERATIONS = 100
 #: After how many recorded values a new call is only counted (nested lambdas multiply).
 MAX_VALUES = 50_000
+#: After how much recorded data (`weight`: about one unit per list element, record field or
+#: 16 characters of text, some 40 bytes of JSON) a new call is only counted: a lambda that
+#: captures a big list records it once per call, and 100 calls of a 10,000-element list
+#: made 33 MB of JSON. This keeps a run's live values to a few MB.
+MAX_WEIGHT = 60_000
 
 At = tuple[int, ...]
 """An iteration path: per enclosing lambda, outermost first, the index of its call."""
@@ -61,24 +68,73 @@ class LiveValues:
     """
 
     def __init__(self, max_iterations: int = MAX_ITERATIONS,
-                 max_values: int = MAX_VALUES) -> None:
+                 max_values: int = MAX_VALUES, max_weight: int = MAX_WEIGHT) -> None:
         self.max_iterations = max_iterations
         self.max_values = max_values
+        self.max_weight = max_weight
         self._values: dict[NodeId, dict[At, LiveValue]] = {}
         self._size = 0
+        #: The recorded values' weight (`weight`), and weights of containers already seen.
+        self.weight = 0
+        self._weighed: dict[int, int] = {}
         # lambda node id → iteration path where the lambda was made → [calls, kept].
         self._calls: dict[NodeId, dict[At, list[int]]] = {}
 
     # ------------------------------------------------------------ recording
 
     def record(self, node_id: NodeId, value: Any, taken: bool, at: At = ()) -> None:
+        """Keep the value; a node's first value always, its values in later calls only while
+        the recorded weight is within `max_weight`."""
         per = self._values.get(node_id)
+        if per is not None and (at in per or self.weight >= self.max_weight):
+            return
+        self.weight += self._weigh(value)
         if per is None:
             self._values[node_id] = {at: LiveValue(value, taken)}
-            self._size += 1
-        elif at not in per:
+        else:
             per[at] = LiveValue(value, taken)
-            self._size += 1
+        self._size += 1
+
+    def _weigh(self, value: Any) -> int:
+        """About how much encoding the value takes: one unit per element, field or 16
+        characters. Containers are weighed once (values are immutable and shared)."""
+        if isinstance(value, str):
+            return 1 + len(value) // 16
+        known = self._weighed.get(id(value))
+        if known is not None:
+            return known
+        parts: Iterable[Any] = ()
+        if isinstance(value, list | tuple):
+            parts = value
+        elif isinstance(value, Mapping):
+            parts = value.values()
+        elif isinstance(value, Variant):
+            parts = value.args
+        elif isinstance(value, Response):
+            parts = (value.body,)
+        elif isinstance(value, Closure):  # sent with its captured variables
+            parts = tuple(value.env.values())
+        total, stack = 1, list(parts)  # a loop, not recursion: values nest deeply
+        while stack:
+            item = stack.pop()
+            total += 1
+            if isinstance(item, str):
+                total += len(item) // 16
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
+            elif isinstance(item, Mapping):
+                stack.extend(item.values())
+            elif isinstance(item, Variant):
+                stack.extend(item.args)
+            elif isinstance(item, Response):
+                stack.append(item.body)
+            elif isinstance(item, Closure):
+                stack.extend(item.env.values())
+            if total > self.max_weight:
+                break
+        if parts:
+            self._weighed[id(value)] = total
+        return total
 
     def called(self, lambda_id: NodeId, at: At) -> int | None:
         """Count one call of the lambda made at `at`: the index of this call if its values
@@ -89,7 +145,8 @@ class LiveValues:
             counts = per[at] = [0, 0]
         index = counts[0]
         counts[0] += 1
-        if index != counts[1] or index >= self.max_iterations or self._size >= self.max_values:
+        if (index != counts[1] or index >= self.max_iterations or self._size >= self.max_values
+                or self.weight >= self.max_weight):
             return None
         counts[1] += 1
         return index

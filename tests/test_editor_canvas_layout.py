@@ -25,7 +25,7 @@ from editor.client.session import CanvasSession
 from editor.controller import EditorController
 from editor.model import canvas_actions
 from editor.model.placement import GAP, Box, free_position, push_apart
-from editor.model.state import EditorState
+from editor.model.state import EditorState, replace
 from editor.widgets.main_window import MainWindow
 from editor.widgets.popups import place_popup
 from shared_ast import build as b
@@ -416,3 +416,45 @@ def test_the_palette_sizes_to_its_rows_and_stays_inside_the_smallest_window(qapp
     finally:
         w.close()
         w.deleteLater()
+
+
+# ------------------------------------------- what pushes frames, and what a push keeps
+
+
+def test_a_push_keeps_the_new_name_selected_so_typing_still_renames_it(
+        window: MainWindow) -> None:
+    """Extract variable grows /one into /two; the push must not drop the name's selection."""
+    code = focus_code(window, "/one")
+    QTest.keyClicks(code, "1 + 2")
+    QTest.keyClick(code, Qt.Key.Key_Home)           # on the `1`: it is what is extracted
+    two = tlid_of(window, "/two")
+    # /two just below /one, so that one more line of /one overlaps it.
+    window.controller.move(two, Pos(20, window.canvas.frames[tlid_of(window, "/one")]
+                                    .geometry().bottom() + 1 + GAP))
+    before = window.controller.state.canvas[two].pos
+    QTest.keyClick(code, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.AltModifier)
+    assert window.controller.state.canvas[two].pos != before   # /two was pushed down
+    QTest.keyClicks(code, "total")
+    assert window.controller.state.projection().text == "let total = 1\ntotal + 2"
+
+
+def test_only_this_editors_edits_push_frames(window: MainWindow) -> None:
+    sent: list[dict[int, Pos]] = []
+    arrange = window.controller.arrange
+    window.controller.arrange = lambda moves: (sent.append(dict(moves)),  # type: ignore
+                                               arrange(moves))[1]
+    one, two = tlid_of(window, "/one"), tlid_of(window, "/two")
+    # Another editor's change makes /one overlap /two: nothing is pushed for it...
+    tall = b.let("a", 1, b.let("b", 2, b.let("c", 3, b.let("d", 4, b.var("a")))))
+    tl = window.controller.state.canvas[one]
+    window.controller.on_remote_ops([replace(tl, tl.body.id, tall)], "other")  # type: ignore[attr-defined]
+    code = focus_code(window, "/two")
+    QTest.keyClick(code, Qt.Key.Key_Right)          # ...nor for a caret move
+    QTest.keyClick(code, Qt.Key.Key_Left)
+    assert sent == []
+    assert window.controller.state.canvas[two].pos == Pos(20, 110)
+    # An edit of our own does push (the frame being edited stays where it is).
+    QTest.keyClick(code, Qt.Key.Key_End)
+    QTest.keyClicks(code, "0")
+    assert sent and all(two not in moves for moves in sent)

@@ -159,10 +159,15 @@ def test_the_pane_starts_on_the_newest_trace_and_steps_through_a_map(
         caret_on(window, handler, "*")
         inspector.previous_iteration.click()
         assert inspector.live_label.text() == "10"
-        # A chosen trace that expired from the list gives way to the newest.
-        c.selected_trace[handler.tlid] = "expired"
+        # A chosen trace stays chosen when newer traces arrive (re-running a trace repeats
+        # its writes, and the pane would jump away while stepping); only no choice picks one.
+        c.selected_trace[handler.tlid] = "older"
+        asked = len(session.requests)
+        c.traces.pop(handler.tlid, None)
         c.request_traces(handler.tlid)
-        wait(loop, lambda: c.selected_trace[handler.tlid] == "newest", "the newest again")
+        wait(loop, lambda: handler.tlid in c.traces, "the traces")
+        assert c.selected_trace[handler.tlid] == "older"
+        assert not [r for r in session.requests[asked:] if r.get("type") == "run"]
         # Outside the lambda there is nothing to step.
         caret_on(window, handler, "List::map")
         assert not inspector.stepper.isVisibleTo(inspector)

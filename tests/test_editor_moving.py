@@ -235,6 +235,21 @@ def test_ctrl_u_in_an_else_branch_keeps_that_branch(
     assert the_handler(w).body == tree
 
 
+def test_ctrl_u_in_an_ifs_condition_never_drops_both_branches(
+        open_window: Callable[[n.Expr], MainWindow]) -> None:
+    cond = b.infix(">", b.var("x"), 0)
+    tree = b.let("x", 1, b.if_(cond, b.str_("pos"), b.str_("neg")))
+    w = open_window(tree)
+    code = code_of(w)
+    QTest.keyClick(code, K.Key_Down)              # the `if x > 0` line
+    QTest.keyClick(code, K.Key_End)               # on the condition's `0`
+    QTest.keyClick(code, K.Key_U, CTRL)
+    body = the_handler(w).body
+    assert isinstance(body, n.ELet) and isinstance(body.body, n.EIf), shown(w)
+    assert body.body.then == tree.body.then and body.body.else_ == tree.body.else_  # type: ignore[attr-defined]
+    assert "condition" in w.status.currentMessage()
+
+
 def test_ctrl_u_keeps_a_call_argument_and_refuses_outside_any_construct(
         open_window: Callable[[n.Expr], MainWindow]) -> None:
     tree = b.call("Int::add_v0", b.var("a"), b.int_(7))

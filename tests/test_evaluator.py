@@ -277,6 +277,25 @@ def test_iterations_past_the_bound_are_counted_not_recorded() -> None:
     assert live.get(body.id, (4,)) == LiveValue(5, True)
 
 
+def test_a_lambda_that_captures_a_big_list_stops_recording_at_the_weight_bound() -> None:
+    """Each call records the captured list again: bounded by weight, not only by count."""
+    import json
+
+    from shared_ast import wire
+    from shared_ast.live import MAX_WEIGHT
+
+    xs = b.var("xs")
+    use = b.call("List::length_v0", xs)
+    fn = b.lam(["x"], b.infix("+", use, b.var("x")))
+    live = LiveValues()
+    evaluate(b.let("xs", b.call("List::range_v0", 0, 9999), b.call("List::map_v0", xs, fn)),
+             live=live)
+    assert live.calls(fn.id) == 10_000
+    assert 1 <= live.kept(fn.id) < 100            # cut by weight before the count bound
+    assert live.weight < 2 * MAX_WEIGHT           # unbounded: 100 calls x 10,000 elements
+    assert len(json.dumps(wire.encode_live_values(live))) < 4_000_000
+
+
 def test_nested_lambdas_stop_recording_at_the_bound_on_all_values() -> None:
     inner_body = b.infix("*", b.var("x"), b.var("y"))
     inner = b.lam(["y"], inner_body)

@@ -154,7 +154,10 @@ def arrange(state: EditorState, moves: dict[int, Pos]) -> Outcome:
                      if tlid in state.canvas and state.canvas[tlid].pos != pos]
     if not ops:
         return Outcome(state)
-    return commit(state, ops, state.caret, record=False)
+    out = commit(state, ops, state.caret, record=False)
+    # A move changes no code: what is selected stays selected (Extract variable's new name,
+    # being typed over, is a selection).
+    return attrs.evolve(out, state=attrs.evolve(out.state, selection=state.selection))
 
 
 def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:

@@ -385,10 +385,10 @@ def _kept_child(parent: object, child: object) -> Expr | None:
     match parent:
         case ELet():
             parts = (parent.rhs, parent.body)
-        case EIf():
-            parts = (parent.cond, parent.then, parent.else_)
+        case EIf():  # not the condition: unwrapping keeps code, never a test of it
+            parts = (parent.then, parent.else_)
         case EFlag():
-            parts = (parent.cond, parent.old, parent.new)
+            parts = (parent.old, parent.new)
         case EMatch():
             parts = (parent.scrutinee,)
             if isinstance(child, MatchArm) and any(child is a for a in parent.arms):
@@ -408,6 +408,11 @@ def unwrap(state: EditorState) -> Outcome:
     path = traverse.path_to(h.tl, start) or []
     for i in range(len(path) - 2, 0, -1):
         construct, child = path[i], path[i + 1]
+        if isinstance(construct, EIf | EFlag) and child is construct.cond:
+            what = "if" if isinstance(construct, EIf) else "feature flag"
+            return refuse(state, f"The caret is in the {what}'s condition: Unwrap keeps a "
+                                 "branch, so put the caret in the branch to keep and press "
+                                 "Ctrl+U.")
         kept = _kept_child(construct, child)
         if kept is None:
             continue

@@ -112,8 +112,9 @@ class CodeView(QWidget):
         if self.projection is None:
             return QSize(320, 2 * PAD + h)
         widest = max((len(line.text) for line in self.projection.lines), default=0)
-        extra = len(self.hint.text) + 4 if self.hint else 0
-        return QSize(max(320, LEFT + PAD + (widest + extra) * w),
+        # The live-value hint is not counted: a value arriving must not widen the frame into
+        # its neighbours (it is drawn where there is room; the inspector shows all of it).
+        return QSize(max(320, LEFT + PAD + widest * w),
                      2 * PAD + max(1, len(self.projection.lines)) * h)
 
     def minimumSizeHint(self) -> QSize:

@@ -532,21 +532,20 @@ class EditorApi:
                 f"run needs the tlid of a handler, REPL or function; {tlid!r} is none"
             )
         inputs = self.run_inputs(session.canvas, tl, msg)
-        live = LiveValues()
-        value = await asyncio.to_thread(
-            run_toplevel, tl, inputs, state.program, live=live,
-            budget=self.services.budget(session.canvas), impure=ImpureLog(),
-            host=CanvasHost(self.services, session.canvas, state.program),
-        )
-        session.send(
-            {
-                "type": "result",
-                "id": msg.get("id"),
-                "tlid": tlid,
-                "value": wire.encode_value(value),
-                "live": wire.encode_live_values(live),
-            }
-        )
+        budget = self.services.budget(session.canvas)
+        host = CanvasHost(self.services, session.canvas, state.program)
+
+        def run_and_encode() -> tuple[Any, Any]:
+            # Encoding a run's live values can take a while too (every iteration of every
+            # lambda, up to live.MAX_WEIGHT): off the event loop, with the run.
+            live = LiveValues()
+            value = run_toplevel(tl, inputs, state.program, live=live, budget=budget,
+                                 impure=ImpureLog(), host=host)
+            return wire.encode_value(value), wire.encode_live_values(live)
+
+        value, live = await asyncio.to_thread(run_and_encode)
+        session.send({"type": "result", "id": msg.get("id"), "tlid": tlid, "value": value,
+                      "live": live})
 
     async def on_replay(self, session: Session, msg: dict[str, Any]) -> None:
         """Run a handler's stored traces with its live code and with a candidate version."""
