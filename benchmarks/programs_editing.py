@@ -1,7 +1,9 @@
 """The programs and change edits `bench_editing.py` types (issue 12's `editing_keys_ratio`).
 
 Each program is written as its text form, exactly as the editor lays it out;
-the benchmark checks the editor shows exactly that after the keys.
+the benchmark checks the editor shows exactly that after the keys, with nothing
+left uncommitted. A program that ends on a name ends with Tab: a name being
+typed stays a draft (with its completions open) until a key commits it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ PROGRAMS: list[Program] = [
 let x = String::toInt_v1 a
 let y = String::toInt_v1 b
 x + y
-""", keys="let x = toI{Enter}a{Enter}let y = toI{Enter}b{Enter}x + y"),
+""", keys="let x = toI{Enter}a{Enter}let y = toI{Enter}b{Enter}x + y{Tab}"),
     # A pipe through a lambda.
     Program("pipe", "{Ctrl+N}/scores{Enter}", "/scores", r"""
 let xs = [3, 1, 2]
@@ -79,17 +81,17 @@ else
     Program("function", "{Ctrl+Alt+F}area{Tab}w : Int, h : Int{Tab}Int{Enter}",
             "areaw : Int, h : IntInt", r"""
 w * h
-"""),
+""", keys="w * h{Tab}"),
     # A worker that handles an event.
     Program("worker", "{Ctrl+Alt+W}emails{Enter}", "emails", r"""
 let to = event.to
 String::length_v1 to
-""", keys="let to = event.to{Enter}String::len{Enter}to"),
+""", keys="let to = event.to{Enter}String::len{Enter}to{Tab}"),
     # A cron.
     Program("cron", "{Ctrl+Alt+C}nightly{Tab}3600{Enter}", "nightly3600", r"""
 let xs = [1, 2, 3]
 List::fold xs 0 (\acc, x -> acc + x)
-""", keys="let xs = [1, 2, 3]{Tab}fol{Enter}xs 0 \\acc, x -> acc + x"),
+""", keys="let xs = [1, 2, 3]{Tab}fol{Enter}xs 0 \\acc, x -> acc + x{Tab}"),
 ]
 
 _SUM, _IF = PROGRAMS[0], PROGRAMS[4]

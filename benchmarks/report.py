@@ -115,7 +115,7 @@ HEADLINES = [
     ("editing keys per character", "≤ 0.8, every program exact", "editing_keys_ratio", "—",
      "—", "editing_target_met"),
     ("editing change-edit keys", "≤ a text editor's, each", "editing_change_keys",
-     "editing_change_text_editor_keys", "—", "editing_target_met"),
+     "editing_change_text_editor_keys", "—", "editing_changes_target_met"),
     ("checker re-check p50 (ms)", "< 5 ms", "checker_recheck_ms", "checker_full_recheck_ms",
      "checker_speedup_vs_full", "checker_target_met"),
     ("runtime RSS (MB)", "< 200 MB", "runtime_rss_mb", "runtime_rss_idle_demo_mb",
@@ -187,6 +187,15 @@ NOTES = [
     "some thousands of token paints Python freed None and aborted (`none_dealloc`). "
     "`editor/widgets/pyside_guard.py` gives None, True and False the headroom Python 3.12 "
     "gives them by making them immortal; `tests/test_editor_pyside_guard.py` checks it.",
+    "- **Editing keys (2026-12-07).** Per program, keys over characters: a handler of lets "
+    "over route parameters 0.66, an `if` 0.65 (completion: `toI` Enter for "
+    "`String::toInt_v1`; a blank `let` from Enter), a pipe with a lambda 0.86, a worker 0.91, "
+    "a cron with a fold 0.91, but a match over strings and a record 0.98 and a function's "
+    "header 1.14: string and number literals, field names and parameter types are typed "
+    "character for character, as in text, and a name that ends a program needs one more key "
+    "(Tab) to be committed. The goal, 0.8, is missed at 0.85; what would close it is less "
+    "typing of what the editor already knows: a let's ` = ` and a case's ` -> ` are typed "
+    "over, not skipped, and literals have no completion.",
     "- **Checker and memory** meet their targets with room to spare.",
 ]
 
