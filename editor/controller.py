@@ -239,15 +239,6 @@ class EditorController(QObject):
         self.infos = checking.recheck(self._checked_canvas, self.state.canvas, self.infos)
         self._checked_canvas = self.state.canvas
 
-    def marks(self, tlid: int) -> dict[int, NodeInfo]:
-        return {i: info for i, info in self.infos.get(tlid, {}).items() if info.marks}
-
-    def info_at_caret(self) -> NodeInfo | None:
-        caret = self.state.caret
-        if caret is None:
-            return None
-        return self.infos.get(caret.tlid, {}).get(caret.node_id)
-
     # ------------------------------------------------------- completions
 
     def refresh_completions(self, force: bool = False) -> None:

@@ -23,7 +23,7 @@ and what the wire codec (`shared_ast.wire.decode_live_iterations`) gives back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -97,25 +97,13 @@ class LiveValues:
 
     def _weigh(self, value: Any) -> int:
         """About how much encoding the value takes: one unit per element, field or 16
-        characters. Containers are weighed once (values are immutable and shared)."""
-        if isinstance(value, str):
-            return 1 + len(value) // 16
+        characters. A recorded container is weighed once (values are immutable and shared:
+        a lambda's calls record the same captured list again and again)."""
         known = self._weighed.get(id(value))
         if known is not None:
             return known
-        parts: Iterable[Any] = ()
-        if isinstance(value, list | tuple):
-            parts = value
-        elif isinstance(value, Mapping):
-            parts = value.values()
-        elif isinstance(value, Variant):
-            parts = value.args
-        elif isinstance(value, Response):
-            parts = (value.body,)
-        elif isinstance(value, Closure):  # sent with its captured variables
-            parts = tuple(value.env.values())
-        total, stack = 1, list(parts)  # a loop, not recursion: values nest deeply
-        while stack:
+        total, stack = 0, [value]  # a loop, not recursion: values nest deeply
+        while stack and total <= self.max_weight:
             item = stack.pop()
             total += 1
             if isinstance(item, str):
@@ -128,11 +116,9 @@ class LiveValues:
                 stack.extend(item.args)
             elif isinstance(item, Response):
                 stack.append(item.body)
-            elif isinstance(item, Closure):
+            elif isinstance(item, Closure):  # sent with its captured variables
                 stack.extend(item.env.values())
-            if total > self.max_weight:
-                break
-        if parts:
+        if total > 1:
             self._weighed[id(value)] = total
         return total
 

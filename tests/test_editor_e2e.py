@@ -94,21 +94,6 @@ class Editor:
 
 
 @pytest.fixture(scope="module")
-def loop(qapp: Any) -> Iterator[Any]:
-    # One qasync loop for the module: a closed qasync loop can leave socket notifiers
-    # behind, and a new loop reusing their file descriptors crashed once.
-    from editor.event_loop import EditorLoop
-
-    loop = EditorLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
-@pytest.fixture(scope="module")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuntimeProcess]:
     with running(tmp_path_factory.mktemp("e2e") / "data") as runtime:
         yield runtime

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtTest import QTest
 
@@ -65,19 +64,6 @@ class StandInSession(QObject):
 
     def resync(self) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def loop(qapp: Any) -> Iterator[Any]:
-    from editor.event_loop import EditorLoop
-
-    loop = EditorLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def wait(loop: Any, check: Callable[[], Any], what: str) -> None:

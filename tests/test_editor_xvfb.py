@@ -110,8 +110,7 @@ def test_the_editor_opens_a_window_and_takes_real_keys(tmp_path: Path, display: 
 
 def test_a_window_that_cannot_open_is_a_message_not_an_abort(tmp_path: Path) -> None:
     """No X server at the display: Qt would abort; the editor says what is wrong."""
-    env = _desktop_env(":9", tmp_path)
-    env["DISPLAY"] = f":{_free_display()}"
+    env = _desktop_env(f":{_free_display()}", tmp_path)
     done = subprocess.run([sys.executable, "-m", "gloam.cli", "editor", "--url",
                            "http://127.0.0.1:9", "--token", "t", "--canvas", "demo"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=WAIT,

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import exprs
 from test_compiler import RecordingHost, agree
+from test_stdlib_db import DictHost
 
 from shared_ast import build as b
 from shared_ast.apply import LATEST_LANGUAGE_VERSION
@@ -34,34 +35,15 @@ from shared_ast.nodes import ECall, Expr, LibFnRef
 from shared_ast.program import Program
 from shared_ast.toplevels import CURRENT_LANGUAGE_VERSION, Handler
 from shared_ast.type_ast import INT, STRING
-from shared_ast.values import DatastoreRef, ErrorValue, Response
+from shared_ast.values import ErrorValue, Response
 
 
-class StoreHost(RecordingHost):
-    """The flag recorder of the agreement tests, with datastores and a queue."""
+class StoreHost(RecordingHost, DictHost):
+    """The flag recorder of the agreement tests, with test_stdlib_db's datastores and queue."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.emitted: list[tuple[str, Any]] = []
-
-    def ds_set(self, ds: DatastoreRef, key: str, value: Any) -> None:
-        self.rows.setdefault(ds.qualified, {})[key] = value
-
-    def ds_get(self, ds: DatastoreRef, key: str) -> Any:
-        return self.rows.get(ds.qualified, {}).get(key)
-
-    def ds_items(self, ds: DatastoreRef) -> list[tuple[str, Any]]:
-        return sorted(self.rows.get(ds.qualified, {}).items())
-
-    def ds_delete(self, ds: DatastoreRef, key: str) -> None:
-        self.rows.get(ds.qualified, {}).pop(key, None)
-
-    def ds_count(self, ds: DatastoreRef) -> int:
-        return len(self.rows.get(ds.qualified, {}))
-
-    def emit(self, queue: str, value: Any) -> None:
-        self.emitted.append((queue, value))
+        RecordingHost.__init__(self)
+        DictHost.__init__(self)
 
 
 USERS = b.datastore("Users", STRING)

@@ -276,18 +276,15 @@ def _line_removal(h: Here) -> tuple[list[Op], Caret, Node] | str:
 
 def delete_line(state: EditorState) -> Outcome:
     """Ctrl+Shift+K: delete the caret's line. A let line loses its binding, not its body."""
-    h = edits.here(state)
-    if isinstance(h, str):
-        return refuse(state, h)
-    removal = _line_removal(h)
-    if isinstance(removal, str):
-        return refuse(state, removal)
-    ops, caret, _removed = removal
-    return commit(state, ops, caret)
+    return _remove_line(state, cut=False)
 
 
 def cut_line(state: EditorState) -> Outcome:
     """Ctrl+X without a selection: delete the caret's line and put it on the clipboard."""
+    return _remove_line(state, cut=True)
+
+
+def _remove_line(state: EditorState, *, cut: bool) -> Outcome:
     h = edits.here(state)
     if isinstance(h, str):
         return refuse(state, h)
@@ -297,7 +294,7 @@ def cut_line(state: EditorState) -> Outcome:
     ops, caret, removed = removal
     found = line_node(h)
     out = commit(state, ops, caret)
-    if out.refused:
+    if out.refused or not cut:
         return out
     return attrs.evolve(out, state=attrs.evolve(out.state, clipboard=removed),
                         message=f"Cut the {_line_name(removed, found and found[1])} line.")
