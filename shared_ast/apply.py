@@ -45,6 +45,7 @@ from shared_ast.names import (
     article,
     describe,
     kind_of,
+    migration_problem,
     quote,
     shape_problem,
     show_spec,
@@ -244,6 +245,8 @@ def _create(op: CreateToplevel, tl: Toplevel | None) -> Toplevel:
         problem = toplevel_name_problem(new)
     if problem is None and isinstance(new, Handler):
         problem = spec_problem(new.spec)
+    if problem is None and isinstance(new, Datastore):
+        problem = migration_problem(new)
     if problem is None and not 0 <= new.language_version <= LATEST_LANGUAGE_VERSION:
         problem = (f"language version {new.language_version} is unknown here: "
                    f"versions run from 0 to {LATEST_LANGUAGE_VERSION}")

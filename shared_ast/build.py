@@ -68,6 +68,7 @@ from shared_ast.toplevels import (
     Handler,
     HandlerSpec,
     HttpSpec,
+    Migration,
     Pos,
     RecordDef,
     ReplSpec,
@@ -370,3 +371,30 @@ def datastore(
     language_version: int = CURRENT_LANGUAGE_VERSION,
 ) -> Datastore:
     return Datastore(new_id(), _pos(pos), language_version, name, version, schema)
+
+
+def datastore_version(
+    previous: Datastore,
+    schema: Type,
+    rollforward: ExprLike,
+    rollback: ExprLike,
+    *,
+    version: int | None = None,
+    pos: tuple[int, int] | Pos | None = None,
+    language_version: int = CURRENT_LANGUAGE_VERSION,
+) -> tuple[Datastore, UserFunction, UserFunction]:
+    """A new version of `previous` (next number unless `version`) with its conversions:
+    `rollforward` and `rollback` are bodies in which `row` is the row to convert.
+    Returns the datastore and the two functions (`Users_v1_rollforward`, ...)."""
+    number = previous.version + 1 if version is None else version
+    label = f"{previous.name}_v{number}"
+    forward = function(f"{label}_rollforward", [("row", previous.schema)], schema, rollforward,
+                       language_version=language_version)
+    back = function(f"{label}_rollback", [("row", schema)], previous.schema, rollback,
+                    language_version=language_version)
+    migration = Migration(previous.version, previous.table,
+                          UserFnRef(forward.fn_id, forward.version),
+                          UserFnRef(back.fn_id, back.version))
+    ds = Datastore(new_id(), _pos(pos), language_version, previous.name, number, schema,
+                   migration)
+    return ds, forward, back

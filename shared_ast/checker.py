@@ -75,7 +75,7 @@ from shared_ast.unify import Meta, Unifier, consistent, has_type_vars, join, use
 
 __all__ = [
     "AMBIGUOUS_CONSTRUCTOR", "DUPLICATE_NAME", "FLAG_CONDITION_NOT_BOOL", "INTERNAL_ERROR",
-    "MARK_KINDS", "NON_EXHAUSTIVE_MATCH", "NOT_A_RECORD", "NOT_RAILABLE",
+    "MARK_KINDS", "MIGRATION_MISMATCH", "NON_EXHAUSTIVE_MATCH", "NOT_A_RECORD", "NOT_RAILABLE",
     "PIPE_TARGET_OUTSIDE_PIPE", "REDUNDANT_ARM", "REQUEST_TYPE", "TOO_DEEP", "TYPE_MISMATCH",
     "UNBOUND_VARIABLE", "UNKNOWN_CONSTRUCTOR", "UNKNOWN_FIELD", "UNKNOWN_FUNCTION",
     "UNKNOWN_OPERATOR", "UNKNOWN_TYPE", "UNKNOWN_VERSION", "WRONG_ARITY", "Mark", "NodeInfo",
@@ -97,6 +97,7 @@ UNKNOWN_OPERATOR = "unknown_operator"
 PIPE_TARGET_OUTSIDE_PIPE = "pipe_target_outside_pipe"
 NOT_RAILABLE = "not_railable"
 DUPLICATE_NAME = "duplicate_name"
+MIGRATION_MISMATCH = "migration_mismatch"
 #: The tree is nested deeper than Python's stack allows; its nodes are typed `?`.
 TOO_DEEP = "too_deep"
 #: A bug in the checker, caught so that the editor still gets an answer.
@@ -105,6 +106,7 @@ INTERNAL_ERROR = "internal_error"
 MARK_KINDS: tuple[str, ...] = (
     UNBOUND_VARIABLE, TYPE_MISMATCH, WRONG_ARITY, UNKNOWN_FUNCTION, UNKNOWN_VERSION,
     UNKNOWN_FIELD, NOT_A_RECORD, NON_EXHAUSTIVE_MATCH, REDUNDANT_ARM, FLAG_CONDITION_NOT_BOOL,
+    MIGRATION_MISMATCH,
     UNKNOWN_CONSTRUCTOR, AMBIGUOUS_CONSTRUCTOR, UNKNOWN_TYPE, UNKNOWN_OPERATOR,
     PIPE_TARGET_OUTSIDE_PIPE, NOT_RAILABLE, DUPLICATE_NAME, TOO_DEEP, INTERNAL_ERROR,
 )
@@ -616,9 +618,37 @@ class _Checker(cov.PatternRules):
             case Datastore():
                 self.types[tl.tlid] = tl.schema
                 self.declared(tl.tlid, tl.schema)
+                self.migration(tl)
             case _:
                 self.types[tl.tlid] = UNKNOWN
                 self.mark(tl.tlid, INTERNAL_ERROR, f"the checker has no rule for {tl.KIND}")
+
+    def migration(self, ds: Datastore) -> None:
+        """A version's conversions must take and give rows of the two versions' schemas."""
+        m = ds.migration
+        source = None if m is None else self.program.datastore(ds.name, m.from_version)
+        if m is None or source is None:
+            return  # a first version, or the one it came from is gone (its rows converted)
+        for label, ref, takes, gives in (
+                ("rollforward", m.rollforward, source, ds), ("rollback", m.rollback, ds, source)):
+            fn = self.program.function(ref)
+            if fn is None:
+                self.mark(ds.tlid, UNKNOWN_FUNCTION,
+                          f"{ds.qualified}'s {label} function is missing: rows of "
+                          f"{takes.qualified} cannot be read through {gives.qualified}")
+                continue
+            if len(fn.params) != 1:
+                self.mark(ds.tlid, WRONG_ARITY, f"{ds.qualified}'s {label} {fn.name} must take "
+                                                f"one parameter, the row of {takes.qualified}")
+                continue
+            for what, declared, schema, owner in (
+                    ("takes", fn.params[0].type, takes.schema, takes),
+                    ("gives", fn.return_type, gives.schema, gives)):
+                if not consistent(declared, schema, self.program):
+                    self.mark(ds.tlid, MIGRATION_MISMATCH,
+                              f"{ds.qualified}'s {label} {fn.name} {what} "
+                              f"{self.show(declared)}, but a row of {owner.qualified} is "
+                              f"{self.show(schema)}: make them agree", schema, declared)
 
     # -------------------------------------------------------------- answer
 

@@ -183,6 +183,20 @@ def toplevel_name_problem(tl: Toplevel) -> str | None:
     return None if rule is None else rule(getattr(tl, "name", None))
 
 
+def migration_problem(ds: Datastore) -> str | None:
+    """What is wrong with the shape of a datastore version's migration, or None."""
+    m = ds.migration
+    if m is None:
+        return None
+    if not 0 <= m.from_version < ds.version:
+        return (f"{ds.name}_v{ds.version} migrates from version {m.from_version}; a version "
+                "migrates from an earlier one")
+    if not 0 <= m.table <= m.from_version:
+        return (f"{ds.name}_v{ds.version} keeps its rows with version {m.table}, which must be "
+                f"version {m.from_version}'s or an earlier one")
+    return None
+
+
 def route_problem(route: object) -> str | None:
     if not isinstance(route, str) or not route.startswith("/"):
         return f"the route {quote(route)} must start with /"

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import attrs
 
-from shared_ast.nodes import EnumCase, Expr, Param, TypeField
+from shared_ast.nodes import EnumCase, Expr, Param, TypeField, UserFnRef
 from shared_ast.type_ast import Type
 
 #: The language version new toplevels are written in.
@@ -146,13 +146,44 @@ class UserType(Toplevel):
 
 
 @attrs.frozen
+class Migration:
+    """How a datastore version shares its rows with the version it was made from.
+
+    `rollforward` is a user function from a row of `from_version` to a row of
+    this version, `rollback` the other way. `table` is the version whose
+    storage holds the rows of every version in the chain (the first one), so
+    all of them read and write one set of keys; each row remembers the
+    version it was written in, and is converted when read through another.
+    """
+
+    from_version: int
+    table: int
+    rollforward: UserFnRef
+    rollback: UserFnRef
+
+
+@attrs.frozen
 class Datastore(Toplevel):
-    """A typed key-value store; rows must fit `schema`."""
+    """A typed key-value store; rows must fit `schema`.
+
+    A version made from an earlier one carries a `migration` (see `Migration`);
+    one without starts a storage of its own.
+    """
 
     KIND: ClassVar[str] = "datastore"
     name: str
     version: int
     schema: Type
+    migration: Migration | None = None
+
+    @property
+    def table(self) -> int:
+        """The version whose storage holds this version's rows."""
+        return self.version if self.migration is None else self.migration.table
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.name}_v{self.version}"
 
 
 TOPLEVEL_KINDS: tuple[type[Toplevel], ...] = (Handler, UserFunction, UserType, Datastore)

@@ -116,6 +116,11 @@ SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
 
 #: JSON names of attrs fields whose Python name dodges a keyword.
 _RENAMES = {"else_": "else"}
+
+#: Fields added to a class after data was first stored with it: left out of the JSON
+#: while they hold their default, and read as the default when absent, so what was
+#: stored before (and what is written without them) reads the same.
+_ADDED_LATER: dict[type, tuple[str, ...]] = {t.Datastore: ("migration",)}
 _FN_REF_TAGS: dict[type, str] = {n.LibFnRef: "lib_fn", n.UserFnRef: "user_fn"}
 #: Each family is a tagged union: a class hierarchy (root, its kinds) or a plain union.
 #: Ordered so that every family comes after the families its fields refer to,
@@ -165,8 +170,9 @@ def _object_hook(cl: type, conv: cattrs.Converter) -> Callable[[Json, Any], Any]
     """Structure an attrs class from a JSON object that has exactly its fields."""
     attrs.resolve_types(cl)
     inner: Callable[[Json, Any], Any] = make_dict_structure_fn(cl, conv, **_renames(cl))
-    fields = _wire_fields(cl)
-    allowed = set(fields)  # "kind" is gone: the tagged union took it
+    later = set(_ADDED_LATER.get(cl, ()))
+    fields = tuple(f for f in _wire_fields(cl) if f not in later)
+    allowed = set(fields) | later  # "kind" is gone: the tagged union took it
 
     def structure(raw: Json, _: Any) -> Any:
         if not isinstance(raw, dict):
@@ -182,7 +188,10 @@ def _object_hook(cl: type, conv: cattrs.Converter) -> Callable[[Json, Any], Any]
 
 def _unstructure_hook(cl: type, conv: cattrs.Converter) -> Callable[[Any], Json]:
     attrs.resolve_types(cl)
-    return make_dict_unstructure_fn(cl, conv, **_renames(cl))
+    overrides: dict[str, Any] = _renames(cl)
+    overrides.update({a.name: override(omit_if_default=True)
+                      for a in attrs.fields(cl) if a.name in _ADDED_LATER.get(cl, ())})
+    return make_dict_unstructure_fn(cl, conv, **overrides)
 
 
 def _is_tuple_of(tp: Any) -> bool:

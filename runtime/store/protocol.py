@@ -204,14 +204,56 @@ class Store(Protocol):
     def traffic_since(self, canvas: str, since: float) -> dict[int, tuple[int, float]]: ...
 
     # ---------------------------------------------------------- datastores
-    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str) -> None: ...
-    def ds_get(self, canvas: str, datastore: str, key: str) -> str | None:
-        """The value as JSON text: equal as JSON to what was set, not always the same text."""
+    # `datastore` is the storage name, `Name_vT` (`shared_ast.migration.storage_name`):
+    # the versions of a migration chain share one. Each row keeps the `version` it was
+    # written in; rows stored before versions existed read as the storage's own `T`.
+    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str,
+               version: int) -> None: ...
+    def ds_get(self, canvas: str, datastore: str, key: str) -> tuple[int, str] | None:
+        """(version, value as JSON text): equal as JSON to what was set, not always the
+        same text."""
         ...
 
-    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, str]]: ...
+    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, int, str]]:
+        """(key, version, value JSON) of every row, ordered by key."""
+        ...
+
     def ds_delete(self, canvas: str, datastore: str, key: str) -> None: ...
     def ds_count(self, canvas: str, datastore: str) -> int: ...
+    def ds_version_counts(self, canvas: str, datastore: str) -> dict[int, int]:
+        """How many rows were written in each version."""
+        ...
+
+    def ds_rows_not_at(self, canvas: str, datastore: str, version: int, after_key: str | None,
+                       limit: int) -> list[tuple[str, int, str]]:
+        """Up to `limit` rows (key, version, value JSON) whose version is not `version`,
+        with keys after `after_key` (from the first when None), ordered by key."""
+        ...
+
+    def ds_convert(self, canvas: str, datastore: str, version: int,
+                   rows: list[tuple[str, int, str, str]]) -> int:
+        """Rewrite converted rows, each (key, old version, old value JSON, new value JSON),
+        as written in `version`, all in one transaction. A row that changed since it was
+        read (another version or value, or deleted) is left as it now is. Returns how
+        many rows were rewritten."""
+        ...
+
+    def migration_state(self, canvas: str, datastore: str) -> dict[str, Any] | None:
+        """The background conversion's record for a storage (JSON-able), None when none."""
+        ...
+
+    def set_migration_state(self, canvas: str, datastore: str,
+                            state: dict[str, Any] | None) -> None:
+        """Replace (None: remove) the background conversion's record."""
+        ...
+
+    def claim_migration(self, canvas: str, datastore: str, holder: str, now: float,
+                        lease_seconds: float) -> bool:
+        """Atomically: when no other holder has an unexpired lease on converting this
+        storage, lease it to `holder` until `now + lease_seconds` and return True. One
+        converter at a time, across processes and nodes; a holder renews by claiming
+        again."""
+        ...
 
     # ------------------------------------------------------------- workers
     def enqueue(self, canvas: str, queue: str, payload_json: str) -> int: ...
