@@ -83,6 +83,7 @@ from shared_ast.toplevels import (
     EnumDef,
     HandlerSpec,
     HttpSpec,
+    Migration,
     Pos,
     RecordDef,
     ReplSpec,
@@ -372,7 +373,7 @@ def _slots(cls: type) -> tuple[_Slot, ...]:
 _SHAPES: dict[type, tuple[_Slot, ...]] = {
     cls: _slots(cls)
     for cls in (*ALL_NODE_KINDS, *TYPE_KINDS, TRecordField, *TOPLEVEL_KINDS, *SPEC_KINDS, Pos,
-                RecordDef, EnumDef, LibFnRef, UserFnRef, TypeRef, *OP_KINDS)
+                RecordDef, EnumDef, LibFnRef, UserFnRef, TypeRef, Migration, *OP_KINDS)
 }
 
 
