@@ -429,6 +429,18 @@ def test_ctrl_alt_d_in_the_datastores_header_makes_v1_and_types_go_to_the_rollfo
     assert v0_of(window).name == "Users"                      # the header's name untouched
 
 
+def test_ctrl_p_to_the_datastore_then_ctrl_alt_d(window: MainWindow) -> None:
+    code_at(window, "/two")
+    key(window, Qt.Key.Key_P, CTRL)
+    QTest.keyClicks(window.palette_.filter, "datastore Users")
+    assert window.palette_.list.count() == 1
+    QTest.keyClick(window.palette_.filter, Qt.Key.Key_Return)
+    assert focused(window) is window.canvas.frames[v0_of(window).tlid].fields["name"]
+    key(window, Qt.Key.Key_D, CTRL_ALT)
+    assert set(datastores(ui_state(window))) == {0, 1}
+    assert v0_of(window).name == "Users"
+
+
 def test_the_plus_button_and_ctrl_z_undo_the_whole_new_version(window: MainWindow) -> None:
     before = dict(ui_state(window).canvas)
     window.canvas.frames[v0_of(window).tlid].fields["version"].click()

@@ -391,6 +391,9 @@ class MainWindow(QMainWindow):
             self._follow_caret()
             if frame.code.isVisible():
                 frame.code.setFocus()
+            elif "name" in frame.fields:
+                # A type or datastore: the keyboard to its header (Ctrl+Alt+D works there).
+                frame.fields["name"].setFocus()
 
     def list_deprecated(self) -> None:
         """The canvas's calls of deprecated library functions, in the inspector."""
