@@ -644,8 +644,8 @@ class EditorController(QObject):
         return reply
 
     async def delete_row(self, datastore: str, key: str) -> dict[str, Any]:
-        """Delete one stored row, explicitly (`delete_row`): the answer to a row whose
-        conversion fails when the row is not worth fixing the conversion for."""
+        """Delete one stored row, explicitly (`delete_row`; `datastore` is a version's name,
+        Users_v1: the row goes from the storage every version of the chain shares)."""
         if self.session is None:
             raise SessionError("not connected to a runtime")
         reply: dict[str, Any] = await self.session.request(

@@ -345,9 +345,9 @@ def test_deleting_a_failing_row_asks_first(loop: Any, qtbot: Any) -> None:
     delete.setFocus()
     QTest.keyClick(delete, Qt.Key.Key_Space)
     wait(loop, lambda: view.failures.rowCount() == 0, "the row deleted and the view read again")
-    assert {"type": "delete_row", "datastore": "Users_v0", "key": "bo"} in session.requests
+    assert {"type": "delete_row", "datastore": "Users_v1", "key": "bo"} in session.requests
     assert "bo" not in session.rows and [r[0] for r in cells(view.rows)] == ["ada", "cy"]
-    assert window.status.currentMessage() == "Deleted the row 'bo' of Users_v0."
+    assert window.status.currentMessage() == "Deleted the row 'bo' of Users_v1."
     QApplication.processEvents()
     assert isinstance(box, QMessageBox)
 

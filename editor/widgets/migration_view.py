@@ -450,6 +450,7 @@ class MigrationView(QDialog):
                                 "use the arrow keys).")
             return
         storage, key = str(self.report.get("storage")), str(failure.get("key"))
+        datastore = str(self.report.get("datastore"))
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete row",
                           f"Delete the row {key!r} of {storage}? It is gone for every version "
                           f"of the datastore, and this cannot be undone.\n\nIt fails to "
@@ -465,7 +466,7 @@ class MigrationView(QDialog):
             self.confirm = None
             if box.clickedButton() is delete:
                 self.status.setText(f"Deleting the row {key!r}…")
-                self.controller.spawn(self._delete(storage, key))
+                self.controller.spawn(self._delete(datastore, key))
             else:
                 self.status.setText(f"Kept the row {key!r}.")
 
@@ -473,9 +474,9 @@ class MigrationView(QDialog):
         self.confirm = box
         box.open()
 
-    async def _delete(self, storage: str, key: str) -> None:
+    async def _delete(self, datastore: str, key: str) -> None:
         try:
-            await self.controller.delete_row(storage, key)
+            await self.controller.delete_row(datastore, key)
         except Exception as e:
             self.status.setText(f"The row {key!r} was not deleted: {e}")
             return
