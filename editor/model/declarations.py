@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from editor.model import datastore_versions
 from editor.model.canvas_actions import commit_to
 from editor.model.refactor import RefactorError, rename_variable
 from editor.model.state import EditorState, Outcome, refuse
@@ -106,6 +107,13 @@ def edit_declarations(state: EditorState, tlid: int, rows: Sequence[Row],
         return refuse(state, f"Not changed: {e}")
     if not ops:
         return Outcome(state, message="Nothing to change.")
+    if isinstance(tl, Datastore) and isinstance(ops[0], SetType):
+        # Its conversions still declaring the old schema follow it, in the same batch.
+        synced = datastore_versions.conversion_type_ops(state.canvas, tl, ops[0].new)
+        if synced:
+            return commit_to(state, tlid, [*ops, *synced],
+                             f"{tl.name}_v{tl.version}'s schema changed, and its conversions' "
+                             "declared types with it.")
     return commit_to(state, tlid, ops)
 
 

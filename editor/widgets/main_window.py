@@ -165,8 +165,12 @@ class MainWindow(QMainWindow):
         """The migration view (Ctrl+Alt+M) of the datastore at the caret or selected frame."""
         state = self.controller.state
         caret = state.caret
-        ds = (datastore_at(state.canvas, caret.tlid, caret.node_id) if caret is not None
-              else None) or datastore_at(state.canvas, self._focused_tlid)
+        focus = self.focusWidget()
+        held = next((t for t, f in self.canvas.frames.items() if focus is not None
+                     and f.isAncestorOf(focus) and isinstance(f.toplevel, Datastore)), None)
+        ds = datastore_at(state.canvas, held) or (
+            datastore_at(state.canvas, caret.tlid, caret.node_id) if caret is not None
+            else None) or datastore_at(state.canvas, self._focused_tlid)
         if ds is None:
             self.status.say(NO_DATASTORE)
             return
@@ -361,6 +365,7 @@ class MainWindow(QMainWindow):
         frame.migration_requested.connect(self.show_migration_of)
         if isinstance(tl, Datastore):
             frame.set_migration(c.migrations.get(storage_name(tl)))
+        frame.window_command.connect(self.run_command)
         frame.move(tl.pos.x, tl.pos.y)
         frame.show()
         self.canvas.frames[tlid] = frame
@@ -426,6 +431,9 @@ class MainWindow(QMainWindow):
             self._follow_caret()
             if frame.code.isVisible():
                 frame.code.setFocus()
+            elif "name" in frame.fields:
+                # A type or datastore: the keyboard to its header (Ctrl+Alt+D works there).
+                frame.fields["name"].setFocus()
 
     def list_deprecated(self) -> None:
         """The canvas's calls of deprecated library functions, in the inspector."""
@@ -521,6 +529,8 @@ class MainWindow(QMainWindow):
                 c.check_change("language")
             case "list-deprecated":
                 self.list_deprecated()
+            case "new-datastore-version":
+                self._new_datastore_version()
             case "go-to-toplevel":
                 self.go_to_toplevel()
             case "next-toplevel":
@@ -544,6 +554,20 @@ class MainWindow(QMainWindow):
                                   refactor_commands.current_name(c.state))
             case _:
                 c.run(name, argument)
+
+    def _new_datastore_version(self) -> None:
+        """Of the datastore whose frame has the keyboard (its header), else the caret's;
+        then the keyboard goes to the rollforward's code, where the caret is."""
+        focus, tlid = self.focusWidget(), None
+        for t, frame in self.canvas.frames.items():
+            if focus is not None and frame.isAncestorOf(focus) and isinstance(
+                    frame.toplevel, Datastore):
+                tlid = t
+        out = self.controller.new_datastore_version(tlid)
+        caret = self.controller.state.caret
+        shown = self.canvas.frames.get(caret.tlid) if caret is not None else None
+        if not out.refused and shown is not None:
+            shown.code.setFocus()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         name = self.keymap.command_for(event.keyCombination(), "window")
