@@ -161,13 +161,19 @@ def loss_text(loss: Mapping[str, Any] | None) -> tuple[str, bool]:
     s_lost, s_checked = int(stored.get("lost") or 0), int(stored.get("checked") or 0)
     g_lost, g_checked = int(generated.get("lost") or 0), int(generated.get("checked") or 0)
     if s_lost == 0 and g_lost == 0:
+        failing = int(stored.get("failed") or 0) + int(generated.get("failed") or 0)
         return (f"No data lost: rollback(rollforward(row)) gives back each of the "
                 f"{_count(s_checked, 'stored row')} and {_count(g_checked, 'generated row')} "
-                "checked."), False
+                "checked" + (f" ({failing:,} more fail to convert)." if failing else ".")
+                ), False
     lines = [f"Data loss: rollback(rollforward(row)) differs for {s_lost:,} of "
              f"{_count(s_checked, 'stored row')} and {g_lost:,} of "
              f"{_count(g_checked, 'generated row')}. A migration back to the older "
              "version would not give these rows back as they were."]
+    s_failed, g_failed = int(stored.get("failed") or 0), int(generated.get("failed") or 0)
+    if s_failed or g_failed:
+        lines.append(f"Not counted: {s_failed:,} stored and {g_failed:,} generated rows whose "
+                     "conversion fails (a fixed conversion may lose data on them too).")
     keys = [str(k) for k in stored.get("keys") or ()]
     if keys:
         lines.append("Stored rows that change: " + ", ".join(keys))
@@ -246,7 +252,7 @@ class MigrationView(QDialog):
         self.failures = _table(["Key", "Stored in", "Kind", "Reason"], self, "MigrationFailures")
         self.failures.itemSelectionChanged.connect(self._selection_changed)
         self.failures.currentCellChanged.connect(lambda *_a: self._selection_changed())
-        layout.addWidget(self.failures, 2)
+        layout.addWidget(self.failures, 1)
         buttons = QHBoxLayout()
         self.delete_button = QPushButton("Delete row…", self)
         self.delete_button.setObjectName("DeleteRowButton")
