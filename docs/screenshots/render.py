@@ -6,8 +6,10 @@ with real key events, and saves PNGs next to this file.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,12 +25,19 @@ from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import apply_theme
 from runtime.control.demo import demo_toplevels
+from runtime.control.migration_view import preview
+from runtime.store import open_store
 from shared_ast import build as b
+from shared_ast import wire
 from shared_ast.evaluator import run_toplevel
+from shared_ast.limits import Budget
 from shared_ast.live import LiveValues
 from shared_ast.locking import InUse
+from shared_ast.migration import storage_name
 from shared_ast.program import Program
+from shared_ast.stdlib.json_fns import from_json
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
+from shared_ast.type_ast import TRecord, TRecordField, TString
 
 HERE = Path(__file__).resolve().parent
 
@@ -155,17 +164,6 @@ def problems(app: QApplication) -> None:
 def migration(app: QApplication) -> None:
     """The migration view of Users_v1 (a name split in two) over rows in a real SQLite store,
     as the runtime's preview reads them: converted values, a failing row, lost data."""
-    import json
-    import tempfile
-
-    from runtime.control.migration_view import preview
-    from runtime.store import open_store
-    from shared_ast import wire
-    from shared_ast.limits import Budget
-    from shared_ast.migration import storage_name
-    from shared_ast.stdlib.json_fns import from_json
-    from shared_ast.type_ast import TRecord, TRecordField, TString
-
     v0 = b.datastore("Users", TRecord((TRecordField("name", TString()),)), pos=(24, 24))
     row, parts = b.var("row"), b.var("parts")
     split = b.call("String::split_v1", b.field(row, "name"), " ")
