@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
@@ -369,6 +371,38 @@ def test_the_words() -> None:
                                                                          "lost": 0}}) == (
         "No data lost: rollback(rollforward(row)) gives back each of the 1 stored row and "
         "200 generated rows checked.", False)
+
+
+counts = st.integers(0, 10**6)
+
+
+@given(counts, counts, counts, counts, st.lists(st.text(min_size=1, max_size=8), max_size=3))
+def test_the_loss_warning_warns_exactly_when_rows_are_lost_and_says_how_many(
+        s_lost: int, s_more: int, g_lost: int, g_more: int, keys: list[str]) -> None:
+    loss = {"stored": {"checked": s_lost + s_more, "lost": s_lost, "keys": keys},
+            "generated": {"checked": g_lost + g_more, "lost": g_lost, "example": None}}
+    text, warns = loss_text(loss)
+    assert warns == (s_lost + g_lost > 0)
+    first = text.splitlines()[0]
+    if warns:
+        assert f"differs for {s_lost:,} of {s_lost + s_more:,} stored row" in first
+        assert f"and {g_lost:,} of {g_lost + g_more:,} generated row" in first
+        assert ("Stored rows that change: " + ", ".join(keys) in text) == bool(keys)
+    else:
+        assert first.startswith("No data lost") and f"{s_more:,} stored row" in first
+
+
+@given(st.sampled_from(["idle", "waiting", "converting", "blocked", "done"]),
+       st.one_of(st.none(), st.integers(0, 9)), counts, counts, counts)
+def test_the_frame_shows_a_line_only_while_rows_convert_wait_or_are_blocked(
+        phase: str, target: int | None, done: int, left: int, failed: int) -> None:
+    state = {"state": phase, "target": target, "done": done, "left": left, "failed": failed,
+             "rate": 10.0}
+    line = short_progress(state)
+    assert (line is not None) == (phase in ("converting", "waiting", "blocked"))
+    if phase == "converting":
+        assert line is not None and f"{done:,} done, {left:,} left" in line
+    assert progress_text(state)  # the view always says something
 
 
 # ---------------------------------------------------------- the session's side of the wire
