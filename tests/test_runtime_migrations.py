@@ -174,8 +174,9 @@ def test_rows_read_through_both_versions_and_convert_once_code_moved_and_the_win
     assert rt.get("/u0/z") == (200, {"name": "z", "n": 9})
     assert rt.get("/u0/x") == (200, {"name": "x", "n": 1})
     # Code names both: nothing converts.
-    idle = reaches(rt, chain.storage, "idle")
-    assert idle["in_use"] == [0, 1] and idle["versions"] == {"0": 2, "1": 1}, idle
+    assert reaches(rt, chain.storage, "idle")["in_use"] == [0, 1]
+    assert ask(rt, {"type": "get_migration", "tlid": chain.v1.tlid})["versions"] == {
+        "0": 2, "1": 1}
 
     time.sleep(2.2)  # the old handlers' traffic leaves the lock window: they may go
     assert delete(rt, old)["type"] == "ack"
@@ -233,7 +234,9 @@ def test_abandoning_moves_code_back_and_rows_written_through_v1_roll_back(
     create(rt, [chain.v1, chain.forward, chain.back, *newer])
     assert rt.request("POST", "/n1/x", body={"name": "x", "n": 10})[0] == 200
     assert rt.request("POST", "/n0/y", body={"name": "y", "n": 1})[0] == 200
-    assert reaches(rt, chain.storage, "idle")["versions"] == {"0": 1, "1": 1}
+    assert reaches(rt, chain.storage, "idle")["in_use"] == [0, 1]
+    assert ask(rt, {"type": "get_migration", "tlid": chain.v0.tlid})["versions"] == {
+        "0": 1, "1": 1}
     assert delete(rt, newer)["type"] == "ack"  # code back on v0 alone
     done = reaches(rt, chain.storage, "done")
     assert done["target"] == 0 and done["versions"] == {"0": 2}, done
@@ -399,6 +402,13 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
                             and s["left"] >= 2000 and s, timeout=60)
         assert midway, progress(rt, chain.storage)
         rt.kill9()
+        # Killed in the middle: some rows are converted, some not.
+        store = open_store(str(data / "gloam.sqlite3"))
+        try:
+            between = store.ds_version_counts("demo", chain.storage)
+        finally:
+            store.close()
+        assert between[0] > 0 and between[1] > 0 and sum(between.values()) == ROWS, between
         rt = RuntimeProcess(data, ["--workers", "1"]).start()
         done = reaches(rt, chain.storage, "done", timeout=120)
         assert done["versions"] == {"1": ROWS}, done

@@ -358,7 +358,7 @@ class MigrationRunner:
         base = {**old, "name": found.name, "storage": storage, "holder": self.holder,
                 "unnamed_since": use.unnamed_since, "in_use": list(use.in_use)}
         if use.target is None:
-            return self._no_target(canvas, storage, old, base, use)
+            return self._no_target(state, storage, old, base, use, now)
         target = use.target
         phase = old.get("state")
         if old.get("target") != target or phase not in ("converting", "blocked", "done"):
@@ -380,17 +380,20 @@ class MigrationRunner:
             return self._start_pass(state, storage, base, target, now)
         return self._batch(state, found, base, target, now)
 
-    def _no_target(self, canvas: str, storage: str, old: dict[str, Any],
-                   base: dict[str, Any], use: InUse) -> bool:
+    def _no_target(self, state: CanvasState, storage: str, old: dict[str, Any],
+                   base: dict[str, Any], use: InUse, now: float) -> bool:
         phase = "waiting" if use.waiting_until is not None else "idle"
         new = {**base, "target": use.waiting_for, "state": phase,
                "waiting_until": use.waiting_until, "rate": 0.0, "cursor": None}
-        if old.get("state") != phase or old.get("target") != use.waiting_for:
-            counts = self.store.ds_version_counts(canvas, storage)
+        if (old.get("state") != phase or old.get("target") != use.waiting_for
+                or old.get("seq") != state.seq
+                or now - float(old.get("checked_at") or 0) >= RECHECK_SECONDS):
+            # The row counts, when the state changes and now and then while it stays.
+            counts = self.store.ds_version_counts(state.name, storage)
             done, left = counts_left(counts, use.waiting_for)
             new.update(versions=_versions(counts), done=done, left=left, failures=[],
-                       failed=0)
-        self._write(canvas, storage, new)
+                       failed=0, seq=state.seq, checked_at=now)
+        self._write(state.name, storage, new)
         return False
 
     def _start_pass(self, state: CanvasState, storage: str, base: dict[str, Any],
