@@ -8,6 +8,7 @@ the header's + button, Ctrl+Z.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,8 +108,11 @@ def test_a_new_version_copies_the_schema_and_brings_identity_conversions_in_one_
     from editor.model.datastore_versions import new_datastore_version
 
     v0 = users()
-    state = state_of(v0, reader())
-    out = new_datastore_version(state, v0.tlid)
+    # A frame right where the first new one would go, beside v0 (shown 500 wide).
+    obstacle = b.function("other", [("x", INT)], INT, b.var("x"), pos=(600 + 500 + 16, 40))
+    sizes = {v0.tlid: (500, 90), obstacle.tlid: (420, 300)}
+    state = state_of(v0, reader(), obstacle)
+    out = new_datastore_version(state, v0.tlid, sizes)
     assert not out.refused, out.message
     assert apply_to_canvas(out.ops, state.canvas) == dict(out.state.canvas)
     v1 = datastores(out.state)[1]
@@ -135,11 +139,13 @@ def test_a_new_version_copies_the_schema_and_brings_identity_conversions_in_one_
     assert caret.node_id == forward.body.id
     assert "Users_v1" in out.message and "Ctrl+Alt+M" in out.message
     assert "schema" in out.message and "Users_v1_rollback" in out.message
-    # Beside the version it came from, overlapping nothing.
-    boxes = [placement.Box(t.pos.x, t.pos.y, *placement.NEW_FRAME)
+    # In the column beside the version it came from, below what is there, overlapping nothing.
+    boxes = [placement.Box(t.pos.x, t.pos.y, *sizes.get(t.tlid, placement.NEW_FRAME))
              for t in out.state.canvas.values()]
     assert not any(a.overlaps(c) for i, a in enumerate(boxes) for c in boxes[i + 1:])
-    assert v1.pos.x > v0.pos.x and v1.pos.y == v0.pos.y
+    assert v1.pos.x == forward.pos.x == back.pos.x == 600 + 500 + placement.GAP
+    assert v1.pos.y == 40 + 300 + placement.GAP
+    assert v1.pos.y < forward.pos.y < back.pos.y
 
 
 def test_the_next_version_migrates_from_the_newest_and_keeps_the_chains_storage() -> None:
@@ -277,6 +283,56 @@ def test_moving_back_abandons_the_new_version_directly_or_through_a_flag() -> No
     assert out.refused and "nothing to move back to" in out.message
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=4), st.data())
+def test_chains_made_from_any_version_are_consistent_and_references_walk_them(
+        picks: list[int], data: st.DataObject) -> None:
+    """Whichever frame each new version is made from, the versions are 0..n, each migrating
+    from the one before with the first's storage, the checker finds nothing, no frames
+    overlap, and a reference at any version moves to the newest, then back one step at a
+    time to the first, where moving back is refused; one undo takes back each new version."""
+    from editor.model.datastore_versions import new_datastore_version
+
+    v0, h = users(), reader()
+    states = [state_of(v0, h)]
+    for pick in picks:
+        family = datastores(states[-1])
+        out = new_datastore_version(states[-1], family[pick % len(family)].tlid)
+        assert not out.refused, out.message
+        states.append(out.state)
+    state = states[-1]
+    chain = datastores(state)
+    assert sorted(chain) == list(range(len(picks) + 1))
+    for version, ds in chain.items():
+        assert marks_of(state, ds) == []
+        if version:
+            assert ds.migration is not None and ds.table == 0
+            assert ds.migration.from_version == version - 1
+    boxes = [placement.Box(t.pos.x, t.pos.y, *placement.NEW_FRAME) for t in state.canvas.values()
+             if not isinstance(t, Handler)]
+    assert not any(a.overlaps(c) for i, a in enumerate(boxes) for c in boxes[i + 1:])
+    n = len(picks)
+    start = data.draw(st.integers(0, n))
+    call = h.body
+    assert isinstance(call, ECall)
+    at = attrs.evolve(h, body=attrs.evolve(call, args=(b.var(f"Users_v{start}"),)))
+    here = attrs.evolve(state, canvas={**state.canvas, h.tlid: at})
+    moved = perform(on_variable(here, h.tlid, f"Users_v{start}"), "use-newest-datastore-version")
+    if start == n:
+        assert moved.refused and "already the newest" in moved.message
+    else:
+        assert not moved.refused, moved.message
+        here = moved.state
+    for version in reversed(range(n)):
+        back = perform(on_variable(here, h.tlid, f"Users_v{version + 1}"), "move-datastore-back")
+        assert not back.refused, back.message
+        here = back.state
+    assert perform(on_variable(here, h.tlid, "Users_v0"), "move-datastore-back").refused
+    for before, after in itertools.pairwise(states):
+        undone = actions.undo(after)
+        assert dict(undone.state.canvas) == dict(before.canvas)
+
+
 # ----------------------------------------------------------------- schema sync
 
 
@@ -296,7 +352,7 @@ def test_editing_the_new_versions_schema_retypes_its_conversions_in_the_same_bat
     assert (back.params[0].type, back.return_type) == (SPLIT, NAME)
     assert datastores(out.state)[1].schema == SPLIT
     assert marks_of(out.state, datastores(out.state)[1]) == []
-    assert "conversions" in out.message
+    assert "Users_v1_rollback, Users_v1_rollforward" in out.message
     # One batch: one undo puts the schema and both functions back.
     undone = actions.undo(attrs.evolve(out.state, caret=None))
     assert dict(undone.state.canvas) == dict(made.canvas)

@@ -111,9 +111,11 @@ def edit_declarations(state: EditorState, tlid: int, rows: Sequence[Row],
         # Its conversions still declaring the old schema follow it, in the same batch.
         synced = datastore_versions.conversion_type_ops(state.canvas, tl, ops[0].new)
         if synced:
+            retyped = sorted({getattr(state.canvas[op.target_tlid], "name", "?")
+                              for op in synced})
             return commit_to(state, tlid, [*ops, *synced],
-                             f"{tl.name}_v{tl.version}'s schema changed, and its conversions' "
-                             "declared types with it.")
+                             f"{tl.name}_v{tl.version}'s schema changed; retyped to match: "
+                             f"{', '.join(retyped)}.")
     return commit_to(state, tlid, ops)
 
 
