@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
 from editor.model.state import commit
 from editor.widgets.declarations_dialog import DeclarationsDialog
@@ -257,5 +257,94 @@ def test_a_migration_through_the_editor_from_v1_to_the_background_conversion(
                                       '{name: "Dee", shout: "DEE"}']
         assert view.versions.text() == "4 rows stored in Users_v0: 4 at v1."
         assert get(rt, "/read/cy") == (200, {"name": "Cy", "shout": "CY"})
+    finally:
+        ed.close()
+
+
+def test_a_row_that_fails_blocks_the_conversion_until_it_is_deleted_from_the_view(
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
+    """Users_v1 splits a name in two; "Plato" has no second word, so its rollforward fails.
+    Once no code names v0, the background conversion converts the others and stops,
+    blocked, on Plato's row, which stays as it was; the view lists it, and Delete row
+    (after asking) deletes it, and the conversion finishes."""
+    token = new_canvas(rt, "mig")
+    ed = Editor(qtbot, loop, rt, "mig", token, "alice")
+    try:
+        ed.wait(lambda: ed.session.state == "online", "the session to connect")
+        v0 = b.datastore("Users", TRecord((TRecordField("name", TString()),)), pos=(20, 20))
+        save = b.http("GET", "/save/:key/:name", b.call(
+            "DB::set_v1", b.record(name=b.var("name")), b.var("key"), b.var("Users_v0")),
+            pos=(20, 420))
+        ed.controller.apply(commit(ed.controller.state, [CreateToplevel(v0),
+                                                         CreateToplevel(save)], None))
+        ed.settle()
+        for key_, name in (("ada", "Ada%20Lovelace"), ("alan", "Alan%20Turing"),
+                           ("plato", "Plato")):
+            assert get(rt, f"/save/{key_}/{name}")[0] == 200
+        def row() -> Any:
+            return b.var("row")
+
+        def parts() -> Any:
+            return b.var("parts")
+
+        v1, forward, back = b.datastore_version(
+            v0, TRecord((TRecordField("first", TString()), TRecordField("last", TString()))),
+            b.let("parts", b.call("String::split_v1", b.field(row(), "name"), " "), b.record(
+                first=b.call("List::head_v1", parts(), rail=True),
+                last=b.call("List::head_v1", b.call("List::drop_v0", parts(), 1), rail=True))),
+            b.record(name=b.call("String::join_v0", b.list_(
+                b.field(row(), "first"), b.field(row(), "last")), " ")), pos=(20, 160))
+        read = b.http("GET", "/read/:key", b.call(
+            "DB::get_v2", b.var("key"), b.var("Users_v1"), rail=True), pos=(20, 560))
+        ed.controller.apply(commit(ed.controller.state, [
+            CreateToplevel(forward), CreateToplevel(back), CreateToplevel(v1),
+            CreateToplevel(read)], None))
+        ed.settle()
+        assert get(rt, "/read/ada") == (200, {"first": "Ada", "last": "Lovelace"})
+        # Only v1 is named once the saving handler goes (when it is no longer in use).
+        asked = [0.0]
+
+        def free() -> bool:
+            if time.monotonic() - asked[0] > 0.3:
+                asked[0] = time.monotonic()
+                ed.controller.refresh_locks()
+            return save.tlid not in ed.controller.state.locks
+
+        in_use(ed, save.tlid)
+        ed.wait(free, "the saving handler's lock to end", timeout=30)
+        ed.controller.delete(save.tlid)
+        ed.settle()
+        assert v1.tlid in ed.window.canvas.frames, ed.window.status.log
+        ed.window.canvas.frames[v1.tlid].fields["migration"].click()
+        view = ed.window.migration_view
+        assert view is not None and view.tlid == v1.tlid
+        ed.wait(lambda: (ed.controller.migrations.get("Users_v0") or {}).get("state")
+                == "blocked", "the conversion to stop on the failing row", timeout=60)
+        assert view.progress.text().startswith(
+            "Background conversion: Blocked: 1 row could not be converted to v1")
+        assert ed.window.canvas.frames[v1.tlid].summary.text().endswith(
+            "migration blocked: 1 row fails to convert to v1 (Ctrl+Alt+M)")
+        ed.wait(lambda: view.failures.rowCount() == 1 and view_rows(view)[0][1] == "v1",
+                "the view to show the converted rows and the failing one")
+        assert [r[:2] for r in view_rows(view)] == [["ada", "v1"], ["alan", "v1"],
+                                                    ["plato", "v0"]]
+        assert view_rows(view)[2][2] == '{name: "Plato"}'      # left exactly as it was
+        assert view.failures.item(0, 0).text() == "plato"
+        # Delete row: the keyboard on the failing row, Delete, and yes.
+        view.activateWindow()
+        view.failures.setFocus()
+        QTest.keyClick(view.failures, Qt.Key.Key_Down)
+        QTest.keyClick(view.failures, Qt.Key.Key_Delete)
+        box = view.confirm
+        assert box is not None and "'plato' of Users_v0" in box.text()
+        yes = next(w for w in box.findChildren(QPushButton) if w.text() == "Delete row")
+        yes.setFocus()
+        QTest.keyClick(yes, Qt.Key.Key_Space)
+        ed.wait(lambda: (ed.controller.migrations.get("Users_v0") or {}).get("state")
+                == "done", "the conversion to finish once the row is gone", timeout=60)
+        ed.wait(lambda: view.failures.rowCount() == 0 and view.rows.rowCount() == 2,
+                "the view without the deleted row")
+        assert view.versions.text() == "2 rows stored in Users_v0: 2 at v1."
+        assert "Deleted the row 'plato' of Users_v1." in [m for _t, m in ed.window.status.log]
     finally:
         ed.close()

@@ -165,13 +165,12 @@ def migration(app: QApplication) -> None:
     """The migration view of Users_v1 (a name split in two) over rows in a real SQLite store,
     as the runtime's preview reads them: converted values, a failing row, lost data."""
     v0 = b.datastore("Users", TRecord((TRecordField("name", TString()),)), pos=(24, 24))
-    row, parts = b.var("row"), b.var("parts")
-    split = b.call("String::split_v1", b.field(row, "name"), " ")
+    split = b.call("String::split_v1", b.field(b.var("row"), "name"), " ")
     forward_body = b.let("parts", split, b.record(
-        first=b.call("List::head_v1", parts, rail=True),
-        last=b.call("List::head_v1", b.call("List::drop_v0", parts, 1), rail=True)))
+        first=b.call("List::head_v1", b.var("parts"), rail=True),
+        last=b.call("List::head_v1", b.call("List::drop_v0", b.var("parts"), 1), rail=True)))
     back_body = b.record(name=b.call("String::join_v0", b.list_(
-        b.field(row, "first"), b.field(row, "last")), " "))
+        b.field(b.var("row"), "first"), b.field(b.var("row"), "last")), " "))
     v1, forward, back = b.datastore_version(
         v0, TRecord((TRecordField("first", TString()), TRecordField("last", TString()))),
         forward_body, back_body, pos=(24, 150))

@@ -144,7 +144,8 @@ def short_progress(state: Mapping[str, Any] | None) -> str | None:
     to = f"v{target}" if target is not None else "?"
     failed = int(state.get("failed") or len(state.get("failures") or ()))
     if state["state"] == "blocked":
-        return f"migration blocked: {_count(failed, 'row')} fail to convert to {to} (Ctrl+Alt+M)"
+        verb = "fails" if failed == 1 else "fail"
+        return f"migration blocked: {_count(failed, 'row')} {verb} to convert to {to} (Ctrl+Alt+M)"
     if state["state"] == "waiting":
         return f"migration: converts to {to} after the lock window"
     return (f"converting to {to}: {int(state.get('done') or 0):,} done, "
