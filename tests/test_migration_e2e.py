@@ -107,17 +107,23 @@ def into_code(ed: Editor, tlid: int) -> None:
     ed.window.canvas.frames[tlid].code.setFocus()
 
 
-def in_use(ed: Editor, tlid: int) -> None:
-    """Wait until the editor knows the handler is in use (the runtime's locks)."""
+def in_use(ed: Editor, tlid: int, used: bool = True) -> None:
+    """Wait until the editor knows the handler is in use (the runtime's locks), or with
+    `used` False, that it no longer is (a lock window after its last request)."""
     asked = [0.0]
 
-    def locked() -> bool:
+    def known() -> bool:
         if time.monotonic() - asked[0] > 0.3:
             asked[0] = time.monotonic()
             ed.controller.refresh_locks()
-        return tlid in ed.controller.state.locks
+        return (tlid in ed.controller.state.locks) == used
 
-    ed.wait(locked, "the handler to be in use")
+    ed.wait(known, "the handler to be in use" if used else "the handler's lock to end",
+            timeout=30)
+
+
+def not_in_use(ed: Editor, tlid: int) -> None:
+    in_use(ed, tlid, used=False)
 
 
 def fill_schema(ed: Editor) -> None:
@@ -302,16 +308,8 @@ def test_a_row_that_fails_blocks_the_conversion_until_it_is_deleted_from_the_vie
         ed.settle()
         assert get(rt, "/read/ada") == (200, {"first": "Ada", "last": "Lovelace"})
         # Only v1 is named once the saving handler goes (when it is no longer in use).
-        asked = [0.0]
-
-        def free() -> bool:
-            if time.monotonic() - asked[0] > 0.3:
-                asked[0] = time.monotonic()
-                ed.controller.refresh_locks()
-            return save.tlid not in ed.controller.state.locks
-
         in_use(ed, save.tlid)
-        ed.wait(free, "the saving handler's lock to end", timeout=30)
+        not_in_use(ed, save.tlid)
         ed.controller.delete(save.tlid)
         ed.settle()
         assert v1.tlid in ed.window.canvas.frames, ed.window.status.log
@@ -346,5 +344,65 @@ def test_a_row_that_fails_blocks_the_conversion_until_it_is_deleted_from_the_vie
                 "the view without the deleted row")
         assert view.versions.text() == "2 rows stored in Users_v0: 2 at v1."
         assert "Deleted the row 'plato' of Users_v1." in [m for _t, m in ed.window.status.log]
+    finally:
+        ed.close()
+
+
+def test_abandoning_moves_code_back_and_the_rows_roll_back(
+        rt: RuntimeProcess, loop: Any, qtbot: Any) -> None:
+    """Code on Users_v1 wrote rows through it; *Move back to the older datastore version*
+    at each reference abandons the migration: a lock window later the rows written through
+    v1 are rolled back to v0 (the view shows them there), and v1 can be deleted."""
+    token = new_canvas(rt, "mig")
+    ed = Editor(qtbot, loop, rt, "mig", token, "alice")
+    try:
+        ed.wait(lambda: ed.session.state == "online", "the session to connect")
+        v0 = b.datastore("Users", TRecord((TRecordField("name", TString()),)), pos=(20, 20))
+        v1, forward, back = b.datastore_version(
+            v0, TRecord((TRecordField("name", TString()), TRecordField("shout", TString()))),
+            b.record(name=b.field(b.var("row"), "name"),
+                     shout=b.call("String::toUppercase_v1", b.field(b.var("row"), "name"))),
+            b.record(name=b.field(b.var("row"), "name")), pos=(20, 160))
+        save = b.http("GET", "/save/:key/:name", b.call(
+            "DB::set_v1", b.record(name=b.var("name"), shout=b.var("name")), b.var("key"),
+            b.var("Users_v1")), pos=(20, 420))
+        read = b.http("GET", "/read/:key", b.call(
+            "DB::get_v2", b.var("key"), b.var("Users_v1"), rail=True), pos=(20, 560))
+        ed.controller.apply(commit(ed.controller.state, [
+            CreateToplevel(v0), CreateToplevel(forward), CreateToplevel(back),
+            CreateToplevel(v1), CreateToplevel(save), CreateToplevel(read)], None))
+        ed.settle()
+        assert get(rt, "/save/ada/Ada")[0] == 200
+        assert get(rt, "/read/ada") == (200, {"name": "Ada", "shout": "Ada"})
+        QTest.mouseClick(ed.window.canvas.frames[v0.tlid].fields["name"],
+                         Qt.MouseButton.LeftButton)
+        key(ed, Qt.Key.Key_M, CTRL_ALT)
+        view = ed.window.migration_view
+        assert view is not None and view.tlid == v0.tlid
+        ed.wait(lambda: view.report is not None and view.rows.rowCount() == 1, "the row")
+        assert view_rows(view) == [["ada", "v1", '{name: "Ada", shout: "Ada"}',
+                                    '{name: "Ada"}']]
+        # Move both handlers back, once they are no longer in use (directly, no flag).
+        for handler in (save, read):
+            in_use(ed, handler.tlid)           # each served a request: a lock window to wait
+        for handler in (save, read):
+            not_in_use(ed, handler.tlid)
+        for handler in (save, read):
+            on_the_datastore_name(ed, ed.window.canvas.frames[handler.tlid].code)
+            palette(ed, "Move back to the older datastore version")
+            assert text_of(ed, ed.controller.state.canvas[handler.tlid]).endswith("Users_v0")
+        ed.settle()
+        # A lock window after v1 was last named, its rows roll back to v0.
+        ed.wait(lambda: (ed.controller.migrations.get("Users_v0") or {}).get("state")
+                == "done" and (ed.controller.migrations["Users_v0"].get("target") == 0),
+                "the rows to roll back to v0", timeout=60)
+        ed.wait(lambda: view_rows(view) == [["ada", "v0", '{name: "Ada"}', '{name: "Ada"}']],
+                "the view to show the row back at v0")
+        assert get(rt, "/read/ada") == (200, {"name": "Ada"})
+        # Nothing names v1 and no row is stored in it: it can go.
+        ed.window.canvas.frames[v1.tlid].fields["delete"].click()
+        ed.settle()
+        assert v1.tlid not in ed.controller.state.canvas
+        assert not any("refused" in m for _t, m in ed.window.status.log), ed.window.status.log
     finally:
         ed.close()
