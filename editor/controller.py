@@ -15,6 +15,8 @@ Signals:
     not_found_changed(object): requests that hit no route (list of dicts).
     run_result(str): the shown result of the play button.
     replay_report(object): a replay's rows (dicts) and a summary line, as (summary, rows).
+    migrations_changed(object): the datastore migrations' states, a dict storage name
+        ("Users_v0") → the runtime's state dict (docs/protocol.md, "get_migrations").
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
                "new-function", "new-worker", "new-cron", "next-iteration",
-               "previous-iteration")
+               "previous-iteration", "show-migration")
 
 
 #: Seconds without typing after which the next key is a new undo step.
@@ -79,6 +81,7 @@ class EditorController(QObject):
     not_found_changed = Signal(object)
     run_result = Signal(str)
     replay_report = Signal(object)
+    migrations_changed = Signal(object)
 
     def __init__(self, session: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +101,8 @@ class EditorController(QObject):
         self.not_found: list[dict[str, Any]] = []
         #: Flag node id → how recent live traffic went through it ({"old": n, "new": m}).
         self.flag_counts: dict[int, dict[str, Any]] = {}
+        #: Datastore storage name ("Users_v0") → its migration's state, as the runtime said.
+        self.migrations: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Each frame's size on screen (tlid → (width, height)), kept by the window, so new
         #: toplevels go where they fit (`free_position`).
@@ -117,6 +122,8 @@ class EditorController(QObject):
             session.acked.connect(self.on_acked)
             if hasattr(session, "connection_changed"):
                 session.connection_changed.connect(self._on_connection)
+            if hasattr(session, "migrations_pushed"):
+                session.migrations_pushed.connect(self.set_migrations)
 
     # ------------------------------------------------------------ model
 
@@ -611,6 +618,48 @@ class EditorController(QObject):
         if dict(self.state.locks) != dict(locks):
             self.state = attrs.evolve(self.state, locks=dict(locks))
             self.changed.emit()
+
+    def refresh_migrations(self) -> None:
+        if self.session is not None:
+            self.spawn(self._fetch_migrations())
+
+    async def _fetch_migrations(self) -> None:
+        try:
+            reply = await self.session.request({"type": "get_migrations"})
+        except Exception:
+            return  # the runtime pushes each change too; the poll only fills in the start
+        self.set_migrations(reply.get("migrations", []))
+
+    def set_migrations(self, states: Any) -> None:
+        """The runtime's migration states (from get_migrations, or pushed)."""
+        found = {str(s["storage"]): dict(s) for s in states
+                 if isinstance(s, dict) and isinstance(s.get("storage"), str)}
+        if found != self.migrations:
+            self.migrations = found
+            self.migrations_changed.emit(found)
+
+    async def fetch_migration(self, tlid: int, limit: int = 20) -> dict[str, Any]:
+        """A datastore version's rows as it reads them, its failing rows and data loss
+        (`get_migration`); raises `SessionError` with the runtime's reason."""
+        if self.session is None:
+            raise SessionError("not connected to a runtime")
+        reply: dict[str, Any] = await self.session.request({"type": "get_migration", "tlid": tlid,
+                                                            "limit": limit}, timeout=60)
+        if isinstance(reply.get("progress"), dict):
+            self.set_migrations({**self.migrations,
+                                 str(reply["progress"].get("storage")): reply["progress"]
+                                 }.values())
+        return reply
+
+    async def delete_row(self, datastore: str, key: str) -> dict[str, Any]:
+        """Delete one stored row, explicitly (`delete_row`; `datastore` is a version's name,
+        Users_v1: the row goes from the storage every version of the chain shares)."""
+        if self.session is None:
+            raise SessionError("not connected to a runtime")
+        reply: dict[str, Any] = await self.session.request(
+            {"type": "delete_row", "datastore": datastore, "key": key})
+        self.message.emit(f"Deleted the row {key!r} of {datastore}.")
+        return reply
 
     def refresh_404s(self) -> None:
         if self.session is not None and not self._connecting("404s"):

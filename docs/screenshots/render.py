@@ -6,14 +6,17 @@ with real key events, and saves PNGs next to this file.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import attrs
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -22,12 +25,19 @@ from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from editor.widgets.theme import apply_theme
 from runtime.control.demo import demo_toplevels
+from runtime.control.migration_view import preview
+from runtime.store import open_store
 from shared_ast import build as b
+from shared_ast import wire
 from shared_ast.evaluator import run_toplevel
+from shared_ast.limits import Budget
 from shared_ast.live import LiveValues
 from shared_ast.locking import InUse
+from shared_ast.migration import storage_name
 from shared_ast.program import Program
+from shared_ast.stdlib.json_fns import from_json
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
+from shared_ast.type_ast import TRecord, TRecordField, TString
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,6 +100,7 @@ def main() -> int:
     window.close()
     iterations(app)
     problems(app)
+    migration(app)
     return 0
 
 
@@ -147,6 +158,51 @@ def problems(app: QApplication) -> None:
     app.processEvents()
     window.grab().save(str(HERE / "editor-problems.png"))
     print(f"wrote {HERE / 'editor-problems.png'}")
+    window.close()
+
+
+def migration(app: QApplication) -> None:
+    """The migration view of Users_v1 (a name split in two) over rows in a real SQLite store,
+    as the runtime's preview reads them: converted values, a failing row, lost data."""
+    v0 = b.datastore("Users", TRecord((TRecordField("name", TString()),)), pos=(24, 24))
+    split = b.call("String::split_v1", b.field(b.var("row"), "name"), " ")
+    forward_body = b.let("parts", split, b.record(
+        first=b.call("List::head_v1", b.var("parts"), rail=True),
+        last=b.call("List::head_v1", b.call("List::drop_v0", b.var("parts"), 1), rail=True)))
+    back_body = b.record(name=b.call("String::join_v0", b.list_(
+        b.field(b.var("row"), "first"), b.field(b.var("row"), "last")), " "))
+    v1, forward, back = b.datastore_version(
+        v0, TRecord((TRecordField("first", TString()), TRecordField("last", TString()))),
+        forward_body, back_body, pos=(24, 150))
+    canvas = [v0, v1, attrs.evolve(forward, pos=Pos(480, 24)),
+              attrs.evolve(back, pos=Pos(480, 240))]
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(Path(folder) / "gloam.sqlite3")
+        store.create_canvas("demo", "x")
+        rows = {"ada": (0, {"name": "Ada Lovelace"}), "alan": (0, {"name": "Alan Turing"}),
+                "edsger": (0, {"name": "Edsger W. Dijkstra"}),
+                "grace": (0, {"name": "Grace Hopper"}), "plato": (0, {"name": "Plato"}),
+                "linus": (1, {"first": "Linus", "last": "Torvalds"})}
+        for key, (version, value) in rows.items():
+            text = wire.json_text(wire.encode_value(from_json(json.dumps(value))))
+            store.ds_set("demo", storage_name(v0), key, text, version)
+        body = preview(store, "demo", Program.from_toplevels(canvas), v1, 20, Budget)
+        store.close()
+    controller = EditorController(None)
+    controller.load(canvas)
+    controller.set_migrations([{"name": "Users", "storage": "Users_v0", "target": None,
+                                "state": "idle", "done": 0, "left": 0, "failures": []}])
+    window = MainWindow(controller, "Gloam — migration")
+    window.show()
+    window.show_migration_of(v1.tlid)
+    view = window.migration_view
+    assert view is not None
+    view.show_report({"type": "migration", "tlid": v1.tlid, **body})
+    view.resize(980, 620)
+    app.processEvents()
+    view.grab().save(str(HERE / "migration.png"))
+    print(f"wrote {HERE / 'migration.png'}")
+    view.close()
     window.close()
 
 

@@ -99,6 +99,8 @@ class CanvasSession(QObject):
         pending_changed(int): the number of batches not yet acked.
         problem(str): something the runtime sent could not be read, or the
             edit queue could not be saved; the session carries on.
+        migrations_pushed(object): the canvas's datastore migration states (a list of dicts,
+            docs/protocol.md "get_migrations"), pushed by the runtime when one changes.
     """
 
     connection_changed = Signal(str, str)
@@ -108,6 +110,7 @@ class CanvasSession(QObject):
     rejected = Signal(int, str, object)
     pending_changed = Signal(int)
     problem = Signal(str)
+    migrations_pushed = Signal(object)
 
     def __init__(self, editor_url: str, canvas: str, token: str, author: str,
                  queue_path: Path | None = None, parent: QObject | None = None) -> None:
@@ -450,6 +453,8 @@ class CanvasSession(QObject):
                         raise
                     self._seq = seq
                     self.remote_ops.emit(ops, author)
+                case "migrations" if "id" not in msg:
+                    self.migrations_pushed.emit(_migration_states(msg))
                 case _:
                     future = self._waiting(msg)
                     if future is None:
@@ -582,6 +587,13 @@ def _broadcast(msg: dict[str, Any]) -> tuple[int, str, list[Op]]:
     except wire.WireError as e:
         raise _Malformed(f"broadcast of seq {seq}: {e}") from None
     return seq, author, ops
+
+
+def _migration_states(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    states = msg.get("migrations")
+    if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
+        raise _Malformed(f"migrations: 'migrations' is not a list of objects ({states!r:.80})")
+    return states
 
 
 def _int_field(msg: dict[str, Any], key: str) -> int:

@@ -18,6 +18,7 @@ Signals of `ToplevelFrame`:
         field, caret to the first hole; False: Escape, caret where it was).
     declarations_requested(int): the "edit fields / schema" button of a type or datastore.
     version_requested(int): the "new version" button of a function or type.
+    migration_requested(int): the "migration" button of a datastore made from an earlier one.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from editor.model.placement import Box
 from editor.model.problems import count_text as problem_count_text
 from editor.widgets.code_view import CodeView
 from editor.widgets.keymap import Keymap
+from editor.widgets.migration_view import short_progress
 from editor.widgets.theme import icon, restyle
 from shared_ast.locking import InUse
 from shared_ast.names import show_type_briefly
@@ -115,6 +117,7 @@ class ToplevelFrame(QFrame):
     code_requested = Signal(object, bool)
     declarations_requested = Signal(object)
     version_requested = Signal(object)
+    migration_requested = Signal(object)
     #: A window key pressed in a header field (`window_command(name)`), see `eventFilter`.
     window_command = Signal(str)
 
@@ -137,6 +140,8 @@ class ToplevelFrame(QFrame):
         layout.addWidget(self.code)
         layout.addWidget(self.summary)
         self.fields: dict[str, QWidget] = {}
+        #: A datastore's background conversion, as the runtime said (`set_migration`).
+        self.migration_state: dict[str, object] | None = None
         #: A function's parameters, one row of name and type fields each, in order.
         self.param_rows: list[_ParamRow] = []
         #: How the header shows a toplevel's declarations; the window sets one that
@@ -179,6 +184,15 @@ class ToplevelFrame(QFrame):
             edit.clicked.connect(lambda: self.declarations_requested.emit(self.tlid))
             self.header_layout.addWidget(edit)
             self.fields["declarations"] = edit
+        if isinstance(tl, Datastore):
+            migration = QToolButton(self.header)
+            migration.setObjectName("MigrationButton")
+            migration.setIcon(icon("datastore"))
+            migration.setToolTip("Show the migration: rows as this version reads them, rows "
+                                 "that fail to convert, data loss, progress (Ctrl+Alt+M)")
+            migration.clicked.connect(lambda: self.migration_requested.emit(self.tlid))
+            self.header_layout.addWidget(migration)
+            self.fields["migration"] = migration
         if isinstance(tl, (UserFunction, UserType, Datastore)):
             version = QToolButton(self.header)
             version.setIcon(icon("add"))
@@ -326,8 +340,12 @@ class ToplevelFrame(QFrame):
         has_code = isinstance(tl, (Handler, UserFunction))
         self.code.setVisible(has_code)
         self.summary.setVisible(not has_code)
+        if isinstance(tl, Datastore):
+            self.fields["migration"].setVisible(tl.migration is not None)
         if not has_code:
-            self.summary.setText(_summary(tl))
+            progress = short_progress(self.migration_state) if isinstance(tl, Datastore) \
+                else None
+            self.summary.setText(_summary(tl) + (f"\n{progress}" if progress else ""))
 
     def _spec_done(self) -> None:
         tl = self.toplevel
@@ -577,6 +595,14 @@ class ToplevelFrame(QFrame):
         if isinstance(w, QLineEdit) and w.text().strip() != getattr(self.toplevel, "name", None):
             self.renamed.emit(self.tlid, w.text().strip())
 
+    def set_migration(self, state: dict[str, object] | None) -> None:
+        """A datastore's background conversion: a line under its schema while it converts,
+        waits for the lock window or is blocked by rows that fail."""
+        if state != self.migration_state:
+            self.migration_state = state
+            if self.toplevel is not None:
+                self._fill(self.toplevel)
+
     def set_lock(self, in_use: InUse | None) -> None:
         """Show (or hide) that the toplevel is in use, with why and what to do, on hover."""
         badge = self.fields.get("lock")
@@ -590,8 +616,8 @@ class ToplevelFrame(QFrame):
             badge.setPixmap(icon("lock").pixmap(16, 16))
             # After the icon and the fields, before the stretch and the buttons.
             self.header_layout.insertWidget(self.header_layout.count() - 1 - sum(
-                1 for k in ("declarations", "version", "play", "delete") if k in self.fields),
-                badge)
+                1 for k in ("declarations", "migration", "version", "play", "delete")
+                if k in self.fields), badge)
             self.fields["lock"] = badge
         badge.show()
         reach = (f"{in_use.requests} recent request(s)" if not in_use.via
@@ -613,8 +639,8 @@ class ToplevelFrame(QFrame):
             label.setToolTip("F8 goes to the next problem, Shift+F8 to the previous one")
             # After the stretch, before the buttons.
             self.header_layout.insertWidget(self.header_layout.count() - sum(
-                1 for k in ("declarations", "version", "play", "delete") if k in self.fields),
-                label)
+                1 for k in ("declarations", "migration", "version", "play", "delete")
+                if k in self.fields), label)
             self.fields["problems"] = label
         label.setText(problem_count_text(count))
         label.show()

@@ -35,6 +35,7 @@ from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
 from editor.widgets.declarations_dialog import DeclarationsDialog
 from editor.widgets.messages import MessageBar, MessageLog
+from editor.widgets.migration_view import NO_DATASTORE, MigrationView, datastore_at
 from editor.widgets.panels import Inspector, Sidebar
 from editor.widgets.popups import (
     POPUP_WIDTH,
@@ -45,6 +46,7 @@ from editor.widgets.popups import (
 )
 from editor.widgets.theme import icon, restyle
 from shared_ast import traverse
+from shared_ast.migration import storage_name
 from shared_ast.nodes import Node
 from shared_ast.toplevels import Datastore, Pos, UserFunction
 
@@ -89,6 +91,9 @@ class MainWindow(QMainWindow):
         self.status = MessageBar(self)
         self.setStatusBar(self.status)
         self.message_log: MessageLog | None = None
+        self.migration_view: MigrationView | None = None
+        #: The frame last clicked or gone to: a datastore's frame has no caret to say so.
+        self._focused_tlid: int | None = None
         self._connection_said: str | None = None
         self.popup = CompletionPopup(self)
         self.palette_ = Palette(self)
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
         c.not_found_changed.connect(self.sidebar.show_404s)
         c.run_result.connect(self.inspector.result.setText)
         c.replay_report.connect(self.inspector.show_replay)
+        c.migrations_changed.connect(self._show_migrations)
         self.sidebar.toplevel_chosen.connect(self._focus_toplevel)
         self.sidebar.create_from_404.connect(c.create_from_404)
         self.sidebar.refresh_requested.connect(c.refresh_404s)
@@ -138,6 +144,7 @@ class MainWindow(QMainWindow):
         self.controller.refresh_404s()
         self.controller.refresh_locks()
         self.controller.refresh_flags()
+        self.controller.refresh_migrations()
         caret = self.controller.state.caret
         if caret is not None:
             self.controller.request_traces(caret.tlid)
@@ -153,6 +160,34 @@ class MainWindow(QMainWindow):
         self.message_log.show()
         self.message_log.raise_()
         self.message_log.activateWindow()
+
+    def show_migration(self) -> None:
+        """The migration view (Ctrl+Alt+M) of the datastore at the caret or selected frame."""
+        state = self.controller.state
+        caret = state.caret
+        focus = self.focusWidget()
+        held = next((t for t, f in self.canvas.frames.items() if focus is not None
+                     and f.isAncestorOf(focus) and isinstance(f.toplevel, Datastore)), None)
+        ds = datastore_at(state.canvas, held) or (
+            datastore_at(state.canvas, caret.tlid, caret.node_id) if caret is not None
+            else None) or datastore_at(state.canvas, self._focused_tlid)
+        if ds is None:
+            self.status.say(NO_DATASTORE)
+            return
+        self.show_migration_of(ds.tlid)
+
+    def show_migration_of(self, tlid: int) -> None:
+        if self.migration_view is None:
+            self.migration_view = MigrationView(self.controller, self)
+        self.migration_view.show_datastore(tlid)
+
+    def _show_migrations(self, states: dict[str, Any]) -> None:
+        """Each datastore frame's progress line, from the runtime's migration states."""
+        for tlid, frame in self.canvas.frames.items():
+            tl = self.controller.state.canvas.get(tlid)
+            if isinstance(tl, Datastore):
+                frame.set_migration(states.get(storage_name(tl)))
+        self.canvas.fit()
 
     # ---------------------------------------------------------- toolbar
 
@@ -327,6 +362,9 @@ class MainWindow(QMainWindow):
         frame.declarations = lambda t: declarations_of(t, list(c.state.canvas.values()))
         frame.declarations_requested.connect(self.edit_declarations)
         frame.version_requested.connect(c.new_version)
+        frame.migration_requested.connect(self.show_migration_of)
+        if isinstance(tl, Datastore):
+            frame.set_migration(c.migrations.get(storage_name(tl)))
         frame.window_command.connect(self.run_command)
         frame.move(tl.pos.x, tl.pos.y)
         frame.show()
@@ -377,12 +415,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ input
 
     def _clicked(self, tlid: int, line: int, col: int) -> None:
+        self._focused_tlid = tlid
         was = self.controller.state.caret.tlid if self.controller.state.caret else None
         self.controller.click(tlid, line, col)
         if was != tlid:
             self.controller.request_traces(tlid)
 
     def _focus_toplevel(self, tlid: int) -> None:
+        self._focused_tlid = tlid
         self.controller.focus(tlid)
         frame = self.canvas.frames.get(tlid)
         if frame is not None:
@@ -499,6 +539,8 @@ class MainWindow(QMainWindow):
                 self.step_toplevel(-1)
             case "show-messages":
                 self.show_messages()
+            case "show-migration":
+                self.show_migration()
             case "next-iteration" | "previous-iteration":
                 c.step_iteration(1 if name == "next-iteration" else -1)
             case "refresh-traces":
@@ -556,6 +598,7 @@ class MainWindow(QMainWindow):
         entries.append(("next-toplevel", "Next toplevel", None))
         entries.append(("previous-toplevel", "Previous toplevel", None))
         entries.append(("show-messages", "Show all messages (message log)", None))
+        entries.append(("show-migration", "Show datastore migration", None))
         entries.append(("next-iteration", "Live values: the next iteration of this lambda",
                         None))
         entries.append(("previous-iteration",
