@@ -165,11 +165,11 @@ def conversion_function(program: Program, step: Step) -> UserFunction:
         raise ConversionFailed(MISSING, f"{step.label} is missing: there is no such function "
                                         "on this canvas; write one or point the datastore at one")
     if _unfinished(fn):
-        raise ConversionFailed(INCOMPLETE, f"{step.label} ({fn.qualified}) is unfinished: it "
+        raise ConversionFailed(INCOMPLETE, f"{step.label} ({fn.shown}) is unfinished: it "
                                            "has holes, and converts nothing until they are "
                                            "filled")
     if len(fn.params) != 1:
-        raise ConversionFailed(ERROR, f"{step.label} ({fn.qualified}) must take one parameter, "
+        raise ConversionFailed(ERROR, f"{step.label} ({fn.shown}) must take one parameter, "
                                       f"the row; it takes {len(fn.params)}")
     return fn
 
@@ -195,16 +195,16 @@ def _run_step(program: Program, step: Step, value: Any, budget: Budget | None) -
     result = run_user_function(fn, (value,), program,
                                budget=budget if budget is not None else Budget(), host=_NO_HOST)
     if isinstance(result, ErrorValue):
-        raise ConversionFailed(ERROR, f"{step.label} ({fn.qualified}) failed: {result.message}")
+        raise ConversionFailed(ERROR, f"{step.label} ({fn.shown}) failed: {result.message}")
     if isinstance(result, ErrorRail):
-        raise ConversionFailed(ERROR, f"{step.label} ({fn.qualified}) went to the error rail "
+        raise ConversionFailed(ERROR, f"{step.label} ({fn.shown}) went to the error rail "
                                       f"with {show(result.value, 200)}")
     if isinstance(result, Incomplete):
-        raise ConversionFailed(INCOMPLETE, f"{step.label} ({fn.qualified}) gave no value: its "
+        raise ConversionFailed(INCOMPLETE, f"{step.label} ({fn.shown}) gave no value: its "
                                            "code is incomplete for this row")
     misfit = value_fits(result, target.schema, program, deep=True)
     if misfit is not None:
-        raise ConversionFailed(MISFIT, f"{step.label} ({fn.qualified}) gave a row that does "
+        raise ConversionFailed(MISFIT, f"{step.label} ({fn.shown}) gave a row that does "
                                        f"not fit {target.qualified}: {misfit}")
     return result
 

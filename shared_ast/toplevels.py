@@ -120,6 +120,11 @@ class UserFunction(Toplevel):
     def qualified(self) -> str:
         return f"{self.name}_v{self.version}"
 
+    @property
+    def shown(self) -> str:
+        """The name as code shows it: `_vN` only when N is not 0 (Dark's rule)."""
+        return self.name if self.version == 0 else self.qualified
+
 
 @attrs.frozen
 class RecordDef:

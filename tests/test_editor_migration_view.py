@@ -203,13 +203,13 @@ def test_the_view_shows_rows_as_the_version_reads_them_failures_and_loss(
     view = open_view_on(window, loop, v1.tlid)
     assert session.requests[-1] == {"type": "get_migration", "tlid": v1.tlid, "limit": 20}
     assert "Users_v1</b> migrates from Users_v0" in view.heading.text()
-    assert "Users_v1_rollforward_v0" in view.heading.text()
+    assert "Users_v1_rollforward" in view.heading.text()
     assert view.versions.text() == "3 rows stored in Users_v0: 2 at v0, 1 at v1."
     assert view.rows.horizontalHeaderItem(3).text() == "As Users_v1 reads it"
     rows = cells(view.rows)
     assert rows[0] == ["ada", "v0", '{name: "Ada", age: "36"}', '{name: "Ada", age: 36}']
     assert rows[1][:3] == ["bo", "v0", '{name: "Bo", age: "old"}']
-    assert rows[1][3].startswith("✗ error: Users_v1's rollforward (Users_v1_rollforward_v0) "
+    assert rows[1][3].startswith("✗ error: Users_v1's rollforward (Users_v1_rollforward) "
                                  "went to the error rail")
     assert rows[2] == ["cy", "v1", '{name: "Cy", age: 7}', '{name: "Cy", age: 7}']
     failing = cells(view.failures)

@@ -345,7 +345,7 @@ class MigrationView(QDialog):
                                  f"an earlier version.{tail}")
         else:
             m = ds.migration
-            names = {(f.fn_id, f.version): f.qualified for f in canvas.values()
+            names = {(f.fn_id, f.version): f.shown for f in canvas.values()
                      if isinstance(f, UserFunction)}
             forward = names.get((m.rollforward.fn_id, m.rollforward.version), "(missing)")
             back = names.get((m.rollback.fn_id, m.rollback.version), "(missing)")
