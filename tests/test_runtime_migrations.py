@@ -28,6 +28,7 @@ from runtime_harness import (
     running,
 )
 
+from runtime.config import DB_FILE
 from runtime.store import open_store
 from shared_ast import build as b
 from shared_ast import wire
@@ -390,7 +391,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         create(rt, [chain.v0])
     finally:
         rt.stop()
-    store = open_store(str(data / "gloam.sqlite3"))
+    store = open_store(str(data / DB_FILE))
     try:
         for i in range(ROWS):
             store.ds_set("demo", chain.storage, f"k{i:05d}",
@@ -407,7 +408,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         assert midway, progress(rt, chain.storage)
         rt.kill9()
         # Killed in the middle: some rows are converted, some not.
-        store = open_store(str(data / "gloam.sqlite3"))
+        store = open_store(str(data / DB_FILE))
         try:
             between = store.ds_version_counts("demo", chain.storage)
         finally:
@@ -419,7 +420,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         assert rt.get("/c1/k12345") == (200, {"name": "r12345", "n": 12346})
     finally:
         rt.stop()
-    store = open_store(str(data / "gloam.sqlite3"))
+    store = open_store(str(data / DB_FILE))
     try:
         rows = store.ds_items("demo", chain.storage)
     finally:
