@@ -537,6 +537,9 @@ def test_migration_state_round_trips_and_is_shared(store: Store, other: Store) -
              "failed": 1, "holder": "node-a", "updated_at": 1765000001.25}
     store.set_migration_state("c", "Users_v0", state)
     assert other.migration_state("c", "Users_v0") == state
+    # A record without a lease is free to claim, and claiming leaves the record alone.
+    assert other.claim_migration("c", "Users_v0", "node-b", time.time(), 30)
+    assert store.migration_state("c", "Users_v0") == state
     assert other.migration_state("c", "Other_v0") is None
     assert other.migration_state("elsewhere", "Users_v0") is None
     other.set_migration_state("c", "Users_v0", {"state": "done", "target": None})
