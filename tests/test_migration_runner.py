@@ -14,8 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runtime.config import RuntimeConfig
 from runtime.control.migrations import (
+    FAILURES_LISTED,
     Chain,
+    MigrationRunner,
     chains,
     convert_batch,
     datastore_change_problem,
@@ -23,8 +26,10 @@ from runtime.control.migrations import (
     status_line,
     versions_in_use,
 )
+from runtime.services import RuntimeServices
 from runtime.store import open_store
 from runtime.store.protocol import Store
+from runtime.traffic.live import CanvasState, LiveTable
 from shared_ast import build as b
 from shared_ast import wire
 from shared_ast.limits import Budget
@@ -228,3 +233,40 @@ def test_the_status_line_of_a_chain() -> None:
                                 "rate": 20123.4, "failed": 2, "holder": "node-a"})
     assert line == ("  migration demo/Users (Users_v0): converting to v1, 1200 rows done, "
                     "800 left, 20123 rows/s, 2 failed (on node-a)")
+
+
+# ------------------------------------------------------------ the converter
+
+
+def test_the_converter_lists_the_first_thousand_failures_and_counts_them_all(
+        tmp_path: Path) -> None:
+    reader = b.http("GET", "/items", b.call("DB::count_v0", b.var("Items_v1")))
+    toplevels = {t.tlid: t for t in (V0, V1, FORWARD, BACK, reader)}
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        failing = FAILURES_LISTED + 100
+        for i in range(failing + 50):
+            store.ds_set("c", STORAGE, f"k{i:05d}", text("bad" if i < failing else "ok", i), 0)
+        live = LiveTable()
+        live.swap(CanvasState.build("c", 1, toplevels, compile_now=()))
+        config = RuntimeConfig(data_dir=tmp_path, lock_window_seconds=0)
+        changed: list[str] = []
+        runner = MigrationRunner(RuntimeServices(config, store, live),
+                                 on_change=changed.append)
+        while runner.tick():
+            pass
+        state = store.migration_state("c", STORAGE)
+        assert state is not None
+        assert (state["state"], state["target"], state["failed"]) == ("blocked", 1, failing)
+        assert len(state["failures"]) == FAILURES_LISTED
+        assert [f["key"] for f in state["failures"]] == [f"k{i:05d}"
+                                                         for i in range(FAILURES_LISTED)]
+        assert state["versions"] == {"0": failing, "1": 50} and state["left"] == failing
+        assert changed and set(changed) == {"c"}
+        assert runner.states("c")[0]["state"] == "blocked" and "cursor" not in runner.states(
+            "c")[0]
+        # Blocked: looking again converts nothing and changes nothing until something does.
+        assert runner.tick() is False
+        assert store.ds_version_counts("c", STORAGE) == {0: failing, 1: 50}
+    finally:
+        store.close()

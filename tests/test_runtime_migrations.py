@@ -28,6 +28,7 @@ from runtime_harness import (
     running,
 )
 
+from runtime.config import DB_FILE
 from runtime.store import open_store
 from shared_ast import build as b
 from shared_ast import wire
@@ -86,17 +87,20 @@ def handlers(prefix: str, ds: Datastore) -> list[Handler]:
                    b.call("DB::get_v2", b.var("key"), b.var(ds.qualified), rail=True))]
 
 
-async def _editor(rt: RuntimeProcess, messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _editor(rt: RuntimeProcess, messages: Sequence[dict[str, Any]],
+                  token: str | None = None) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as http:
-        ed = await EditorSession.open(http, rt)
+        ed = await EditorSession.open(http, rt, token=token)
         replies = [await ed.reply(m) for m in messages]
         await ed.ws.close()
         return replies
 
 
-def ask(rt: RuntimeProcess, message: dict[str, Any]) -> dict[str, Any]:
-    """One editor API message and its reply."""
-    return dict(run(_editor(rt, [message]))[0])
+def ask(rt: RuntimeProcess, message: dict[str, Any], token: str | None = None
+        ) -> dict[str, Any]:
+    """One editor API message and its reply (with the token of the node's own data
+    folder, unless given)."""
+    return dict(run(_editor(rt, [message], token))[0])
 
 
 def deploy(rt: RuntimeProcess, ops: Sequence[Op]) -> dict[str, Any]:
@@ -329,11 +333,12 @@ def test_the_migration_preview_shows_converted_rows_failures_and_data_loss(
             assert ack["type"] == "ack", ack
             # The new chain's state is pushed to the canvas's editors, with no id.
             pushed: dict[str, Any] = {}
-            while not pushed:
-                got = await ed.receive()
-                if got["type"] == "migrations" and any(
-                        s["storage"] == "People_v0" for s in got["migrations"]):
-                    pushed = got
+            async with asyncio.timeout(30):
+                while not pushed:
+                    got = await ed.receive()
+                    if got["type"] == "migrations" and any(
+                            s["storage"] == "People_v0" for s in got["migrations"]):
+                        pushed = got
             for key, age in (("ada", 36), ("bad", 1), ("zed", 0)):
                 status, _ = await asyncio.to_thread(
                     rt.request, "POST", f"/p0/{key}", body={"name": key, "age": age})
@@ -386,7 +391,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         create(rt, [chain.v0])
     finally:
         rt.stop()
-    store = open_store(str(data / "gloam.sqlite3"))
+    store = open_store(str(data / DB_FILE))
     try:
         for i in range(ROWS):
             store.ds_set("demo", chain.storage, f"k{i:05d}",
@@ -403,7 +408,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         assert midway, progress(rt, chain.storage)
         rt.kill9()
         # Killed in the middle: some rows are converted, some not.
-        store = open_store(str(data / "gloam.sqlite3"))
+        store = open_store(str(data / DB_FILE))
         try:
             between = store.ds_version_counts("demo", chain.storage)
         finally:
@@ -415,7 +420,7 @@ def test_a_kill_9_while_converting_loses_no_row_and_converts_none_twice(
         assert rt.get("/c1/k12345") == (200, {"name": "r12345", "n": 12346})
     finally:
         rt.stop()
-    store = open_store(str(data / "gloam.sqlite3"))
+    store = open_store(str(data / DB_FILE))
     try:
         rows = store.ds_items("demo", chain.storage)
     finally:
@@ -448,24 +453,37 @@ def test_two_nodes_on_one_database_one_converts_and_the_other_shows_the_progress
                              wire.json_text(record(name=f"r{i}", n=i)), 0)
         finally:
             store.close()
-        create(a, [chain.v1, chain.forward, chain.back, handlers("sh1", chain.v1)[1]])
-        seen: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
+        token = a.token()
 
-        def both_done() -> bool:
-            for name, node in (("a", a), ("b", b_node)):
-                state = progress(node, chain.storage)  # type: ignore[arg-type]
-                if state is not None:
-                    seen[name].append(state)
-            return all(s and s[-1]["state"] == "done" for s in seen.values())
+        async def watch() -> dict[str, list[dict[str, Any]]]:
+            """Deploy v1 on A, and collect what both nodes push to their editors until
+            each has pushed the finished conversion."""
+            seen: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
+            async with aiohttp.ClientSession() as http:
+                eds = {name: await EditorSession.open(http, node, token=token)
+                       for name, node in (("a", a), ("b", b_node))}
+                ack = await eds["a"].deploy([CreateToplevel(t) for t in (
+                    chain.v1, chain.forward, chain.back, handlers("sh1", chain.v1)[1])])
+                assert ack["type"] == "ack", ack
+                async with asyncio.timeout(90):  # the server's heartbeats keep each
+                    for name, ed in eds.items():  # receive alive: one deadline for all
+                        while not seen[name] or seen[name][-1]["state"] != "done":
+                            got = await ed.receive()
+                            if got["type"] == "migrations":
+                                seen[name] += [m for m in got["migrations"]
+                                               if m["storage"] == chain.storage]
+                        await ed.ws.close()
+            return seen
 
-        assert eventually(both_done, timeout=60), seen
+        seen = run(watch())
         holders = {s["holder"] for states in seen.values() for s in states}
         assert len(holders) == 1, holders  # one converter, seen from both nodes
         [holder] = holders
         assert holder.endswith((str(tmp_path / "a"), str(tmp_path / "b"))), holder
         other = b_node if holder.endswith(str(tmp_path / "a")) else a
+        assert seen["a"][-1]["versions"] == seen["b"][-1]["versions"] == {"1": rows}
         # The node that did not convert shows the progress to its editors too.
-        listed = ask(other, {"type": "get_migrations"})
+        listed = ask(other, {"type": "get_migrations"}, token=token)
         [state] = [s for s in listed["migrations"] if s["storage"] == chain.storage]
         assert state["state"] == "done" and state["holder"] == holder
         assert state["versions"] == {"1": rows}

@@ -275,6 +275,8 @@ class MigrationRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The last store failure logged: a database away for a while is said once.
+        self._last_warning = ""
 
     # ------------------------------------------------------------ running
 
@@ -303,7 +305,7 @@ class MigrationRunner:
             try:
                 busy = self.tick()
             except StoreError as e:
-                log.warning("the background conversion waits for the store: %s", e)
+                self._warn(f"the background conversion waits for the store: {e}")
                 busy = False
             except Exception:
                 log.exception("the background conversion failed; it tries again shortly")
@@ -325,13 +327,18 @@ class MigrationRunner:
                 try:
                     busy |= self.tick_chain(state, found)
                 except StoreError as e:
-                    log.warning("migration of %s on canvas %s waits: %s", found.storage,
-                                state.name, e)
+                    self._warn(f"migration of {found.storage} on canvas {state.name} waits "
+                               f"for the store: {e}")
             with self._latest_lock:
                 cached = self.latest.get(state.name, {})
                 for gone in set(cached) - present:
                     del cached[gone]
         return busy
+
+    def _warn(self, message: str) -> None:
+        if message != self._last_warning:
+            log.warning("%s", message)
+            self._last_warning = message
 
     def named(self, state: CanvasState) -> frozenset[str]:
         cached = self._named.get(state.name)
