@@ -25,6 +25,7 @@ from runtime.control.migrations import (
     datastore_change_problem,
     named_datastores,
     status_line,
+    touches_datastores,
     versions_in_use,
 )
 from runtime.services import RuntimeServices
@@ -34,9 +35,11 @@ from runtime.traffic.live import CanvasState, LiveTable
 from shared_ast import build as b
 from shared_ast import wire
 from shared_ast.limits import Budget
-from shared_ast.ops import CreateToplevel, DeleteToplevel
+from shared_ast.nodes import TypeField
+from shared_ast.ops import CreateToplevel, DeleteToplevel, SetType
 from shared_ast.program import Program
-from shared_ast.type_ast import INT, STRING, TRecord, TRecordField, Type
+from shared_ast.toplevels import RecordDef
+from shared_ast.type_ast import INT, STRING, TList, TRecord, TRecordField, TUser, Type
 from shared_ast.values import FrozenDict
 
 
@@ -254,6 +257,44 @@ def test_a_datastore_made_again_or_twice_with_another_schema_is_refused_while_ro
         store.ds_convert("c", "Items_v0", 1, [("a", 0, text("a", 1), text("a", 2))])
         assert datastore_change_problem(store, "c", toplevels, remade,
                                         [DeleteToplevel(V0), CreateToplevel(other)]) is None
+    finally:
+        store.close()
+
+
+def test_a_type_in_the_schema_of_a_version_with_rows_stays_as_it_is(tmp_path: Path) -> None:
+    # Person_v0 is inside Items_v0's schema (through a list of Tag_v0 too): changing
+    # either type would change the schema the stored rows were written in.
+    tag = b.record_type("Tag", [("label", STRING)])
+    person = b.record_type("Person", [("name", STRING),
+                                      ("tags", TList(TUser(tag.type_id, 0)))])
+    ds = b.datastore("People", TUser(person.type_id, 0))
+    other = b.record_type("Other", [("x", INT)])
+    toplevels = {t.tlid: t for t in (tag, person, ds, other)}
+    label = tag.definition.fields[0]
+    assert isinstance(label, TypeField)
+    retyped = attrs.evolve(tag, definition=RecordDef((attrs.evolve(label, type=INT),)))
+    op = SetType(tag.tlid, label.id, STRING, INT)
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        # No row yet: the type may change.
+        assert datastore_change_problem(store, "c", toplevels,
+                                        toplevels | {tag.tlid: retyped}, [op]) is None
+        store.ds_set("c", "People_v0", "a", wire.json_text(wire.encode_value(FrozenDict(
+            {"name": "a", "tags": ()}))), 0)
+        assert touches_datastores(toplevels, [op])
+        problem = datastore_change_problem(store, "c", toplevels,
+                                           toplevels | {tag.tlid: retyped}, [op])
+        assert problem is not None and problem[0] == 0, problem
+        assert "type Tag_v0 is part of the schema of datastore People_v0" in problem[1]
+        gone = {t: tl for t, tl in toplevels.items() if t != tag.tlid}
+        assert datastore_change_problem(store, "c", toplevels, gone,
+                                        [DeleteToplevel(tag)]) is not None
+        # A type no schema names changes freely.
+        field = other.definition.fields[0]
+        assert isinstance(field, TypeField)
+        freely = attrs.evolve(other, definition=RecordDef((attrs.evolve(field, type=STRING),)))
+        assert datastore_change_problem(store, "c", toplevels, toplevels | {other.tlid: freely},
+                                        [SetType(other.tlid, field.id, INT, STRING)]) is None
     finally:
         store.close()
 

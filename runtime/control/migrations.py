@@ -53,7 +53,16 @@ from shared_ast.migration import ERROR, ConversionFailed, chain, convert, storag
 from shared_ast.nodes import EVariable, UserFnRef
 from shared_ast.ops import CreateToplevel, DeleteToplevel, Op, SetName, SetType
 from shared_ast.program import Program
-from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction
+from shared_ast.toplevels import (
+    Datastore,
+    Handler,
+    RecordDef,
+    Toplevel,
+    UserFunction,
+    UserType,
+)
+from shared_ast.type_ast import Type
+from shared_ast.unify import user_types_in
 
 log = logging.getLogger("gloam.migrations")
 
@@ -553,13 +562,16 @@ def status_line(canvas: str, state: Mapping[str, Any]) -> str:
 
 
 def touches_datastores(before: Mapping[int, Toplevel], ops: Sequence[Op]) -> bool:
-    """Whether the batch deletes, renames, makes or changes the schema of a datastore, or
-    deletes a function (a conversion, maybe): only those need the store's row counts."""
+    """Whether the batch deletes, renames, makes or changes the schema of a datastore,
+    deletes a function (a conversion, maybe) or changes a type (part of a schema, maybe):
+    only those need the store's row counts."""
     for op in ops:
         if isinstance(op, DeleteToplevel) and isinstance(op.toplevel, Datastore | UserFunction):
             return True
         if isinstance(op, CreateToplevel) and isinstance(op.toplevel, Datastore):
             return True
+        if isinstance(before.get(op.target_tlid), UserType):
+            return True  # maybe part of a datastore's schema
         if isinstance(op, SetType | SetName) and op.node_id == op.tlid and isinstance(
                 before.get(op.tlid), Datastore):
             return True
@@ -643,14 +655,27 @@ def _remade(store: Store, canvas: str, before: Mapping[int, Toplevel], after_pro
     before_program = Program.from_toplevels(before.values())
     for (name, version), old in sorted(before_program.datastores.items()):
         new = after_program.datastore(name, version)
-        if new is None or (new.schema == old.schema
-                           and storage_name(new) == storage_name(old)):
+        if new is None:
+            continue
+        new_types = _schema_types(after_program, new.schema)
+        changed_types = [t for key, t in _schema_types(before_program, old.schema).items()
+                         if t is not None and new_types.get(key) != t]
+        if (new.schema == old.schema and storage_name(new) == storage_name(old)
+                and not changed_types):
             continue
         stored = store.ds_version_counts(canvas, storage_name(old)).get(version, 0)
         if not stored:
             continue
-        index = next((i for i, op in enumerate(ops)
-                      if op.target_tlid in (old.tlid, new.tlid)), 0)
+        touched = {old.tlid, new.tlid, *(t.tlid for t in changed_types)}
+        index = next((i for i, op in enumerate(ops) if op.target_tlid in touched), 0)
+        if new.schema == old.schema and storage_name(new) == storage_name(old):
+            shown = describe_toplevel(changed_types[0])
+            return index, (
+                f"{ops[index].KIND}: {shown} is part of the schema of datastore "
+                f"{old.qualified}, which has {stored} row(s) stored in it written in that "
+                f"schema, so the runtime will not change {shown} under them. Make a new "
+                "version of the type, and a new version of the datastore (Ctrl+K, New "
+                "datastore version) whose schema uses it, with a rollforward and a rollback.")
         what = "schema" if new.schema != old.schema else "storage"
         return index, (
             f"{ops[index].KIND}: datastore {old.qualified} has {stored} row(s) stored in it, "
@@ -659,6 +684,25 @@ def _remade(store: Store, canvas: str, before: Mapping[int, Toplevel], after_pro
             "made), so those rows would be read as what they are not. Make a new version "
             "instead (Ctrl+K, New datastore version), with a rollforward and a rollback.")
     return None
+
+
+def _schema_types(program: Program, schema: Type) -> dict[tuple[int, int], UserType | None]:
+    """The user types a schema names, however deep (through other types too)."""
+    found: dict[tuple[int, int], UserType | None] = {}
+    todo = list(user_types_in(schema))
+    while todo:
+        ref = todo.pop()
+        key = (ref.type_id, ref.version)
+        if key in found:
+            continue
+        found[key] = tl = program.type(ref.type_id, ref.version)
+        if tl is None:
+            continue
+        fields = (tl.definition.fields if isinstance(tl.definition, RecordDef)
+                  else tuple(f for case in tl.definition.cases for f in case.fields))
+        for f in fields:
+            todo.extend(user_types_in(f.type))
+    return found
 
 
 def conversion_needed(store: Store, canvas: str, program: Program, fn: UserFunction
