@@ -243,3 +243,17 @@ def test_apply_refuses_a_malformed_migration() -> None:
         with pytest.raises(OpError, match=r"migrates from|keeps its rows"):
             apply(CreateToplevel(attrs.evolve(V1, migration=bad)), None)
     assert apply(CreateToplevel(V1), None) == V1
+
+
+@pytest.mark.parametrize("version", [-1, -7, 2**63, 10**30])
+def test_apply_refuses_a_datastore_version_no_row_could_keep(version: int) -> None:
+    # Rows keep their version in a 64-bit column: a bigger one made every write fail with
+    # an OverflowError, and a negative one hid its rows from the migration preview (which
+    # reads "every row not at version -1").
+    for ds in (attrs.evolve(V0, version=version),
+               attrs.evolve(V1, version=version) if version > 0 else None):
+        if ds is None:
+            continue
+        with pytest.raises(OpError, match="version is a whole number from 0 to"):
+            apply(CreateToplevel(ds), None)
+    assert apply(CreateToplevel(attrs.evolve(V1, version=2**63 - 1)), None) is not None
