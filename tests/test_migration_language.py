@@ -257,3 +257,27 @@ def test_apply_refuses_a_datastore_version_no_row_could_keep(version: int) -> No
         with pytest.raises(OpError, match="version is a whole number from 0 to"):
             apply(CreateToplevel(ds), None)
     assert apply(CreateToplevel(attrs.evolve(V1, version=2**63 - 1)), None) is not None
+
+
+def test_a_version_made_from_another_keeps_its_name() -> None:
+    from shared_ast.ops import SetName
+
+    with pytest.raises(OpError, match="keeps its name"):
+        apply(SetName(V1.tlid, V1.tlid, "Users", "People"), V1)
+    # A first version may still be renamed (the runtime refuses it while code or rows use it).
+    renamed = apply(SetName(V0.tlid, V0.tlid, "Users", "People"), V0)
+    assert isinstance(renamed, Datastore) and renamed.name == "People"
+
+
+def test_the_checker_marks_a_version_that_would_not_share_its_sources_rows() -> None:
+    m = V2.migration
+    assert m is not None
+    alone = b.datastore("Users", rec(first=STRING, last=STRING), version=1)
+    elsewhere = attrs.evolve(V2, migration=attrs.evolve(m, table=1))
+    program = Program.from_toplevels([V0, alone, elsewhere, F2, B2])
+    assert marks(elsewhere, program) == []  # alone keeps its rows with v1: so does v2
+    stray = attrs.evolve(V2, migration=attrs.evolve(m, table=0))
+    found = [mk for info in check_toplevel(stray, Program.from_toplevels(
+        [V0, alone, stray, F2, B2])).values() for mk in info.marks]
+    assert [mk.kind for mk in found] == [MIGRATION_MISMATCH]
+    assert "would not share rows" in found[0].message
