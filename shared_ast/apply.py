@@ -365,6 +365,10 @@ def _set_name(op: SetName, tl: Toplevel | None) -> Toplevel:
         raise OpError(f"set_name: the {attribute} of {where} ({article(target.KIND)}) is "
                       f"{quote(current)}, not {quote(op.old)} as the op expected: {_STALE}")
     problem = rule(op.new)
+    if problem is None and isinstance(target, Datastore) and target.migration is not None:
+        problem = (f"{target.qualified} was made from {target.name}_v"
+                   f"{target.migration.from_version} and shares its rows, so it keeps its "
+                   "name; to store under another name, make a new datastore")
     if problem is not None:
         raise OpError(f"set_name: cannot set the {attribute} of {where} ({article(target.KIND)}): "
                       f"{problem}")

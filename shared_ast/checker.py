@@ -629,6 +629,12 @@ class _Checker(cov.PatternRules):
         source = None if m is None else self.program.datastore(ds.name, m.from_version)
         if m is None or source is None:
             return  # a first version, or the one it came from is gone (its rows converted)
+        if source.table != m.table:
+            self.mark(ds.tlid, MIGRATION_MISMATCH,
+                      f"{ds.qualified} keeps its rows with {ds.name}_v{m.table}, but "
+                      f"{source.qualified}, which it migrates from, keeps them with "
+                      f"{ds.name}_v{source.table}: they would not share rows. Make the new "
+                      f"version from {source.qualified} again (New datastore version)")
         for label, ref, takes, gives in (
                 ("rollforward", m.rollforward, source, ds), ("rollback", m.rollback, ds, source)):
             fn = self.program.function(ref)

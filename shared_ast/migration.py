@@ -162,8 +162,9 @@ def conversion_function(program: Program, step: Step) -> UserFunction:
     ref: UserFnRef = m.rollforward if step.forward else m.rollback
     fn = program.function(ref)
     if fn is None:
-        raise ConversionFailed(MISSING, f"{step.label} is missing: there is no such function "
-                                        "on this canvas; write one or point the datastore at one")
+        raise ConversionFailed(MISSING, f"{step.label} is missing: its function was deleted. "
+                                        "Undo the deletion (Ctrl+Z) to read these rows through "
+                                        f"{step.ds.qualified} again")
     if _unfinished(fn):
         raise ConversionFailed(INCOMPLETE, f"{step.label} ({fn.shown}) is unfinished: it "
                                            "has holes, and converts nothing until they are "

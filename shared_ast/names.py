@@ -184,8 +184,18 @@ def toplevel_name_problem(tl: Toplevel) -> str | None:
     return None if rule is None else rule(getattr(tl, "name", None))
 
 
+#: The largest datastore version: each stored row keeps its version in a 64-bit integer
+#: column (SQLite INTEGER, PostgreSQL BIGINT).
+MAX_DATASTORE_VERSION = 2**63 - 1
+
+
 def migration_problem(ds: Datastore) -> str | None:
-    """What is wrong with the shape of a datastore version's migration, or None."""
+    """What is wrong with a datastore version's number or the shape of its migration,
+    or None."""
+    if not 0 <= ds.version <= MAX_DATASTORE_VERSION:
+        return (f"{ds.name}_v{ds.version}: a datastore's version is a whole number from 0 to "
+                f"{MAX_DATASTORE_VERSION} (each stored row keeps it); make it with the next "
+                "number after its newest version")
     m = ds.migration
     if m is None:
         return None

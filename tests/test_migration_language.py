@@ -243,3 +243,41 @@ def test_apply_refuses_a_malformed_migration() -> None:
         with pytest.raises(OpError, match=r"migrates from|keeps its rows"):
             apply(CreateToplevel(attrs.evolve(V1, migration=bad)), None)
     assert apply(CreateToplevel(V1), None) == V1
+
+
+@pytest.mark.parametrize("version", [-1, -7, 2**63, 10**30])
+def test_apply_refuses_a_datastore_version_no_row_could_keep(version: int) -> None:
+    # Rows keep their version in a 64-bit column: a bigger one made every write fail with
+    # an OverflowError, and a negative one hid its rows from the migration preview (which
+    # reads "every row not at version -1").
+    for ds in (attrs.evolve(V0, version=version),
+               attrs.evolve(V1, version=version) if version > 0 else None):
+        if ds is None:
+            continue
+        with pytest.raises(OpError, match="version is a whole number from 0 to"):
+            apply(CreateToplevel(ds), None)
+    assert apply(CreateToplevel(attrs.evolve(V1, version=2**63 - 1)), None) is not None
+
+
+def test_a_version_made_from_another_keeps_its_name() -> None:
+    from shared_ast.ops import SetName
+
+    with pytest.raises(OpError, match="keeps its name"):
+        apply(SetName(V1.tlid, V1.tlid, "Users", "People"), V1)
+    # A first version may still be renamed (the runtime refuses it while code or rows use it).
+    renamed = apply(SetName(V0.tlid, V0.tlid, "Users", "People"), V0)
+    assert isinstance(renamed, Datastore) and renamed.name == "People"
+
+
+def test_the_checker_marks_a_version_that_would_not_share_its_sources_rows() -> None:
+    m = V2.migration
+    assert m is not None
+    alone = b.datastore("Users", rec(first=STRING, last=STRING), version=1)
+    elsewhere = attrs.evolve(V2, migration=attrs.evolve(m, table=1))
+    program = Program.from_toplevels([V0, alone, elsewhere, F2, B2])
+    assert marks(elsewhere, program) == []  # alone keeps its rows with v1: so does v2
+    stray = attrs.evolve(V2, migration=attrs.evolve(m, table=0))
+    found = [mk for info in check_toplevel(stray, Program.from_toplevels(
+        [V0, alone, stray, F2, B2])).values() for mk in info.marks]
+    assert [mk.kind for mk in found] == [MIGRATION_MISMATCH]
+    assert "would not share rows" in found[0].message

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from runtime.control.migrations import (
     datastore_change_problem,
     named_datastores,
     status_line,
+    touches_datastores,
     versions_in_use,
 )
 from runtime.services import RuntimeServices
@@ -33,9 +35,11 @@ from runtime.traffic.live import CanvasState, LiveTable
 from shared_ast import build as b
 from shared_ast import wire
 from shared_ast.limits import Budget
-from shared_ast.ops import DeleteToplevel
+from shared_ast.nodes import TypeField
+from shared_ast.ops import CreateToplevel, DeleteToplevel, SetType
 from shared_ast.program import Program
-from shared_ast.type_ast import INT, STRING, TRecord, TRecordField, Type
+from shared_ast.toplevels import RecordDef
+from shared_ast.type_ast import INT, STRING, TList, TRecord, TRecordField, TUser, Type
 from shared_ast.values import FrozenDict
 
 
@@ -223,6 +227,103 @@ def test_a_version_the_chain_of_conversions_goes_through_stays_while_rows_need_i
         both = {t: tl for t, tl in after.items() if t != V0.tlid}
         assert datastore_change_problem(store, "c", toplevels, both,
                                         [DeleteToplevel(V0), DeleteToplevel(V1)]) is None
+    finally:
+        store.close()
+
+
+def test_a_datastore_made_again_or_twice_with_another_schema_is_refused_while_rows_are_stored(
+        tmp_path: Path) -> None:
+    # set_type is refused on a version with rows; deleting it and making it again with
+    # another schema in one batch, or making a second Items_v0, is the same change.
+    other = b.datastore("Items", rec(x=INT))
+    toplevels = {t.tlid: t for t in (V0, V1, FORWARD, BACK)}
+    remade = {t: tl for t, tl in toplevels.items() if t != V0.tlid} | {other.tlid: other}
+    twice = toplevels | {other.tlid: other}
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        store.ds_set("c", "Items_v0", "a", text("a", 1), 0)
+        problem = datastore_change_problem(store, "c", toplevels, remade,
+                                           [DeleteToplevel(V0), CreateToplevel(other)])
+        assert problem is not None and problem[0] == 0, problem
+        assert "Items_v0 has 1 row(s)" in problem[1] and "New datastore version" in problem[1]
+        problem = datastore_change_problem(store, "c", toplevels, twice,
+                                           [CreateToplevel(other)])
+        assert problem is not None and problem[0] == 0, problem
+        assert problem[1].startswith("create_toplevel: datastore Items_v0 has 1 row(s)")
+        # The same schema made again, or another schema once no row is stored in it: fine.
+        same = attrs.evolve(other, schema=ROW)
+        assert datastore_change_problem(store, "c", toplevels, twice | {other.tlid: same},
+                                        [CreateToplevel(same)]) is None
+        store.ds_convert("c", "Items_v0", 1, [("a", 0, text("a", 1), text("a", 2))])
+        assert datastore_change_problem(store, "c", toplevels, remade,
+                                        [DeleteToplevel(V0), CreateToplevel(other)]) is None
+    finally:
+        store.close()
+
+
+def test_a_type_in_the_schema_of_a_version_with_rows_stays_as_it_is(tmp_path: Path) -> None:
+    # Person_v0 is inside Items_v0's schema (through a list of Tag_v0 too): changing
+    # either type would change the schema the stored rows were written in.
+    tag = b.record_type("Tag", [("label", STRING)])
+    person = b.record_type("Person", [("name", STRING),
+                                      ("tags", TList(TUser(tag.type_id, 0)))])
+    ds = b.datastore("People", TUser(person.type_id, 0))
+    other = b.record_type("Other", [("x", INT)])
+    toplevels = {t.tlid: t for t in (tag, person, ds, other)}
+    label = tag.definition.fields[0]
+    assert isinstance(label, TypeField)
+    retyped = attrs.evolve(tag, definition=RecordDef((attrs.evolve(label, type=INT),)))
+    op = SetType(tag.tlid, label.id, STRING, INT)
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        # No row yet: the type may change.
+        assert datastore_change_problem(store, "c", toplevels,
+                                        toplevels | {tag.tlid: retyped}, [op]) is None
+        store.ds_set("c", "People_v0", "a", wire.json_text(wire.encode_value(FrozenDict(
+            {"name": "a", "tags": ()}))), 0)
+        assert touches_datastores(toplevels, [op])
+        problem = datastore_change_problem(store, "c", toplevels,
+                                           toplevels | {tag.tlid: retyped}, [op])
+        assert problem is not None and problem[0] == 0, problem
+        assert "type Tag_v0 is part of the schema of datastore People_v0" in problem[1]
+        gone = {t: tl for t, tl in toplevels.items() if t != tag.tlid}
+        assert datastore_change_problem(store, "c", toplevels, gone,
+                                        [DeleteToplevel(tag)]) is not None
+        # A type no schema names changes freely.
+        field = other.definition.fields[0]
+        assert isinstance(field, TypeField)
+        freely = attrs.evolve(other, definition=RecordDef((attrs.evolve(field, type=STRING),)))
+        assert datastore_change_problem(store, "c", toplevels, toplevels | {other.tlid: freely},
+                                        [SetType(other.tlid, field.id, INT, STRING)]) is None
+    finally:
+        store.close()
+
+
+def test_a_conversion_function_stays_while_rows_are_read_through_it(tmp_path: Path) -> None:
+    toplevels = {t.tlid: t for t in (V0, V1, FORWARD, BACK)}
+
+    def without(*gone: Any) -> dict[int, Any]:
+        return {t: tl for t, tl in toplevels.items() if t not in {g.tlid for g in gone}}
+
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        store.ds_set("c", "Items_v0", "a", text("a", 1), 0)
+        # A row at v0 is read through v1 with the rollforward: it stays.
+        problem = datastore_change_problem(store, "c", toplevels, without(FORWARD),
+                                           [DeleteToplevel(FORWARD)])
+        assert problem is not None and problem[0] == 0, problem
+        assert "Items_v1's rollforward" in problem[1] and "1 row(s)" in problem[1], problem
+        # Nothing is read back through v0 yet: the rollback may go (and come back).
+        assert datastore_change_problem(store, "c", toplevels, without(BACK),
+                                        [DeleteToplevel(BACK)]) is None
+        # Deleted with the version it converts to (the undo of New datastore version): fine.
+        assert datastore_change_problem(
+            store, "c", toplevels, without(V1, FORWARD, BACK),
+            [DeleteToplevel(V1), DeleteToplevel(FORWARD), DeleteToplevel(BACK)]) is None
+        store.ds_set("c", "Items_v0", "b", text("b", 1), 1)
+        problem = datastore_change_problem(store, "c", toplevels, without(BACK),
+                                           [DeleteToplevel(BACK)])
+        assert problem is not None and "Items_v1's rollback" in problem[1], problem
     finally:
         store.close()
 

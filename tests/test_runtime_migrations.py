@@ -316,6 +316,30 @@ def test_deleting_or_reshaping_a_version_that_code_or_rows_still_use_is_refused(
     assert delete(rt, [attrs.evolve(chain.v0, schema=rec(name=STRING))])["type"] == "ack"
 
 
+def test_no_other_path_reshapes_a_version_with_rows_or_deletes_a_conversion_rows_need(
+        rt: RuntimeProcess) -> None:
+    chain = make_chain("Remade")
+    old = handlers("rm0", chain.v0)
+    create(rt, [chain.v0, *old])
+    assert rt.request("POST", "/rm0/a", body={"name": "a", "n": 1})[0] == 200
+    assert delete(rt, old)["type"] == "ack"
+    # Deleted and made again with another schema in one batch, or made a second time:
+    # the rows stored in Remade_v0 would be read as rows of a schema they were not.
+    other = b.datastore("Remade", rec(x=INT))
+    remade = deploy(rt, [DeleteToplevel(chain.v0), CreateToplevel(other)])
+    assert remade["type"] == "error" and "1 row(s) stored in it" in remade["message"], remade
+    assert "New datastore version" in remade["message"], remade
+    twice = deploy(rt, [CreateToplevel(other)])
+    assert twice["type"] == "error" and "Remade_v0 has 1 row(s)" in twice["message"], twice
+
+    # The rollforward reads the v0 row through v1: deleting it is refused, and the row
+    # still reads.
+    create(rt, [chain.v1, chain.forward, chain.back, *handlers("rm1", chain.v1)])
+    gone = delete(rt, [chain.forward])
+    assert gone["type"] == "error" and "Remade_v1's rollforward" in gone["message"], gone
+    assert rt.get("/rm1/a") == (200, {"name": "a", "n": 2})
+
+
 def test_the_migration_preview_shows_converted_rows_failures_and_data_loss(
         rt: RuntimeProcess) -> None:
     # v1 drops `age`: rolling back gives 0, so every row whose age is not 0 loses data.

@@ -50,10 +50,19 @@ from shared_ast import traverse, wire
 from shared_ast.limits import Budget
 from shared_ast.locking import describe_toplevel
 from shared_ast.migration import ERROR, ConversionFailed, chain, convert, storage_name
-from shared_ast.nodes import EVariable
-from shared_ast.ops import DeleteToplevel, Op, SetName, SetType
+from shared_ast.nodes import EVariable, UserFnRef
+from shared_ast.ops import CreateToplevel, DeleteToplevel, Op, SetName, SetType
 from shared_ast.program import Program
-from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction
+from shared_ast.toplevels import (
+    Datastore,
+    Handler,
+    RecordDef,
+    Toplevel,
+    UserFunction,
+    UserType,
+)
+from shared_ast.type_ast import Type
+from shared_ast.unify import user_types_in
 
 log = logging.getLogger("gloam.migrations")
 
@@ -553,11 +562,16 @@ def status_line(canvas: str, state: Mapping[str, Any]) -> str:
 
 
 def touches_datastores(before: Mapping[int, Toplevel], ops: Sequence[Op]) -> bool:
-    """Whether the batch deletes, renames or changes the schema of a datastore (only
-    those need the store's row counts)."""
+    """Whether the batch deletes, renames, makes or changes the schema of a datastore,
+    deletes a function (a conversion, maybe) or changes a type (part of a schema, maybe):
+    only those need the store's row counts."""
     for op in ops:
-        if isinstance(op, DeleteToplevel) and isinstance(op.toplevel, Datastore):
+        if isinstance(op, DeleteToplevel) and isinstance(op.toplevel, Datastore | UserFunction):
             return True
+        if isinstance(op, CreateToplevel) and isinstance(op.toplevel, Datastore):
+            return True
+        if isinstance(before.get(op.target_tlid), UserType):
+            return True  # maybe part of a datastore's schema
         if isinstance(op, SetType | SetName) and op.node_id == op.tlid and isinstance(
                 before.get(op.tlid), Datastore):
             return True
@@ -574,6 +588,10 @@ def datastore_change_problem(store: Store, canvas: str, before: Mapping[int, Top
     after_program = Program.from_toplevels(after.values())
     for index, op in enumerate(ops):
         ds = before.get(op.target_tlid)
+        if isinstance(op, DeleteToplevel) and isinstance(ds, UserFunction):
+            needed = conversion_needed(store, canvas, after_program, ds)
+            if needed is not None:
+                return index, needed
         if not isinstance(ds, Datastore):
             continue
         if isinstance(op, SetType) and op.node_id == op.tlid:
@@ -626,6 +644,98 @@ def datastore_change_problem(store: Store, canvas: str, before: Mapping[int, Top
                         f"{version}, and without {ds.qualified} they could not be read "
                         f"through {other.qualified}: the chain of conversions goes through "
                         f"it. Let the rows convert past it first, then {verb} it.")
+    return _remade(store, canvas, before, after_program, ops)
+
+
+def _remade(store: Store, canvas: str, before: Mapping[int, Toplevel], after_program: Program,
+            ops: Sequence[Op]) -> tuple[int, str] | None:
+    """A datastore version that stays (same name and version) but whose schema or storage
+    the batch changes some other way than set_type (deleted and made again, or a second
+    one of that name made): refused while rows are stored in it, as set_type is."""
+    before_program = Program.from_toplevels(before.values())
+    for (name, version), old in sorted(before_program.datastores.items()):
+        new = after_program.datastore(name, version)
+        if new is None:
+            continue
+        new_types = _schema_types(after_program, new.schema)
+        changed_types = [t for key, t in _schema_types(before_program, old.schema).items()
+                         if t is not None and new_types.get(key) != t]
+        if (new.schema == old.schema and storage_name(new) == storage_name(old)
+                and not changed_types):
+            continue
+        stored = store.ds_version_counts(canvas, storage_name(old)).get(version, 0)
+        if not stored:
+            continue
+        touched = {old.tlid, new.tlid, *(t.tlid for t in changed_types)}
+        index = next((i for i, op in enumerate(ops) if op.target_tlid in touched), 0)
+        if new.schema == old.schema and storage_name(new) == storage_name(old):
+            shown = describe_toplevel(changed_types[0])
+            return index, (
+                f"{ops[index].KIND}: {shown} is part of the schema of datastore "
+                f"{old.qualified}, which has {stored} row(s) stored in it written in that "
+                f"schema, so the runtime will not change {shown} under them. Make a new "
+                "version of the type, and a new version of the datastore (Ctrl+K, New "
+                "datastore version) whose schema uses it, with a rollforward and a rollback.")
+        what = "schema" if new.schema != old.schema else "storage"
+        return index, (
+            f"{ops[index].KIND}: datastore {old.qualified} has {stored} row(s) stored in it, "
+            f"written in its schema, and this batch gives {old.qualified} another {what} "
+            "(a datastore of that name and version deleted and made again, or a second one "
+            "made), so those rows would be read as what they are not. Make a new version "
+            "instead (Ctrl+K, New datastore version), with a rollforward and a rollback.")
+    return None
+
+
+def _schema_types(program: Program, schema: Type) -> dict[tuple[int, int], UserType | None]:
+    """The user types a schema names, however deep (through other types too)."""
+    found: dict[tuple[int, int], UserType | None] = {}
+    todo = list(user_types_in(schema))
+    while todo:
+        ref = todo.pop()
+        key = (ref.type_id, ref.version)
+        if key in found:
+            continue
+        found[key] = tl = program.type(ref.type_id, ref.version)
+        if tl is None:
+            continue
+        fields = (tl.definition.fields if isinstance(tl.definition, RecordDef)
+                  else tuple(f for case in tl.definition.cases for f in case.fields))
+        for f in fields:
+            todo.extend(user_types_in(f.type))
+    return found
+
+
+def conversion_needed(store: Store, canvas: str, program: Program, fn: UserFunction
+                      ) -> str | None:
+    """Why `fn` may not be deleted: it is the rollforward or rollback of a datastore
+    version of `program`, and rows stored in the chain are read through it (or None)."""
+    if program.function(UserFnRef(fn.fn_id, fn.version)) is not None:
+        return None  # made again in the same batch
+    for ds in sorted(program.datastores.values(), key=lambda d: (d.name, d.version)):
+        m = ds.migration
+        if m is None:
+            continue
+        for forward, ref in ((True, m.rollforward), (False, m.rollback)):
+            if (ref.fn_id, ref.version) != (fn.fn_id, fn.version):
+                continue
+            storage = storage_name(ds)
+            members = [d for d in program.datastores.values()
+                       if d.name == ds.name and storage_name(d) == storage]
+            for version, n in sorted(store.ds_version_counts(canvas, storage).items()):
+                for other in members if n else ():
+                    try:
+                        steps = chain(program, ds.name, version, other.version)
+                    except ConversionFailed:
+                        continue
+                    if any(s.ds.tlid == ds.tlid and s.forward == forward for s in steps):
+                        label = "rollforward" if forward else "rollback"
+                        return (
+                            f"delete_toplevel: {fn.shown} is {ds.qualified}'s {label}, and "
+                            f"{n} row(s) stored in {ds.name}_v{version} are read through "
+                            f"{other.qualified} with it, so the runtime will not delete it. "
+                            "Fix it in place instead, or let the rows convert past it (move "
+                            "the code, let the background conversion finish) and delete the "
+                            "datastore version it converts to or from first.")
     return None
 
 
@@ -638,6 +748,7 @@ __all__ = [
     "InUse",
     "MigrationRunner",
     "chains",
+    "conversion_needed",
     "convert_batch",
     "datastore_change_problem",
     "migration_states",

@@ -31,6 +31,7 @@ from runtime.store.protocol import UnknownCanvas, storage_version
 from runtime.tokens import create_canvas, read_admin_token
 from shared_ast import wire
 from shared_ast.migration import storage_name
+from shared_ast.names import MAX_DATASTORE_VERSION
 from shared_ast.toplevels import Datastore, Toplevel
 
 #: Rows of an export: storage name → row key → (version, value as wire JSON).
@@ -129,11 +130,12 @@ def _parse_rows(body: dict[str, Any]) -> Rows:
                 raise TransferError(f"{where} does not decode: {e}; nothing was "
                                     "imported") from None
             version = given.get(key, storage_version(storage))
-            if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            if (isinstance(version, bool) or not isinstance(version, int)
+                    or not 0 <= version <= MAX_DATASTORE_VERSION):
                 raise TransferError(
                     f"$.export.datastore_versions.{storage}[{key!r}] must be the version "
-                    f"the row was written in (a whole number from 0), not {version!r}; "
-                    "nothing was imported")
+                    f"the row was written in (a whole number from 0 to "
+                    f"{MAX_DATASTORE_VERSION}), not {version!r}; nothing was imported")
             parsed[storage][key] = (version, value)
     for storage, given in versions.items():
         extra = sorted(set(given) - set(rows.get(storage, {})))
