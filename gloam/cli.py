@@ -24,7 +24,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runtime.options import add_runtime_options, config_from_args, serve_args
 from shared_ast.nodes import Expr
@@ -208,6 +208,8 @@ def cmd_runtime(args: argparse.Namespace) -> int:
                     print(f"  worker {w['index']}: pid {w['pid']}, "
                           f"{'serving' if w['serving'] else 'starting'}, "
                           f"{w['requests']} requests, {w['restarts']} restarts")
+                for line in migration_lines(info.get("migrations", {})):
+                    print(line)
             else:
                 print(f"not running (data folder {info['data_dir']})")
             return EXIT_OK if info["running"] else 3
@@ -220,6 +222,14 @@ def cmd_runtime(args: argparse.Namespace) -> int:
             print(daemon.tail(config.log_path, 200))
             return EXIT_OK
     return EXIT_BAD_INPUT
+
+
+def migration_lines(migrations: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """`gloam runtime status`'s line per datastore migration (chain of versions)."""
+    from runtime.control.migrations import status_line
+
+    return [status_line(canvas, state) for canvas, states in sorted(migrations.items())
+            for state in states]
 
 
 def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:

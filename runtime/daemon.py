@@ -207,7 +207,7 @@ def status(config: RuntimeConfig) -> dict[str, Any]:
     if state:
         answer = admin_status(config, state) or health(state)
         info["canvases"] = answer.get("canvases", []) if answer else []
-        for key in ("store", "store_available", "workers"):
+        for key in ("store", "store_available", "workers", "migrations"):
             if answer and key in answer:
                 info[key] = answer[key]
         started = state.get("started_at")

@@ -116,3 +116,29 @@ def test_the_file_is_in_wal_mode_so_reads_never_wait_for_the_writer(tmp_path: Pa
     s.close()
     with sqlite3.connect(tmp_path / "g.sqlite3") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_rows_stored_before_per_row_versions_read_as_their_storage_version(
+        tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite3"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m004_datastore_versions")  # a file from before
+    old.conn.executemany(
+        "INSERT INTO datastore_rows (canvas, datastore, key, value_json) VALUES (?, ?, ?, ?)",
+        [("c", "Users_v0", "ann", '{"name": "Ann"}'), ("c", "Users_v0", "bob", "2"),
+         ("c", "Users_v3", "ann", "3"), ("d", "My_vault_v12", "k", "12"),
+         ("c", "Odd", "k", "0")])
+    old.conn.commit()
+    old.close()
+    s = SQLiteStore(path)
+    assert s.ds_items("c", "Users_v0") == [("ann", 0, '{"name": "Ann"}'), ("bob", 0, "2")]
+    assert s.ds_get("c", "Users_v3", "ann") == (3, "3")
+    assert s.ds_get("d", "My_vault_v12", "k") == (12, "12")
+    assert s.ds_get("c", "Odd", "k") == (0, "0")
+    assert s.ds_version_counts("c", "Users_v3") == {3: 1}
+    assert s.ds_rows_not_at("c", "Users_v3", 4, None, 10) == [("ann", 3, "3")]
+    # New rows and the converter's own records work on the brought-forward file.
+    s.ds_set("c", "Users_v0", "cy", "5", 1)
+    assert s.ds_version_counts("c", "Users_v0") == {0: 2, 1: 1}
+    assert s.claim_migration("c", "Users_v0", "me", time.time(), 30)
+    s.close()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -344,31 +346,240 @@ def same_json(a: Any, b: Any) -> bool:
 
 
 @FIXTURES_PER_EXAMPLE
-@given(key=texts, value=json_values)
-def test_datastore_values_round_trip_as_json(store: Store, key: str, value: Any) -> None:
-    store.ds_set("c", "people", key, json.dumps(value))
+@given(key=texts, value=json_values, version=st.integers(0, 2**31 - 1))
+def test_datastore_values_round_trip_as_json(store: Store, key: str, value: Any,
+                                             version: int) -> None:
+    store.ds_set("c", "people", key, json.dumps(value), version)
     got = store.ds_get("c", "people", key)
-    assert got is not None and same_json(json.loads(got), value), (got, value)
+    assert got is not None and got[0] == version
+    assert same_json(json.loads(got[1]), value), (got, value)
+
+
+def value_of(row: tuple[int, str] | None) -> Any:
+    assert row is not None
+    return json.loads(row[1])
 
 
 def test_datastore_rows_set_get_list_delete_count(store: Store, other: Store) -> None:
     nested = {"name": "Zoë 🌙", "tags": ["a", {"deep": [1, 2.5, None, True]}], "n": -7}
-    store.ds_set("c", "people", "zoë", json.dumps(nested))
-    store.ds_set("c", "people", "Bob", json.dumps({"name": "Bob"}))
-    store.ds_set("c", "people", "ann", json.dumps("plain"))
-    store.ds_set("c", "other", "x", "1")
-    store.ds_set("elsewhere", "people", "y", "2")
-    assert json.loads(other.ds_get("c", "people", "zoë") or "null") == nested
+    store.ds_set("c", "people", "zoë", json.dumps(nested), 0)
+    store.ds_set("c", "people", "Bob", json.dumps({"name": "Bob"}), 0)
+    store.ds_set("c", "people", "ann", json.dumps("plain"), 0)
+    store.ds_set("c", "other", "x", "1", 0)
+    store.ds_set("elsewhere", "people", "y", "2", 0)
+    assert value_of(other.ds_get("c", "people", "zoë")) == nested
     assert other.ds_get("c", "people", "nobody") is None
     assert other.ds_count("c", "people") == 3
     # Keys sort by code point, as SQLite sorts them, whatever the server's locale.
-    assert [k for k, _ in other.ds_items("c", "people")] == ["Bob", "ann", "zoë"]
-    store.ds_set("c", "people", "Bob", json.dumps({"name": "Robert"}))
-    assert json.loads(other.ds_get("c", "people", "Bob") or "null") == {"name": "Robert"}
+    assert [k for k, _, _ in other.ds_items("c", "people")] == ["Bob", "ann", "zoë"]
+    store.ds_set("c", "people", "Bob", json.dumps({"name": "Robert"}), 0)
+    assert value_of(other.ds_get("c", "people", "Bob")) == {"name": "Robert"}
     store.ds_delete("c", "people", "Bob")
     store.ds_delete("c", "people", "nobody")
     assert other.ds_count("c", "people") == 2 and other.ds_get("c", "people", "Bob") is None
     assert other.ds_items("c", "empty") == [] and other.ds_count("c", "empty") == 0
+
+
+def test_each_row_keeps_the_version_it_was_written_in(store: Store, other: Store) -> None:
+    store.ds_set("c", "Users_v0", "ann", json.dumps({"name": "Ann"}), 0)
+    store.ds_set("c", "Users_v0", "bob", json.dumps({"first": "Bob", "last": "B"}), 1)
+    store.ds_set("c", "Users_v0", "cy", json.dumps({"first": "Cy", "last": "C"}), 2)
+    store.ds_set("c", "Other_v1", "ann", "1", 1)
+    ann = other.ds_get("c", "Users_v0", "ann")
+    assert ann is not None and ann[0] == 0 and json.loads(ann[1]) == {"name": "Ann"}
+    assert [(k, v) for k, v, _ in other.ds_items("c", "Users_v0")] == [
+        ("ann", 0), ("bob", 1), ("cy", 2)]
+    assert other.ds_version_counts("c", "Users_v0") == {0: 1, 1: 1, 2: 1}
+    # Writing a row again writes it in the writer's version.
+    store.ds_set("c", "Users_v0", "bob", json.dumps({"name": "Bob B"}), 0)
+    bob = other.ds_get("c", "Users_v0", "bob")
+    assert bob is not None and bob[0] == 0 and json.loads(bob[1]) == {"name": "Bob B"}
+    assert other.ds_version_counts("c", "Users_v0") == {0: 2, 2: 1}
+    store.ds_delete("c", "Users_v0", "cy")
+    assert other.ds_version_counts("c", "Users_v0") == {0: 2}
+    assert other.ds_version_counts("c", "Other_v1") == {1: 1}
+    assert other.ds_version_counts("c", "Nothing_v0") == {}
+    assert other.ds_version_counts("elsewhere", "Users_v0") == {}
+
+
+def test_rows_not_at_a_version_come_by_key_after_the_cursor(store: Store, other: Store) -> None:
+    keys = ["Bob", "ann", "zoë", "a", "b", "é", "ab"]
+    for i, key in enumerate(keys):
+        store.ds_set("c", "Users_v0", key, json.dumps(i), i % 3)
+    store.ds_set("c", "Other_v0", "aa", "1", 0)
+    store.ds_set("elsewhere", "Users_v0", "aa", "1", 0)
+    not_at_1 = sorted((k, i % 3) for i, k in enumerate(keys) if i % 3 != 1)
+    got = other.ds_rows_not_at("c", "Users_v0", 1, None, 100)
+    assert [(k, v) for k, v, _ in got] == not_at_1
+    assert all(json.loads(text) == keys.index(k) for k, _, text in got)
+    # Page by page, each after the last key seen: every row once, in order.
+    paged: list[tuple[str, int]] = []
+    cursor = None
+    while page := other.ds_rows_not_at("c", "Users_v0", 1, cursor, 2):
+        assert len(page) <= 2
+        paged += [(k, v) for k, v, _ in page]
+        cursor = page[-1][0]
+    assert paged == not_at_1
+    # A cursor need not be a stored key.
+    assert [k for k, _, _ in other.ds_rows_not_at("c", "Users_v0", 1, "b", 100)] == [
+        k for k, _ in not_at_1 if k > "b"]
+    assert other.ds_rows_not_at("c", "Users_v0", 1, "\U0010ffff", 100) == []
+    assert other.ds_rows_not_at("c", "Nothing_v0", 1, None, 100) == []
+
+
+def test_converting_rewrites_rows_read_and_leaves_rows_changed_since(
+        store: Store, other: Store) -> None:
+    for key in ["a", "b", "c", "d", "e"]:
+        store.ds_set("c", "Users_v0", key, json.dumps({"name": key}), 0)
+    store.ds_set("c", "Users_v0", "f", json.dumps({"first": "f"}), 1)
+    read = other.ds_rows_not_at("c", "Users_v0", 1, None, 100)
+    assert [k for k, _, _ in read] == ["a", "b", "c", "d", "e"]
+    # Meanwhile: b is set again in v0, c written through v1, d deleted.
+    store.ds_set("c", "Users_v0", "b", json.dumps({"name": "B!"}), 0)
+    store.ds_set("c", "Users_v0", "c", json.dumps({"first": "written"}), 1)
+    store.ds_delete("c", "Users_v0", "d")
+    converted = [(k, v, text, json.dumps({"first": json.loads(text)["name"]}))
+                 for k, v, text in read]
+    assert other.ds_convert("c", "Users_v0", 1, converted) == 2  # a and e
+    assert {k: (v, json.loads(t)) for k, v, t in store.ds_items("c", "Users_v0")} == {
+        "a": (1, {"first": "a"}), "b": (0, {"name": "B!"}), "c": (1, {"first": "written"}),
+        "e": (1, {"first": "e"}), "f": (1, {"first": "f"})}
+    # The same batch again converts nothing: each row converts once.
+    assert other.ds_convert("c", "Users_v0", 1, converted) == 0
+    assert other.ds_convert("c", "Users_v0", 1, []) == 0
+    assert store.ds_version_counts("c", "Users_v0") == {0: 1, 1: 4}
+    # Back to v0 (an abandoned migration rolls rows back), and only where read.
+    back = [(k, v, t, json.dumps({"name": json.loads(t)["first"]}))
+            for k, v, t in store.ds_rows_not_at("c", "Users_v0", 0, None, 100)]
+    assert store.ds_convert("c", "Users_v0", 0, back) == 4
+    assert store.ds_version_counts("c", "Users_v0") == {0: 5}
+    assert store.ds_count("c", "Users_v0") == 5
+
+
+# Few keys, values and versions, so writes often land between a read and its convert.
+ds_writes = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 2), st.integers(0, 1))
+    | st.sampled_from("abc"),  # a key alone: delete it
+    max_size=3)
+ds_rounds = st.lists(
+    st.tuples(st.integers(0, 2), st.sampled_from([None, None, "a"]), st.integers(1, 3),
+              ds_writes, st.booleans(), st.booleans()),
+    min_size=1, max_size=8,
+)
+
+
+def _converted(version: int, value: Any) -> Any:
+    return {"from": version, "was": value}
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rounds=ds_rounds)
+def test_any_interleaving_of_writes_and_conversions_loses_no_row_nor_converts_one_twice(
+        store: Store, other: Store, rounds: list[tuple[Any, ...]]) -> None:
+    """A converter on one instance reads a batch of rows not at its target; writes from
+    another instance (sets in any version, deletes) land before it converts the batch,
+    now or rounds later. The storage always holds exactly what a model says: a converted
+    row is the conversion of the row as it was read, a row written since its read stays
+    as written, and none is lost, gained or converted twice."""
+    canvas = f"m{time.monotonic_ns()}"
+    model: dict[str, tuple[int, Any]] = {}
+    pending: list[tuple[int, list[tuple[str, int, str]]]] = []
+
+    def convert(target: int, rows: list[tuple[str, int, str]]) -> None:
+        batch = [(k, v, text, json.dumps(_converted(v, json.loads(text))))
+                 for k, v, text in rows]
+        expected = 0
+        for k, v, text in rows:
+            if model.get(k) == (v, json.loads(text)):
+                model[k] = (target, _converted(v, json.loads(text)))
+                expected += 1
+        assert other.ds_convert(canvas, "T_v0", target, batch) == expected
+
+    for target, after, limit, writes, now, older in rounds:
+        rows = other.ds_rows_not_at(canvas, "T_v0", target, after, limit)
+        assert [(k, v) for k, v, _ in rows] == sorted(
+            (k, v) for k, (v, _) in model.items()
+            if v != target and (after is None or k > after))[:limit]
+        pending.append((target, rows))
+        for write in writes:
+            if isinstance(write, str):
+                store.ds_delete(canvas, "T_v0", write)
+                model.pop(write, None)
+            else:
+                key, version, n = write
+                # The same value in two versions: both the version and the value count.
+                store.ds_set(canvas, "T_v0", key, json.dumps({"n": n}), version)
+                model[key] = (version, {"n": n})
+        if now:
+            convert(*pending.pop())
+        if older and pending:
+            convert(*pending.pop(0))
+        stored = {k: (v, json.loads(t)) for k, v, t in store.ds_items(canvas, "T_v0")}
+        assert stored == model
+    counts: dict[int, int] = {}
+    for v, _ in model.values():
+        counts[v] = counts.get(v, 0) + 1
+    assert other.ds_version_counts(canvas, "T_v0") == counts
+
+
+# ------------------------------------------------------------- migrations
+
+
+def test_migration_state_round_trips_and_is_shared(store: Store, other: Store) -> None:
+    assert store.migration_state("c", "Users_v0") is None
+    state = {"name": "Users", "storage": "Users_v0", "target": 1, "state": "converting",
+             "waiting_until": None, "unnamed_since": {"0": 1765000000.5}, "done": 10,
+             "left": 90, "rate": 1234.5, "failures": [
+                 {"key": "zoë", "version": 0, "kind": "error", "reason": "boom 🌙"}],
+             "failed": 1, "holder": "node-a", "updated_at": 1765000001.25}
+    store.set_migration_state("c", "Users_v0", state)
+    assert other.migration_state("c", "Users_v0") == state
+    assert other.migration_state("c", "Other_v0") is None
+    assert other.migration_state("elsewhere", "Users_v0") is None
+    other.set_migration_state("c", "Users_v0", {"state": "done", "target": None})
+    assert store.migration_state("c", "Users_v0") == {"state": "done", "target": None}
+    store.set_migration_state("c", "Users_v0", None)
+    assert other.migration_state("c", "Users_v0") is None
+    store.set_migration_state("c", "Other_v0", None)  # removing none is fine
+    assert other.migration_state("c", "Other_v0") is None
+
+
+def test_a_migration_lease_is_held_by_one_holder_until_it_expires(
+        store: Store, other: Store) -> None:
+    now = time.time()
+    assert store.claim_migration("c", "Users_v0", "a", now, 30)
+    assert not other.claim_migration("c", "Users_v0", "b", now + 10, 30)
+    assert store.claim_migration("c", "Users_v0", "a", now + 20, 30)  # renewed to now + 50
+    assert not other.claim_migration("c", "Users_v0", "b", now + 40, 30)
+    # Each storage has its own lease.
+    assert other.claim_migration("c", "Other_v0", "b", now + 40, 30)
+    assert other.claim_migration("elsewhere", "Users_v0", "b", now + 40, 30)
+    # The state is written apart from the lease: neither disturbs the other.
+    store.set_migration_state("c", "Users_v0", {"state": "converting"})
+    assert not other.claim_migration("c", "Users_v0", "b", now + 45, 30)
+    # a stopped renewing (it died): once its lease runs out b takes over.
+    assert other.claim_migration("c", "Users_v0", "b", now + 50, 30)
+    assert not store.claim_migration("c", "Users_v0", "a", now + 55, 30)
+    assert store.migration_state("c", "Users_v0") == {"state": "converting"}
+    store.set_migration_state("c", "Users_v0", None)
+    assert not store.claim_migration("c", "Users_v0", "a", now + 60, 30)
+
+
+def test_a_migration_lease_is_won_once_by_racing_instances(store: Store, other: Store) -> None:
+    now = time.time()
+    barrier = threading.Barrier(6)
+
+    def claim(who: tuple[int, Store]) -> bool:
+        barrier.wait()
+        return who[1].claim_migration("c", "Users_v0", f"holder{who[0]}", now, 30)
+
+    with ThreadPoolExecutor(6) as pool:
+        won = list(pool.map(claim, enumerate([store, other] * 3)))
+    assert won.count(True) == 1
+    winner = won.index(True)
+    for i in range(6):
+        assert store.claim_migration("c", "Users_v0", f"holder{i}", now + 1, 30) == (
+            i == winner)
 
 
 # ----------------------------------------------------------------- queues
@@ -460,6 +671,35 @@ def test_a_cron_tick_is_claimed_once_across_instances(store: Store, other: Store
     assert store.cron_state("c", 8) == (None, False)
 
 
+CLAIM_IN_A_PROCESS = """
+import sys
+from runtime.store import open_store
+store = open_store(sys.argv[1])
+print(store.claim_migration("c", "Users_v0", sys.argv[2], float(sys.argv[3]), 30))
+store.close()
+"""
+
+
+def test_a_migration_lease_is_won_once_by_racing_processes(backend: Backend,
+                                                           store: Store) -> None:
+    now = time.time()
+
+    def claimers(holders: list[str], at: float) -> list[bool]:
+        procs = [subprocess.Popen([sys.executable, "-c", CLAIM_IN_A_PROCESS, backend.spec,
+                                   holder, repr(at)], stdout=subprocess.PIPE, text=True)
+                 for holder in holders]
+        outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        return [out == "True" for out in outs]
+
+    won = claimers([f"p{i}" for i in range(4)], now)
+    assert won.count(True) == 1
+    winner = f"p{won.index(True)}"
+    # The holder renews from another process of its own; the others still cannot claim.
+    assert claimers([winner, "p9"], now + 20) == [True, False]
+    assert not store.claim_migration("c", "Users_v0", "here", now + 49, 30)
+    assert claimers(["p9"], now + 50) == [True]
+
 # ---------------------------------------------------------- notifications
 
 
@@ -500,7 +740,11 @@ def test_postgres_a_lost_server_is_reported_and_reconnected_by_itself(
         lambda: store.submit_ops("c", "me", "[]", {1: "y"}).result(),
         store.canvases, lambda: store.canvas_seq("c"), lambda: store.snapshot("c"),
         lambda: store.ops_since("c", 0), lambda: store.ds_get("c", "d", "k"),
-        lambda: store.ds_set("c", "d", "k", "1"), lambda: store.enqueue("c", "q", "{}"),
+        lambda: store.ds_set("c", "d", "k", "1", 0), lambda: store.enqueue("c", "q", "{}"),
+        lambda: store.ds_rows_not_at("c", "d", 1, None, 10),
+        lambda: store.ds_convert("c", "d", 1, [("k", 0, "1", "2")]),
+        lambda: store.claim_migration("c", "d", "me", time.time(), 30),
+        lambda: store.set_migration_state("c", "d", {"state": "idle"}),
         lambda: store.claim_events(time.time(), 5), lambda: store.has_due_events(time.time()),
         lambda: store.claim_cron("c", 1, time.time(), 60), lambda: store.traces("c", 1),
         lambda: store.add_token("c", "h2"),
@@ -574,9 +818,9 @@ def test_postgres_an_unreachable_database_says_so_at_open(pg_cluster: PgCluster)
 def test_postgres_values_it_cannot_hold_are_refused_clearly(pg_backend: Backend) -> None:
     store = pg_backend.open()
     with pytest.raises(StoreError, match="U\\+0000"):
-        store.ds_set("c", "d", "k", json.dumps("nul \x00 inside"))
+        store.ds_set("c", "d", "k", json.dumps("nul \x00 inside"), 0)
     with pytest.raises(StoreError, match="refused"):
-        store.ds_set("c", "d", "k", "not json")
+        store.ds_set("c", "d", "k", "not json", 0)
     with pytest.raises(StoreError, match="U\\+0000"):
-        store.ds_set("c", "d", "nul \x00 key", "1")
+        store.ds_set("c", "d", "nul \x00 key", "1", 0)
     assert store.ds_count("c", "d") == 0 and store.available()

@@ -32,6 +32,7 @@ from runtime.config import RuntimeConfig, make_private, read_state, write_state
 from runtime.control.demo import install_demo
 from runtime.control.deploy import Deployer
 from runtime.control.editor_api import EditorApi
+from runtime.control.migrations import MigrationRunner
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
 from runtime.control.usage import FlagCounts, Usage
@@ -57,6 +58,7 @@ class Runtime:
         self.listen_sock: socket.socket | None = None
         self.sync: NodeSync | None = None
         self.pid_file: IO[str] | None = None
+        self.migrations: MigrationRunner | None = None
 
     async def start(self) -> None:
         try:
@@ -99,12 +101,16 @@ class Runtime:
         supervisor = self.supervisor = Supervisor(config, sock, on_report)
         await supervisor.start()
         deployer = Deployer(store, live, usage, fanout=supervisor.fanout)
-        editor = EditorApi(services, deployer, supervisor)
+        migrations = self.migrations = MigrationRunner(services)
+        editor = EditorApi(services, deployer, supervisor, migrations=migrations)
+        migrations.on_change = editor.migrations.changed_threadsafe
+        deployer.deployed = migrations.wake
         sync = self.sync = NodeSync(store, live, usage, deployer.lock, supervisor.fanout,
                                     editor.broadcast, services.settings)
         deployer.catch_up = sync.catch_up_locked
         editor.sync = sync
         sync.start()
+        migrations.start()
         editor.traffic_port = self.ports["http"]
         self.ports["editor"] = await self._listen(
             web.AppRunner(editor.app(), shutdown_timeout=30, access_log=None),
@@ -141,6 +147,8 @@ class Runtime:
         return int(sockets[0].getsockname()[1]) if sockets else port
 
     async def stop(self) -> None:
+        if self.migrations is not None:
+            await asyncio.to_thread(self.migrations.stop)
         if self.sync is not None:
             await self.sync.stop()
         for runner in self.runners:

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from runtime.control import replay
+from runtime.control.migrations import datastore_change_problem, touches_datastores
 from runtime.control.usage import Usage, handlers_reaching
 from runtime.store.protocol import FirstBatch, StaleCanvas, Store, StoreError
 from runtime.traffic.live import CanvasState, LiveTable
@@ -85,6 +86,8 @@ class Deployer:
         #: Applies the ops log's batches this node has not seen, under the canvas lock
         #: (`runtime.control.sync.NodeSync.catch_up_locked`).
         self.catch_up = catch_up
+        #: Told each canvas a deploy changed (the background conversion looks again).
+        self.deployed: Callable[[str], None] | None = None
         self._locks: dict[str, asyncio.Lock] = {}
 
     def lock(self, canvas: str) -> asyncio.Lock:
@@ -115,6 +118,7 @@ class Deployer:
                     raise DeployError(f"there is no canvas named {canvas!r}")
                 in_use = self.usage.in_use(canvas, state.toplevels) if self.usage else {}
                 new_state, changed, ops_json = self.prepare(state, ops, in_use)
+                await self.check_datastores(canvas, state, new_state, ops)
                 await self.check_language_moves(canvas, state, new_state, ops, in_use)
                 try:
                     future = self.store.submit_ops(canvas, author, ops_json, changed,
@@ -137,6 +141,8 @@ class Deployer:
                 done = Deployed(seq, tuple(ops), ops_json, author)
                 if on_deployed is not None:
                     on_deployed(done)
+                if self.deployed is not None:
+                    self.deployed(canvas)
                 return done
             raise DeployError(f"other nodes deployed to canvas {canvas!r} {STALE_RETRIES} "
                               "times while this batch was being prepared; send it again")
@@ -147,6 +153,22 @@ class Deployer:
         self.store.write_traces()
         if self.fanout is not None:
             await self.fanout({"t": "flush"})
+
+    async def check_datastores(self, canvas: str, state: CanvasState, new_state: CanvasState,
+                               ops: Sequence[Op]) -> None:
+        """A datastore version is deleted (or renamed) only while no code names it and no
+        row needs it, and its schema changes only while no row is stored in it
+        (`runtime.control.migrations.datastore_change_problem`): rows are never stranded.
+        Raises DeployError saying what to do instead."""
+        if not touches_datastores(state.toplevels, ops):
+            return
+        try:
+            problem = await asyncio.to_thread(datastore_change_problem, self.store, canvas,
+                                              state.toplevels, new_state.toplevels, ops)
+        except StoreError as e:
+            raise DeployError(f"the datastore's rows could not be counted: {e}") from None
+        if problem is not None:
+            raise DeployError(problem[1], problem[0])
 
     async def check_language_moves(
         self, canvas: str, state: CanvasState, new_state: CanvasState, ops: Sequence[Op],

@@ -26,6 +26,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from runtime.control import replay
 from runtime.control.deploy import Deployed, Deployer, DeployError
+from runtime.control.migration_view import MigrationApi, MigrationRequestError
+from runtime.control.migrations import MigrationRunner, migration_states
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
 from runtime.control.usage import FlagCounts, Usage
@@ -47,7 +49,8 @@ WS_PATH = "/api/canvas/{name}/ws"
 
 #: What an editor may send; each is documented in docs/protocol.md.
 MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_flags", "get_info",
-                 "get_dead_letters", "run", "replay", "set_cron_paused", "set_limits", "ping")
+                 "get_dead_letters", "run", "replay", "set_cron_paused", "set_limits",
+                 "get_migration", "get_migrations", "delete_row", "ping")
 
 
 class ProtocolError(Exception):
@@ -137,7 +140,8 @@ class Session:
 
 class EditorApi:
     def __init__(self, services: RuntimeServices, deployer: Deployer,
-                 supervisor: Supervisor | None = None, sync: NodeSync | None = None) -> None:
+                 supervisor: Supervisor | None = None, sync: NodeSync | None = None,
+                 migrations: MigrationRunner | None = None) -> None:
         self.services = services
         # The control process counts traffic and flag decisions itself (a worker's
         # services only report them): its counters answer locks and flag counts.
@@ -149,6 +153,9 @@ class EditorApi:
         self.sessions: dict[str, set[Session]] = {}
         #: The user-traffic port, once the runtime listens on it (for `get_info`).
         self.traffic_port: int | None = None
+        #: Datastore migrations: previews, progress pushed to the editors, row deletion.
+        self.migrations = MigrationApi(services, migrations,
+                                       lambda canvas: self.sessions.get(canvas, ()))
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.services.config.max_message_bytes)
@@ -178,10 +185,16 @@ class EditorApi:
         """What `gloam runtime status` shows: the store, the canvases, the workers."""
         self.require_admin(request)
         store = self.services.store
+
+        def migrations() -> dict[str, list[dict[str, Any]]]:
+            return {s.name: found for s in self.services.live.states()
+                    if (found := migration_states(store, s.name, s.program))}
+
         return web.json_response({
             "store": store.describe(), "store_available": store.available(),
             "canvases": self.services.live.names(),
             "workers": self.supervisor.status() if self.supervisor else [],
+            "migrations": await asyncio.to_thread(migrations),
         })
 
     async def reload(self, request: web.Request) -> web.Response:
@@ -356,6 +369,13 @@ class EditorApi:
                     self.on_dead_letters(session, msg)
                 case "set_cron_paused":
                     self.on_cron_paused(session, msg)
+                case "get_migration" | "get_migrations" | "delete_row":
+                    try:
+                        reply = await self.migrations.handle(session.canvas, session.author,
+                                                             msg)
+                    except MigrationRequestError as e:
+                        raise ProtocolError(str(e)) from None
+                    session.send(reply)
                 case "ping":
                     session.send({"type": "pong", "id": msg_id})
                 case _:

@@ -21,6 +21,7 @@ do, never as a driver's exception; after one, the next call tries again.
 from __future__ import annotations
 
 import concurrent.futures
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -121,6 +122,16 @@ def prune_plan(batch: list[tuple[TraceRecord, int, float]]
         newest[(t.canvas, t.tlid)] = (max(t.at, seen[0]) if seen else t.at, keep_last,
                                       keep_seconds)
     return newest
+
+
+_VERSION_SUFFIX = re.compile(r"_v([0-9]+)$")
+
+
+def storage_version(storage: str) -> int:
+    """The version in a storage name's `_vN` suffix (`Users_v0` → 0; 0 without one): the
+    version rows stored before per-row versions existed were written in."""
+    found = _VERSION_SUFFIX.search(storage)
+    return int(found.group(1)) if found else 0
 
 
 @attrs.frozen

@@ -453,32 +453,34 @@ class SQLiteStore:
 
     # ---------------------------------------------------------- datastores
 
-    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str) -> None:
+    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str,
+               version: int) -> None:
         self._write(
             lambda db: (
                 db.execute(
-                    "INSERT INTO datastore_rows (canvas, datastore, key, value_json) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (canvas, datastore, key) "
-                    "DO UPDATE SET value_json = excluded.value_json",
-                    [canvas, datastore, key, value_json],
+                    "INSERT INTO datastore_rows (canvas, datastore, key, value_json, version) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (canvas, datastore, key) "
+                    "DO UPDATE SET value_json = excluded.value_json, version = excluded.version",
+                    [canvas, datastore, key, value_json, version],
                 ).rowcount
             )
         )
 
-    def ds_get(self, canvas: str, datastore: str, key: str) -> str | None:
+    def ds_get(self, canvas: str, datastore: str, key: str) -> tuple[int, str] | None:
         rows = self._query(
-            "SELECT value_json FROM datastore_rows WHERE canvas = ? AND datastore = ? AND key = ?",
+            "SELECT version, value_json FROM datastore_rows "
+            "WHERE canvas = ? AND datastore = ? AND key = ?",
             [canvas, datastore, key],
         )
-        return str(rows[0][0]) if rows else None
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, str]]:
+    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, int, str]]:
         rows = self._query(
-            "SELECT key, value_json FROM datastore_rows WHERE canvas = ? AND datastore = ? "
-            "ORDER BY key",
+            "SELECT key, version, value_json FROM datastore_rows "
+            "WHERE canvas = ? AND datastore = ? ORDER BY key",
             [canvas, datastore],
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], int(r[1]), r[2]) for r in rows]
 
     def ds_delete(self, canvas: str, datastore: str, key: str) -> None:
         self._write(
@@ -496,6 +498,86 @@ class SQLiteStore:
             [canvas, datastore],
         )
         return int(rows[0][0])
+
+    def ds_version_counts(self, canvas: str, datastore: str) -> dict[int, int]:
+        rows = self._query(
+            "SELECT version, COUNT(*) FROM datastore_rows WHERE canvas = ? AND datastore = ? "
+            "GROUP BY version",
+            [canvas, datastore],
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def ds_rows_not_at(self, canvas: str, datastore: str, version: int, after_key: str | None,
+                       limit: int) -> list[tuple[str, int, str]]:
+        # Along the primary key from the cursor: a pass over the storage reads each row
+        # once, however few of them are left to convert.
+        after = "" if after_key is None else "AND key > ? "
+        rows = self._query(
+            "SELECT key, version, value_json FROM datastore_rows WHERE canvas = ? "
+            f"AND datastore = ? {after}AND version <> ? ORDER BY key LIMIT ?",
+            [canvas, datastore, *([] if after_key is None else [after_key]), version, limit],
+        )
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def ds_convert(self, canvas: str, datastore: str, version: int,
+                   rows: list[tuple[str, int, str, str]]) -> int:
+        # Compare-and-set on the version and the text read: a row set or deleted since
+        # matches nothing and stays as it now is (SQLite hands back the text it was given).
+        params = [(version, new, canvas, datastore, key, old_version, old)
+                  for key, old_version, old, new in rows]
+
+        def job(db: sqlite_utils.Database) -> int:
+            return int(db.conn.executemany(
+                "UPDATE datastore_rows SET version = ?, value_json = ? WHERE canvas = ? "
+                "AND datastore = ? AND key = ? AND version = ? AND value_json = ?",
+                params,
+            ).rowcount)
+
+        return self._write(job) if params else 0
+
+    def migration_state(self, canvas: str, datastore: str) -> dict[str, Any] | None:
+        rows = self._query(
+            "SELECT state_json FROM datastore_migrations WHERE canvas = ? AND datastore = ?",
+            [canvas, datastore],
+        )
+        return dict(json.loads(rows[0][0])) if rows and rows[0][0] is not None else None
+
+    def set_migration_state(self, canvas: str, datastore: str,
+                            state: dict[str, Any] | None) -> None:
+        text = None if state is None else json.dumps(state, allow_nan=False, sort_keys=True)
+        self._write(
+            lambda db: (
+                db.execute(
+                    "INSERT INTO datastore_migrations (canvas, datastore, state_json) "
+                    "VALUES (?, ?, ?) ON CONFLICT (canvas, datastore) "
+                    "DO UPDATE SET state_json = excluded.state_json",
+                    [canvas, datastore, text],
+                ).rowcount
+            )
+        )
+
+    def claim_migration(self, canvas: str, datastore: str, holder: str, now: float,
+                        lease_seconds: float) -> bool:
+        def job(db: sqlite_utils.Database) -> bool:
+            # Inside the writer's BEGIN IMMEDIATE: the check and the update are one step
+            # for every process sharing the file.
+            row = db.execute(
+                "SELECT holder, lease_until FROM datastore_migrations "
+                "WHERE canvas = ? AND datastore = ?",
+                [canvas, datastore],
+            ).fetchone()
+            if (row is not None and row[0] is not None and row[0] != holder
+                    and row[1] is not None and row[1] > now):
+                return False
+            db.execute(
+                "INSERT INTO datastore_migrations (canvas, datastore, holder, lease_until) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (canvas, datastore) DO UPDATE SET "
+                "holder = excluded.holder, lease_until = excluded.lease_until",
+                [canvas, datastore, holder, now + lease_seconds],
+            )
+            return True
+
+        return self._write(job)
 
     # ------------------------------------------------------------- workers
 

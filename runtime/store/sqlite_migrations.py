@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from runtime.store.protocol import storage_version
+
 MIGRATIONS = Migrations("gloam")
 
 
@@ -114,3 +116,24 @@ def m003_canvas_settings(db: sqlite_utils.Database) -> None:
     # A canvas's own settings (its run time limit), as one JSON object.
     db.execute("CREATE TABLE canvas_settings (canvas TEXT PRIMARY KEY REFERENCES "
                "canvases(name), settings_json TEXT NOT NULL)")
+
+
+@MIGRATIONS()
+def m004_datastore_versions(db: sqlite_utils.Database) -> None:
+    # Datastore migrations: each row keeps the version of its datastore it was written
+    # in. Rows stored before live under their datastore's own name, `Name_vN`, and were
+    # written in version N. Rows per version are counted on every deploy that deletes a
+    # version, and by the background converter: an index of their own.
+    db.execute("ALTER TABLE datastore_rows ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    stores = db.execute("SELECT DISTINCT canvas, datastore FROM datastore_rows").fetchall()
+    db.conn.executemany(
+        "UPDATE datastore_rows SET version = ? WHERE canvas = ? AND datastore = ?",
+        [(storage_version(ds), canvas, ds) for canvas, ds in stores],
+    )
+    db.execute("CREATE INDEX datastore_versions ON datastore_rows (canvas, datastore, version)")
+    # The background converter's record and its lease, per storage.
+    db.execute(
+        "CREATE TABLE datastore_migrations (canvas TEXT NOT NULL, datastore TEXT NOT NULL, "
+        "state_json TEXT, holder TEXT, lease_until REAL, PRIMARY KEY (canvas, datastore))"
+    )
+
