@@ -36,6 +36,7 @@ from editor.model import (
     checking,
     committing,
     completion,
+    datastore_versions,
     declarations,
     motion,
     placement,
@@ -54,7 +55,7 @@ from shared_ast.nodes import EFlag, EHole, ELambda, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
-from shared_ast.toplevels import Handler, Pos, Toplevel, UserFunction
+from shared_ast.toplevels import Datastore, Handler, Pos, Toplevel, UserFunction
 from shared_ast.values import show
 
 #: Commands the window handles itself (not model commands); the keymap may name them.
@@ -172,9 +173,16 @@ class EditorController(QObject):
 
     def new_version(self, tlid: int) -> Outcome:
         tl = self.state.canvas.get(tlid)
+        if isinstance(tl, Datastore):
+            return self.new_datastore_version(tlid)
         if isinstance(tl, UserFunction):
             return self.apply(versions.new_function_version(self.state, tlid))
         return self.apply(versions.new_type_version(self.state, tlid))
+
+    def new_datastore_version(self, tlid: int | None = None) -> Outcome:
+        """The next version of `tlid`'s datastore (else the caret's), placed by real sizes."""
+        return self.apply(datastore_versions.new_datastore_version(self.state, tlid,
+                                                                   self.frame_sizes))
 
     def edit_declarations(self, tlid: int, rows: Any, return_type: str | None = None) -> Outcome:
         return self.apply(declarations.edit_declarations(self.state, tlid, rows, return_type))

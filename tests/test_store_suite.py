@@ -429,25 +429,28 @@ def test_rows_not_at_a_version_come_by_key_after_the_cursor(store: Store, other:
 
 def test_converting_rewrites_rows_read_and_leaves_rows_changed_since(
         store: Store, other: Store) -> None:
-    for key in ["a", "b", "c", "d", "e"]:
+    for key in ["a", "b", "c", "d", "e", "g"]:
         store.ds_set("c", "Users_v0", key, json.dumps({"name": key}), 0)
     store.ds_set("c", "Users_v0", "f", json.dumps({"first": "f"}), 1)
     read = other.ds_rows_not_at("c", "Users_v0", 1, None, 100)
-    assert [k for k, _, _ in read] == ["a", "b", "c", "d", "e"]
-    # Meanwhile: b is set again in v0, c written through v1, d deleted.
+    assert [k for k, _, _ in read] == ["a", "b", "c", "d", "e", "g"]
+    # Meanwhile: b is set again in v0, c written through v1, d deleted, and g written
+    # again with the same value through v2 (a v2 row, not the v0 row that was read).
     store.ds_set("c", "Users_v0", "b", json.dumps({"name": "B!"}), 0)
     store.ds_set("c", "Users_v0", "c", json.dumps({"first": "written"}), 1)
     store.ds_delete("c", "Users_v0", "d")
+    store.ds_set("c", "Users_v0", "g", json.dumps({"name": "g"}), 2)
     converted = [(k, v, text, json.dumps({"first": json.loads(text)["name"]}))
                  for k, v, text in read]
     assert other.ds_convert("c", "Users_v0", 1, converted) == 2  # a and e
     assert {k: (v, json.loads(t)) for k, v, t in store.ds_items("c", "Users_v0")} == {
         "a": (1, {"first": "a"}), "b": (0, {"name": "B!"}), "c": (1, {"first": "written"}),
-        "e": (1, {"first": "e"}), "f": (1, {"first": "f"})}
+        "e": (1, {"first": "e"}), "f": (1, {"first": "f"}), "g": (2, {"name": "g"})}
     # The same batch again converts nothing: each row converts once.
     assert other.ds_convert("c", "Users_v0", 1, converted) == 0
     assert other.ds_convert("c", "Users_v0", 1, []) == 0
-    assert store.ds_version_counts("c", "Users_v0") == {0: 1, 1: 4}
+    assert store.ds_version_counts("c", "Users_v0") == {0: 1, 1: 4, 2: 1}
+    store.ds_delete("c", "Users_v0", "g")
     # Back to v0 (an abandoned migration rolls rows back), and only where read.
     back = [(k, v, t, json.dumps({"name": json.loads(t)["first"]}))
             for k, v, t in store.ds_rows_not_at("c", "Users_v0", 0, None, 100)]
@@ -534,6 +537,9 @@ def test_migration_state_round_trips_and_is_shared(store: Store, other: Store) -
              "failed": 1, "holder": "node-a", "updated_at": 1765000001.25}
     store.set_migration_state("c", "Users_v0", state)
     assert other.migration_state("c", "Users_v0") == state
+    # A record without a lease is free to claim, and claiming leaves the record alone.
+    assert other.claim_migration("c", "Users_v0", "node-b", time.time(), 30)
+    assert store.migration_state("c", "Users_v0") == state
     assert other.migration_state("c", "Other_v0") is None
     assert other.migration_state("elsewhere", "Users_v0") is None
     other.set_migration_state("c", "Users_v0", {"state": "done", "target": None})
@@ -798,6 +804,36 @@ def test_postgres_nodes_opening_a_new_database_at_once_migrate_it_once(
         names = [r[0] for r in conn.execute("SELECT name FROM gloam_schema")]
     assert sorted(names) == [name for name, _ in pg_schema.MIGRATIONS]  # each once
 
+
+def test_postgres_rows_stored_before_per_row_versions_read_as_their_storage_version(
+        pg_cluster: PgCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = pg_cluster.create_database()
+    with monkeypatch.context() as before:  # a database from before per-row versions
+        before.setattr(pg_schema, "MIGRATIONS", [
+            m for m in pg_schema.MIGRATIONS if m[0] != "m003_datastore_versions"])
+        with psycopg.connect(url, autocommit=True) as conn:
+            pg_schema.migrate(conn)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO datastore_rows (canvas, datastore, key, value) "
+                    "VALUES (%s, %s, %s, %s::jsonb)",
+                    [("c", "Users_v0", "ann", '{"name": "Ann"}'), ("c", "Users_v0", "bob", "2"),
+                     ("c", "Users_v3", "ann", "3"), ("d", "My_vault_v12", "k", "12"),
+                     ("c", "Odd", "k", "0")])
+    store = PostgresStore(url)
+    try:
+        assert store.ds_items("c", "Users_v0") == [("ann", 0, '{"name": "Ann"}'),
+                                                   ("bob", 0, "2")]
+        assert store.ds_get("c", "Users_v3", "ann") == (3, "3")
+        assert store.ds_get("d", "My_vault_v12", "k") == (12, "12")
+        assert store.ds_get("c", "Odd", "k") == (0, "0")
+        assert store.ds_version_counts("c", "Users_v3") == {3: 1}
+        assert store.ds_rows_not_at("c", "Users_v3", 4, None, 10) == [("ann", 3, "3")]
+        store.ds_set("c", "Users_v0", "cy", "5", 1)
+        assert store.ds_version_counts("c", "Users_v0") == {0: 2, 1: 1}
+        assert store.claim_migration("c", "Users_v0", "me", time.time(), 30)
+    finally:
+        store.close()
 
 def test_postgres_describes_itself_without_the_password(pg_cluster: PgCluster) -> None:
     url = pg_cluster.create_database()

@@ -16,6 +16,7 @@ import attrs
 
 from editor.model import (
     committing,
+    datastore_versions,
     deleting,
     edits,
     motion,
@@ -433,6 +434,12 @@ for _name, _title, _run, _palette in (
      versions.new_function_version, True),
     ("use-newest-version", "Use newest function version at this call",
      versions.use_newest_version, True),
+    ("new-datastore-version", "New datastore version (a new schema, with conversions)",
+     datastore_versions.new_datastore_version, True),
+    ("use-newest-datastore-version", "Use newest datastore version at this reference",
+     datastore_versions.use_newest_datastore_version, True),
+    ("move-datastore-back", "Move back to the older datastore version (abandon a migration)",
+     datastore_versions.move_datastore_back, True),
     ("upgrade-language", "Move this toplevel to the newest language version",
      versions.upgrade_language, False),
     ("upgrade-call", "Upgrade a deprecated library call (through a flag)",

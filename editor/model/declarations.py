@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from editor.model import datastore_versions
 from editor.model.canvas_actions import commit_to
 from editor.model.refactor import RefactorError, rename_variable
 from editor.model.state import EditorState, Outcome, refuse
@@ -106,6 +107,15 @@ def edit_declarations(state: EditorState, tlid: int, rows: Sequence[Row],
         return refuse(state, f"Not changed: {e}")
     if not ops:
         return Outcome(state, message="Nothing to change.")
+    if isinstance(tl, Datastore) and isinstance(ops[0], SetType):
+        # Its conversions still declaring the old schema follow it, in the same batch.
+        synced = datastore_versions.conversion_type_ops(state.canvas, tl, ops[0].new)
+        if synced:
+            retyped = sorted({getattr(state.canvas[op.target_tlid], "name", "?")
+                              for op in synced})
+            return commit_to(state, tlid, [*ops, *synced],
+                             f"{tl.name}_v{tl.version}'s schema changed; retyped to match: "
+                             f"{', '.join(retyped)}.")
     return commit_to(state, tlid, ops)
 
 

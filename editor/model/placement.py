@@ -67,12 +67,13 @@ def push_apart(boxes: Mapping[int, Box], first: int | None = None,
 
 
 def free_position(boxes: Mapping[int, Box] | list[Box], size: tuple[int, int] = NEW_FRAME,
-                  gap: int = GAP) -> Pos:
-    """The highest place in the left column where a frame of `size` overlaps no frame."""
+                  gap: int = GAP, *, left: int = LEFT, top: int = TOP) -> Pos:
+    """The highest place in the left column where a frame of `size` overlaps no frame
+    (or in the column at `left`, no higher than `top`: beside a given frame)."""
     others = list(boxes.values()) if isinstance(boxes, Mapping) else list(boxes)
     w, h = size
-    for y in sorted({TOP} | {b.bottom + gap for b in others}):
-        here = Box(LEFT, y, w, h + gap)
+    for y in sorted({top} | {b.bottom + gap for b in others if b.bottom + gap > top}):
+        here = Box(left, y, w, h + gap)
         if not any(here.overlaps(b) for b in others):
-            return Pos(LEFT, y)
+            return Pos(left, y)
     raise AssertionError("below every frame there is always room")  # pragma: no cover

@@ -115,6 +115,8 @@ class ToplevelFrame(QFrame):
     code_requested = Signal(object, bool)
     declarations_requested = Signal(object)
     version_requested = Signal(object)
+    #: A window key pressed in a header field (`window_command(name)`), see `eventFilter`.
+    window_command = Signal(str)
 
     def __init__(self, tl: Toplevel, keymap: Keymap, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,10 +179,13 @@ class ToplevelFrame(QFrame):
             edit.clicked.connect(lambda: self.declarations_requested.emit(self.tlid))
             self.header_layout.addWidget(edit)
             self.fields["declarations"] = edit
-        if isinstance(tl, (UserFunction, UserType)):
+        if isinstance(tl, (UserFunction, UserType, Datastore)):
             version = QToolButton(self.header)
             version.setIcon(icon("add"))
-            version.setToolTip("New version: a copy to edit while code keeps using this one")
+            version.setToolTip(
+                "New version: a copy to edit while code keeps using this one" if not isinstance(
+                    tl, Datastore) else "New datastore version (Ctrl+Alt+D): a new schema "
+                "sharing these rows, with a rollforward and a rollback")
             version.clicked.connect(lambda: self.version_requested.emit(self.tlid))
             self.header_layout.addWidget(version)
             self.fields["version"] = version
@@ -520,6 +525,12 @@ class ToplevelFrame(QFrame):
             return super().eventFilter(watched, event)
         key = event.key()
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        window_key = self.code.keymap.command_for(event.keyCombination(), "window")
+        if window_key is not None and mods & both == both:
+            # A field would type Ctrl+Alt+D's letter (as AltGr text): the window's key wins.
+            self.window_command.emit(window_key)
+            return True
         if key == Qt.Key.Key_Tab and mods == Qt.KeyboardModifier.NoModifier:
             self._step(watched, 1)
             return True

@@ -46,7 +46,7 @@ from editor.widgets.popups import (
 from editor.widgets.theme import icon, restyle
 from shared_ast import traverse
 from shared_ast.nodes import Node
-from shared_ast.toplevels import Pos, UserFunction
+from shared_ast.toplevels import Datastore, Pos, UserFunction
 
 #: How often the window asks the runtime for new 404s and traces.
 POLL_MS = 5000
@@ -327,6 +327,7 @@ class MainWindow(QMainWindow):
         frame.declarations = lambda t: declarations_of(t, list(c.state.canvas.values()))
         frame.declarations_requested.connect(self.edit_declarations)
         frame.version_requested.connect(c.new_version)
+        frame.window_command.connect(self.run_command)
         frame.move(tl.pos.x, tl.pos.y)
         frame.show()
         self.canvas.frames[tlid] = frame
@@ -390,6 +391,9 @@ class MainWindow(QMainWindow):
             self._follow_caret()
             if frame.code.isVisible():
                 frame.code.setFocus()
+            elif "name" in frame.fields:
+                # A type or datastore: the keyboard to its header (Ctrl+Alt+D works there).
+                frame.fields["name"].setFocus()
 
     def list_deprecated(self) -> None:
         """The canvas's calls of deprecated library functions, in the inspector."""
@@ -485,6 +489,8 @@ class MainWindow(QMainWindow):
                 c.check_change("language")
             case "list-deprecated":
                 self.list_deprecated()
+            case "new-datastore-version":
+                self._new_datastore_version()
             case "go-to-toplevel":
                 self.go_to_toplevel()
             case "next-toplevel":
@@ -506,6 +512,20 @@ class MainWindow(QMainWindow):
                                   refactor_commands.current_name(c.state))
             case _:
                 c.run(name, argument)
+
+    def _new_datastore_version(self) -> None:
+        """Of the datastore whose frame has the keyboard (its header), else the caret's;
+        then the keyboard goes to the rollforward's code, where the caret is."""
+        focus, tlid = self.focusWidget(), None
+        for t, frame in self.canvas.frames.items():
+            if focus is not None and frame.isAncestorOf(focus) and isinstance(
+                    frame.toplevel, Datastore):
+                tlid = t
+        out = self.controller.new_datastore_version(tlid)
+        caret = self.controller.state.caret
+        shown = self.canvas.frames.get(caret.tlid) if caret is not None else None
+        if not out.refused and shown is not None:
+            shown.code.setFocus()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         name = self.keymap.command_for(event.keyCombination(), "window")

@@ -107,6 +107,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "m003_datastore_versions",
+        # Datastore migrations: each row keeps the version of its datastore it was
+        # written in. Rows stored before live under their datastore's own name,
+        # `Name_vN`, and were written in version N. Rows per version are counted on
+        # deploys that delete a version and by the background converter: an index. It
+        # ends in the key so that a lookup by key and version (the converter's
+        # compare-and-set) finds one row whichever index the planner picks.
+        # `datastore_migrations` holds the converter's record and its lease per storage.
+        """
+        ALTER TABLE datastore_rows ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+        UPDATE datastore_rows SET version = substring(datastore FROM '_v([0-9]+)$')::bigint
+            WHERE datastore ~ '_v[0-9]+$';
+        CREATE INDEX datastore_versions ON datastore_rows (canvas, datastore, version, key);
+        CREATE TABLE datastore_migrations (
+            canvas TEXT COLLATE "C" NOT NULL,
+            datastore TEXT COLLATE "C" NOT NULL,
+            state_json TEXT,
+            holder TEXT,
+            lease_until DOUBLE PRECISION,
+            PRIMARY KEY (canvas, datastore)
+        );
+        """,
+    ),
 ]
 
 

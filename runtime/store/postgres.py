@@ -285,23 +285,25 @@ class PostgresStore:
 
     # ---------------------------------------------------------- datastores
 
-    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str) -> None:
+    def ds_set(self, canvas: str, datastore: str, key: str, value_json: str,
+               version: int) -> None:
         self._exec(
-            "INSERT INTO datastore_rows (canvas, datastore, key, value) "
-            "VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (canvas, datastore, key) "
-            "DO UPDATE SET value = excluded.value", [canvas, datastore, key, value_json])
+            "INSERT INTO datastore_rows (canvas, datastore, key, value, version) "
+            "VALUES (%s, %s, %s, %s::jsonb, %s) ON CONFLICT (canvas, datastore, key) "
+            "DO UPDATE SET value = excluded.value, version = excluded.version",
+            [canvas, datastore, key, value_json, version])
 
-    def ds_get(self, canvas: str, datastore: str, key: str) -> str | None:
+    def ds_get(self, canvas: str, datastore: str, key: str) -> tuple[int, str] | None:
         row = self._one(
-            "SELECT value::text FROM datastore_rows "
+            "SELECT version, value::text FROM datastore_rows "
             "WHERE canvas = %s AND datastore = %s AND key = %s", [canvas, datastore, key])
-        return None if row is None else str(row[0])
+        return None if row is None else (int(row[0]), str(row[1]))
 
-    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, str]]:
+    def ds_items(self, canvas: str, datastore: str) -> list[tuple[str, int, str]]:
         rows = self._rows(
-            "SELECT key, value::text FROM datastore_rows WHERE canvas = %s AND datastore = %s "
-            "ORDER BY key", [canvas, datastore])
-        return [(r[0], r[1]) for r in rows]
+            "SELECT key, version, value::text FROM datastore_rows "
+            "WHERE canvas = %s AND datastore = %s ORDER BY key", [canvas, datastore])
+        return [(r[0], int(r[1]), r[2]) for r in rows]
 
     def ds_delete(self, canvas: str, datastore: str, key: str) -> None:
         self._exec("DELETE FROM datastore_rows WHERE canvas = %s AND datastore = %s AND key = %s",
@@ -311,6 +313,74 @@ class PostgresStore:
         row = self._one("SELECT COUNT(*) FROM datastore_rows WHERE canvas = %s AND datastore = %s",
                         [canvas, datastore])
         return int(row[0]) if row else 0
+
+    def ds_version_counts(self, canvas: str, datastore: str) -> dict[int, int]:
+        rows = self._rows(
+            "SELECT version, COUNT(*) FROM datastore_rows WHERE canvas = %s AND datastore = %s "
+            "GROUP BY version", [canvas, datastore])
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def ds_rows_not_at(self, canvas: str, datastore: str, version: int, after_key: str | None,
+                       limit: int) -> list[tuple[str, int, str]]:
+        # Along the primary key (keys in "C" order, as SQLite's) from the cursor.
+        after = "" if after_key is None else "AND key > %(after)s "
+        rows = self._rows(
+            "SELECT key, version, value::text FROM datastore_rows WHERE canvas = %(canvas)s "
+            f"AND datastore = %(ds)s {after}AND version <> %(version)s ORDER BY key "
+            "LIMIT %(limit)s",
+            {"canvas": canvas, "ds": datastore, "after": after_key, "version": version,
+             "limit": limit})
+        return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    def ds_convert(self, canvas: str, datastore: str, version: int,
+                   rows: list[tuple[str, int, str, str]]) -> int:
+        if not rows:
+            return 0
+        # Row by row in one transaction (psycopg pipelines them: one round trip), each a
+        # compare-and-set on the version and the value (as JSON) it had when read. One
+        # UPDATE joined to unnest() of the batch would hash the whole storage per batch.
+        params = [(version, new, canvas, datastore, key, old_version, old)
+                  for key, old_version, old, new in rows]
+
+        def tx(conn: psycopg.Connection) -> int:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE datastore_rows SET version = %s, value = %s::jsonb "
+                    "WHERE canvas = %s AND datastore = %s AND key = %s AND version = %s "
+                    "AND value = %s::jsonb", params)
+                return cur.rowcount
+
+        return self._conns.run(tx)
+
+    def migration_state(self, canvas: str, datastore: str) -> dict[str, Any] | None:
+        row = self._one("SELECT state_json FROM datastore_migrations "
+                        "WHERE canvas = %s AND datastore = %s", [canvas, datastore])
+        return None if row is None or row[0] is None else dict(json.loads(row[0]))
+
+    def set_migration_state(self, canvas: str, datastore: str,
+                            state: dict[str, Any] | None) -> None:
+        text = None if state is None else json.dumps(state, allow_nan=False, sort_keys=True)
+        self._exec(
+            "INSERT INTO datastore_migrations (canvas, datastore, state_json) "
+            "VALUES (%s, %s, %s) ON CONFLICT (canvas, datastore) "
+            "DO UPDATE SET state_json = excluded.state_json", [canvas, datastore, text])
+
+    def claim_migration(self, canvas: str, datastore: str, holder: str, now: float,
+                        lease_seconds: float) -> bool:
+        # One statement: a concurrent claimer waits on the row, then re-checks the WHERE
+        # against the winner's lease, so exactly one claimer sees a row come back.
+        row = self._one(
+            "INSERT INTO datastore_migrations (canvas, datastore, holder, lease_until) "
+            "VALUES (%(canvas)s, %(ds)s, %(holder)s, %(until)s) "
+            "ON CONFLICT (canvas, datastore) DO UPDATE SET holder = excluded.holder, "
+            "lease_until = excluded.lease_until "
+            "WHERE datastore_migrations.holder IS NULL "
+            "OR datastore_migrations.holder = excluded.holder "
+            "OR datastore_migrations.lease_until IS NULL "
+            "OR datastore_migrations.lease_until <= %(now)s RETURNING 1",
+            {"canvas": canvas, "ds": datastore, "holder": holder, "now": now,
+             "until": now + lease_seconds})
+        return row is not None
 
     # ------------------------------------------------------------- workers
 
