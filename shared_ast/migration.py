@@ -139,8 +139,20 @@ def chain(program: Program, name: str, source: int, target: int) -> list[Step]:
     return steps[::-1] if source < target else steps
 
 
+#: id(function) → (the function, whether it has holes): a conversion runs once per row,
+#: and walking its tree each time was most of the cost of converting a row.
+_UNFINISHED: dict[int, tuple[UserFunction, bool]] = {}
+
+
 def _unfinished(fn: UserFunction) -> bool:
-    return any(isinstance(node, EHole | EPartial | ERightPartial) for node in traverse.walk(fn))
+    cached = _UNFINISHED.get(id(fn))
+    if cached is not None and cached[0] is fn:
+        return cached[1]
+    found = any(isinstance(node, EHole | EPartial | ERightPartial) for node in traverse.walk(fn))
+    if len(_UNFINISHED) > 256:
+        _UNFINISHED.clear()
+    _UNFINISHED[id(fn)] = (fn, found)
+    return found
 
 
 def conversion_function(program: Program, step: Step) -> UserFunction:

@@ -266,8 +266,10 @@ class MigrationRunner:
         #: Called (from the converter's thread) with a canvas whose states changed.
         self.on_change = on_change
         self.tick_seconds = tick_seconds
-        #: canvas → storage → the latest state seen (written here or read from the store).
+        #: canvas → storage → the latest state seen (written here or read from the store);
+        #: read by the event loop (`states`), so changed under `_latest_lock`.
         self.latest: dict[str, dict[str, dict[str, Any]]] = {}
+        self._latest_lock = threading.Lock()
         self._named: dict[str, tuple[Mapping[int, Toplevel], frozenset[str]]] = {}
         self._retry: set[tuple[str, str]] = set()
         self._wake = threading.Event()
@@ -325,9 +327,10 @@ class MigrationRunner:
                 except StoreError as e:
                     log.warning("migration of %s on canvas %s waits: %s", found.storage,
                                 state.name, e)
-            cached = self.latest.get(state.name, {})
-            for gone in set(cached) - present:
-                del cached[gone]
+            with self._latest_lock:
+                cached = self.latest.get(state.name, {})
+                for gone in set(cached) - present:
+                    del cached[gone]
         return busy
 
     def named(self, state: CanvasState) -> frozenset[str]:
@@ -468,7 +471,7 @@ class MigrationRunner:
             return
         new["updated_at"] = time.time()
         self.store.set_migration_state(canvas, storage, new)
-        self.latest.setdefault(canvas, {})[storage] = new
+        self._remember(canvas, storage, new)
         if material and self.on_change is not None:
             self.on_change(canvas)
 
@@ -479,13 +482,19 @@ class MigrationRunner:
         old = self.latest.get(canvas, {}).get(storage)
         if old is not None and old.get("updated_at") == state.get("updated_at"):
             return
-        self.latest.setdefault(canvas, {})[storage] = state
+        self._remember(canvas, storage, state)
         if self.on_change is not None:
             self.on_change(canvas)
 
+    def _remember(self, canvas: str, storage: str, state: dict[str, Any]) -> None:
+        with self._latest_lock:
+            self.latest.setdefault(canvas, {})[storage] = state
+
     def states(self, canvas: str) -> list[dict[str, Any]]:
         """The latest state of each chain of the canvas (for pushes: no store read)."""
-        return [public_state(s) for _, s in sorted(self.latest.get(canvas, {}).items())]
+        with self._latest_lock:
+            found = sorted(self.latest.get(canvas, {}).items())
+        return [public_state(s) for _, s in found]
 
 
 def _versions(counts: Mapping[int, int]) -> dict[str, int]:
