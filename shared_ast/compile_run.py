@@ -49,15 +49,24 @@ from shared_ast.values import (
     ErrorValue,
     FrozenDict,
     Incomplete,
+    Variant,
     first_special,
     is_special,
     show,
     values_equal,
 )
 
-__all__ = ["CompiledRun", "Fallback", "LambdaCode", "RailExit"]
+__all__ = ["CompiledRun", "Fallback", "LambdaCode", "RailExit", "is_option"]
 
 _SPECIALS = frozenset(SPECIAL_TYPES)
+
+
+def is_option(value: Any) -> bool:
+    """`value` is Just x or Nothing: an Option's shape as `value_fits(deep=False)` checks
+    it (the guard of a library call taking an Option: `compile_calls.shapes_guard`)."""
+    return (type(value) is Variant and value.type_name is None
+            and ((value.name == "Just" and len(value.args) == 1)
+                 or (value.name == "Nothing" and not value.args)))
 
 
 class RailExit(Exception):
@@ -163,6 +172,29 @@ class CompiledRun:
               ) -> Any:
         """What the library call a compiled loop stands for gives, once measured (a map's list)."""
         return after_library_call(self.budget, lib, args, result, node_id)
+
+    def pure(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId, builds: bool
+             ) -> Any:
+        """`call_library` for a pure function whose arguments the generated code has seen
+        to be no special values and of the shapes `lib` takes (`compile_calls`'s guard):
+        the checks `call_library` makes first would all pass, so only what follows them
+        is done. `builds` is `lib.qualified in BUILDERS`, known when the code was made."""
+        try:
+            result = lib.impl(LibraryCallContext(self, node_id, self.host,
+                                                 self.flags[-1] if self.flags else "",
+                                                 lib.qualified), *args)
+        except Escape as escape:
+            result = escape.value
+        except LibError as problem:
+            result = ErrorValue(str(problem), node_id)
+        except RecursionError:
+            raise Fallback() from None
+        except Exception as exc:  # as run_library
+            result = ErrorValue(
+                f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
+        if builds or self.budget.deadline is not None:
+            return after_library_call(self.budget, lib, args, result, node_id)
+        return result
 
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
         try:
