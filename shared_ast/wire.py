@@ -587,14 +587,32 @@ def json_text(raw: Json, **options: Any) -> str:
     """JSON text of a payload (`json.dumps`, `allow_nan=False` unless said), with room
     to recurse through anything `MAX_NESTING` deep, whatever the caller's stack."""
     options.setdefault("allow_nan", False)
+    # Most payloads are shallow: written without raising the recursion limit first
+    # (`stack_room` takes a lock), and written again with room if they were not.
+    # json.dumps is pure, so a RecursionError part way loses nothing.
+    try:
+        if options == _STRICT_OPTIONS:
+            return _STRICT.encode(raw)
+        return json.dumps(raw, **options)
+    except RecursionError:
+        pass
     with stack_room:
         return json.dumps(raw, **options)
+
+
+#: `json.dumps(..., allow_nan=False)` makes an encoder per call; this one is made once.
+_STRICT_OPTIONS = {"allow_nan": False}
+_STRICT = json.JSONEncoder(allow_nan=False)
 
 
 def json_load(text: str | bytes) -> Json:
     """`json.loads` of text this program wrote (a stored op, toplevel or value), with
     room to recurse through anything `MAX_NESTING` deep. Text from outside is read
     with `parse_json`, which also refuses what the wire format does not allow."""
+    try:  # as in json_text: with room only when the text needs it
+        return json.loads(text)
+    except RecursionError:
+        pass
     with stack_room:
         return json.loads(text)
 
