@@ -45,25 +45,28 @@ from shared_ast.values import ErrorValue, is_special
 if TYPE_CHECKING:
     from shared_ast.compile_unit import UnitBuilder
 
-__all__ = ["CallCode"]
+__all__ = ["FAST_FITS", "CallCode"]
 
 _NOTHING: Any = object()
 
 #: A test of the generated code that a value has the outermost shape of a parameter
 #: type, as `value_fits(value, type, deep=False)` checks it, and is no special value
-#: (none of these types is a special value's). Each test may be narrower than
-#: `value_fits` (an exact type, not a subclass), never wider: a value it does not pass
-#: goes through `CompiledRun.call_library`, which checks it fully. The names are the
-#: unit's namespace (`compile_unit.UnitBuilder`).
-_SHAPE_TESTS: dict[type, str] = {
-    TString: "type({0}) is str",
-    TInt: "type({0}) is int",
-    TFloat: "type({0}) is float",
-    TBool: "type({0}) is bool",
-    TList: "type({0}) is tuple",
-    TDict: "type({0}) is FD",
-    TRecord: "type({0}) is FD",
-    TOption: "is_option({0})",
+#: (none of these types is a special value's; `?` and a type variable take anything
+#: but those). Each test may be narrower than `value_fits` (an exact type, not a
+#: subclass), never wider: a value it does not pass gets the full checks
+#: (`CompiledRun.call_library`, `CompiledRun.check_call`). The names are the unit's
+#: namespace (`compile_unit.UnitBuilder`).
+FAST_FITS: dict[type, str] = {
+    TInt: "type({v}) is int",
+    TFloat: "type({v}) is float",
+    TBool: "type({v}) is bool",
+    TString: "type({v}) is str",
+    TList: "type({v}) is tuple",
+    TDict: "type({v}) is FD",
+    TRecord: "type({v}) is FD",
+    TOption: "is_option({v})",
+    TUnknown: "type({v}) not in SPECIALS",
+    TVar: "type({v}) not in SPECIALS",
 }
 
 
@@ -220,13 +223,10 @@ class CallCode(IntFacts):
                                                    deep=False) is not None:
                     return None
                 continue
-            if isinstance(t, TUnknown | TVar):
-                tests.append(f"type({arg}) not in SPECIALS")
-                continue
-            shape = _SHAPE_TESTS.get(type(t))
+            shape = FAST_FITS.get(type(t))
             if shape is None:
                 return None
-            tests.append(shape.format(arg))
+            tests.append(shape.format(v=arg))
         return " and ".join(tests) if tests else "True"
 
     def slow_library(self, lib: LibFunction, args: list[str], node_id: int) -> str:

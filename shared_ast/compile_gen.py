@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared_ast.compile_calls import CallCode
+from shared_ast.compile_calls import FAST_FITS, CallCode
 from shared_ast.compile_loops import inline_loop
 from shared_ast.evaluator import BUILTIN_CASES, literal_rules
 from shared_ast.nodes import (
@@ -65,14 +65,6 @@ from shared_ast.nodes import (
 )
 from shared_ast.operators import OPERATORS
 from shared_ast.patterns import pattern_variables
-from shared_ast.type_ast import (
-    TBool,
-    TDict,
-    TFloat,
-    TInt,
-    TList,
-    TString,
-)
 from shared_ast.values import (
     ErrorValue,
     Incomplete,
@@ -88,17 +80,6 @@ __all__ = ["ENTER", "FAST_FITS", "MAX_HEIGHT", "Body", "CompileError", "Scope"]
 MAX_HEIGHT = 1000
 #: Python refuses blocks nested much deeper than this.
 MAX_INDENT = 90
-
-# A type test that implies `value_fits(v, t, deep=False) is None` (shallow fits).
-FAST_FITS: dict[type, str] = {
-    TInt: "type({v}) is int",
-    TFloat: "type({v}) is float",
-    TBool: "type({v}) is bool",
-    TString: "type({v}) is str",
-    TList: "type({v}) is tuple",
-    TDict: "type({v}) is FD",
-}
-
 
 #: Entering a call: past the depth limit the reference evaluator decides (see compiler).
 ENTER = ["if r < 0:", "    raise FB()"]

@@ -26,6 +26,7 @@ a failing impure call in language version 2 and later (`call_impure`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ from shared_ast.eval_context import (
     closure_call_refused,
     failed_impure_call,
 )
-from shared_ast.limits import BUILDERS, EvaluationStopped, after_library_call
+from shared_ast.limits import BUILDERS, EvaluationStopped, Preempted, after_library_call
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.bool_fns import expect_bool
@@ -192,8 +193,16 @@ class CompiledRun:
         except Exception as exc:  # as run_library
             result = ErrorValue(
                 f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
-        if builds or self.budget.deadline is not None:
+        if builds:
             return after_library_call(self.budget, lib, args, result, node_id)
+        budget = self.budget
+        if budget.deadline is not None:
+            # after_library_call's look at the clock, which is all it does for this call.
+            now = time.monotonic()
+            if now >= budget.deadline:
+                raise EvaluationStopped(budget.time_exhausted(node_id))
+            if budget.yield_at is not None and now >= budget.yield_at:
+                raise Preempted()
         return result
 
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:

@@ -141,7 +141,7 @@ def _record_fields_v0(entries: Sequence[tuple[str, Any]]) -> Any:
     # and of two fields with one name the later wins.
     kept = [(name, v) for name, v in entries if name and not isinstance(v, Incomplete)]
     special = first_special([v for _, v in kept])
-    return special if special is not None else FrozenDict(dict(kept))
+    return special if special is not None else FrozenDict.owning(dict(kept))
 
 
 def _list_items_v1(values: Sequence[Any]) -> Any:

@@ -182,6 +182,9 @@ class _NoDatastores:
                        "queue events (move that work into a handler)")
 
     ds_set = ds_get = ds_items = ds_delete = ds_count = emit = _refuse
+    #: No flags to report (as a host without the attribute; looking for a missing one
+    #: raised and caught an AttributeError for every row).
+    flag_decided = None
 
 
 _NO_HOST = _NoDatastores()

@@ -1,4 +1,5 @@
-"""Library calls of compiled code agree with the reference, whatever their arguments.
+"""Library and user function calls of compiled code agree with the reference, whatever
+their arguments.
 
 Compiled code calls a pure library function straight away (`CompiledRun.pure`) when
 a test in the generated code (`compile_calls.shapes_guard`) sees that the checks of
@@ -8,6 +9,9 @@ arguments of every shape, right and wrong (specials, other types, an Option that
 not one, a variant of a user type), passed as inputs and as literals the compiler
 judges once, and compare with the reference evaluator in every observable way
 (`test_compiler.agree`: value, error node and message, steps, impure calls).
+A user function's checked entry (`call_...`) makes the same quick test of its
+parameters (`compile_calls.FAST_FITS`) before its own checks: a function of each
+parameter type is called with arguments of every shape too.
 """
 
 from __future__ import annotations
@@ -20,11 +24,35 @@ from strategies import ints, texts, values
 from test_compiler import ROUTE, agree, as_handler
 
 from shared_ast import build as b
+from shared_ast.compiler import run_user_function
 from shared_ast.eval_context import Budget
+from shared_ast.evaluator import call_user_function
 from shared_ast.nodes import Expr
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY
-from shared_ast.values import NOTHING, Char, ErrorValue, FrozenDict, Incomplete, Variant, just
+from shared_ast.type_ast import (
+    BOOL,
+    FLOAT,
+    INT,
+    STRING,
+    UNKNOWN,
+    TDict,
+    TList,
+    TOption,
+    TRecord,
+    TRecordField,
+    TVar,
+)
+from shared_ast.values import (
+    NOTHING,
+    Char,
+    ErrorValue,
+    FrozenDict,
+    Incomplete,
+    Variant,
+    just,
+    values_equal,
+)
 
 #: The handler's inputs the arguments are passed in (the route binds two, and `request`).
 INPUTS = (ROUTE.split(":")[1].rstrip("/"), ROUTE.split(":")[2], "request")
@@ -111,3 +139,24 @@ def test_an_int_known_to_the_compiler_needs_no_test() -> None:
     body = b.call("List::drop_v0", b.var(INPUTS[0]), b.infix("+", 1, 1))
     for xs in [(1, 2, 3), "abc", Incomplete(2), ErrorValue("no", 5)]:
         agree(as_handler(body, 1), {INPUTS[0]: xs}, Program(), Budget())
+
+
+PARAMETER_TYPES = [STRING, INT, FLOAT, BOOL, TList(STRING), TDict(INT), UNKNOWN, TVar("a"),
+                   TRecord((TRecordField("a", INT),)), TOption(INT)]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(t=st.sampled_from(PARAMETER_TYPES), arg=st.one_of(shaped, values(max_leaves=3)),
+       more=shaped)
+def test_user_function_calls_agree_with_the_reference(t: Any, arg: Any, more: Any) -> None:
+    fn = b.function("f", [("x", t), ("y", UNKNOWN)], UNKNOWN,
+                    b.call("List::push_v0", b.list_(b.var("y")), b.var("x")))
+    program = Program.from_toplevels([fn])
+    # Called from a handler (the `call_` entry with a call node's checks) ...
+    agree(as_handler(b.user_call(fn, b.var(INPUTS[0]), b.var(INPUTS[1])), 1),
+          {INPUTS[0]: arg, INPUTS[1]: more}, program, Budget())
+    # ... and as the runtime calls a function (a conversion, a worker).
+    expected = call_user_function(fn, (arg, more), program, budget=Budget())
+    got = run_user_function(fn, (arg, more), program, budget=Budget())
+    assert type(got) is type(expected) and (got == expected if isinstance(
+        got, ErrorValue | Incomplete) else values_equal(got, expected)), (got, expected)
