@@ -106,6 +106,7 @@ __all__ = [
     "loads_document",
     "parse_json",
     "stack_room",
+    "value_text",
 ]
 
 #: The version of this format. A change that an old reader would misread bumps it.
@@ -499,6 +500,11 @@ _VALUES = ValueCodec(encode_expr, decode_expr)
 def encode_value(value: Any) -> Json:
     """A runtime value (see `shared_ast.values`) as a tagged JSON object."""
     return _VALUES.encode(value)
+
+
+def value_text(value: Any) -> str:
+    """`json_text(encode_value(value))`, the same text, written faster (a datastore row)."""
+    return _VALUES.encode_text(value)
 
 
 def decode_value(raw: Json, path: str = "$") -> Any:

@@ -488,6 +488,20 @@ class ValueCodec:
         except (_NotQuick, RecursionError):
             return self.full_decode(raw, path)
 
+    def encode_text(self, value: Any) -> str:
+        """`json.dumps(self.encode(value), allow_nan=False)`, the same text, written
+        straight from the value where the quick path can (see the end of this module)."""
+        try:
+            return _quick_text(value, 0)
+        except (_NotQuick, RecursionError):
+            pass
+        raw = self.encode(value)
+        try:
+            return json.dumps(raw, allow_nan=False)
+        except RecursionError:
+            with stack_room:
+                return json.dumps(raw, allow_nan=False)
+
     def full_encode(self, value: Any) -> Json:
         """`encode` without the quick path (see the end of this module), which must
         agree with it wherever it answers: tests compare the two."""
@@ -749,6 +763,52 @@ def _quick_encode(value: Any, depth: int) -> Json:
         return {"kind": "date", "value": _date_out(value)}
     if t is _uuid.UUID:
         return {"kind": "uuid", "value": str(value)}
+    raise _NotQuick
+
+
+_esc = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as
+
+
+def _quick_text(value: Any, depth: int) -> str:
+    """`json.dumps(_quick_encode(value, depth))` (its separators, ASCII escapes and
+    number spelling: `int.__repr__`, `float.__repr__`), without the objects between."""
+    t = type(value)
+    if t is str:
+        return '{"kind": "string", "value": ' + _esc(value) + "}"
+    if t is int:
+        return '{"kind": "int", "value": ' + int.__repr__(value) + "}"
+    if depth > _QUICK_DEPTH:
+        raise _NotQuick
+    if t is v.FrozenDict:
+        parts = []
+        for key, item in value._d.items():
+            if type(key) is not str:
+                raise _NotQuick
+            parts.append(_esc(key) + ": " + _quick_text(item, depth + 1))
+        return '{"kind": "dict", "entries": {' + ", ".join(parts) + "}}"
+    if t is bool:
+        return '{"kind": "bool", "value": ' + ("true" if value else "false") + "}"
+    if t is float:
+        out = float_out(value)
+        return '{"kind": "float", "value": ' + (
+            float.__repr__(out) if isinstance(out, float) else _esc(out)) + "}"
+    if value is None:
+        return '{"kind": "null"}'
+    if t is tuple:
+        return ('{"kind": "list", "items": ['
+                + ", ".join([_quick_text(x, depth + 1) for x in value]) + "]}")
+    if t is v.Variant:
+        name, type_name = value.name, value.type_name
+        if type(name) is not str or not (type_name is None or type(type_name) is str):
+            raise _NotQuick
+        return ('{"kind": "variant", "name": ' + _esc(name) + ', "args": ['
+                + ", ".join([_quick_text(x, depth + 1) for x in value.args])
+                + '], "type_name": ' + ("null" if type_name is None else _esc(type_name))
+                + "}")
+    if t is _dt.datetime:
+        return '{"kind": "date", "value": ' + _esc(_date_out(value)) + "}"
+    if t is _uuid.UUID:
+        return '{"kind": "uuid", "value": ' + _esc(str(value)) + "}"
     raise _NotQuick
 
 

@@ -52,6 +52,36 @@ def test_encoding_agrees(value: Any) -> None:
 
 
 @MANY
+@given(values())
+def test_value_text_is_the_text_of_the_full_encoding(value: Any) -> None:
+    """`wire.value_text` writes the text straight from the value: exactly json_text's."""
+    try:
+        full = json.dumps(CODEC.full_encode(value), allow_nan=False)
+    except WireError as e:
+        try:
+            wire.value_text(value)
+        except WireError as again:
+            assert (again.path, again.message) == (e.path, e.message)
+        else:
+            raise AssertionError("value_text wrote what the codec refuses") from None
+        return
+    assert wire.value_text(value) == full == wire.json_text(wire.encode_value(value))
+
+
+def test_value_text_of_edge_values() -> None:
+    import datetime as dt
+    import math
+    import uuid
+
+    for value in [v.FrozenDict({"é\n\"": -0.0, "b": math.inf, "c": -math.inf, "d": math.nan}),
+                  v.FrozenDict(), (), ("😀", 10**30, -(2**63), True, False, None),
+                  v.Variant("Rgb", (1, 2), "Color_v0"), v.NOTHING,
+                  dt.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC),
+                  uuid.UUID(int=5), v.Char("é"), v.FrozenDict(c=v.Char("a"))]:
+        assert wire.value_text(value) == json.dumps(CODEC.full_encode(value), allow_nan=False)
+
+
+@MANY
 @given(junk())
 def test_decoding_any_json_agrees(raw: Any) -> None:
     agree_decoding(raw)
