@@ -37,7 +37,13 @@ from shared_ast.eval_context import (
     closure_call_refused,
     failed_impure_call,
 )
-from shared_ast.limits import BUILDERS, EvaluationStopped, Preempted, after_library_call
+from shared_ast.limits import (
+    BUILDERS,
+    EvaluationStopped,
+    Preempted,
+    after_library_call,
+    charge_built,
+)
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.bool_fns import expect_bool
@@ -193,11 +199,13 @@ class CompiledRun:
         except Exception as exc:  # as run_library
             result = ErrorValue(
                 f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
-        if builds:
-            return after_library_call(self.budget, lib, args, result, node_id)
+        # What after_library_call does, knowing whether the function builds its result.
         budget = self.budget
+        if builds:
+            over = charge_built(budget, lib.qualified, args, result, node_id)
+            if over is not None:
+                return over
         if budget.deadline is not None:
-            # after_library_call's look at the clock, which is all it does for this call.
             now = time.monotonic()
             if now >= budget.deadline:
                 raise EvaluationStopped(budget.time_exhausted(node_id))
