@@ -23,17 +23,51 @@ from typing import TYPE_CHECKING, Any
 
 from shared_ast.compile_ints import INLINE_INT_OPS, IntFacts
 from shared_ast.eval_context import failed_call_stops, failed_impure_call
+from shared_ast.limits import BUILDERS
 from shared_ast.nodes import ECall, Expr, LibFnRef
 from shared_ast.stdlib.registry import LIBRARY, LibFunction
 from shared_ast.toplevels import UserFunction
-from shared_ast.type_ast import TBool, TInt, TUnknown, TVar
-from shared_ast.value_types import type_phrase
-from shared_ast.values import ErrorValue
+from shared_ast.type_ast import (
+    TBool,
+    TDict,
+    TFloat,
+    TInt,
+    TList,
+    TOption,
+    TRecord,
+    TString,
+    TUnknown,
+    TVar,
+)
+from shared_ast.value_types import type_phrase, value_fits
+from shared_ast.values import ErrorValue, is_special
 
 if TYPE_CHECKING:
     from shared_ast.compile_unit import UnitBuilder
 
-__all__ = ["CallCode"]
+__all__ = ["FAST_FITS", "CallCode"]
+
+_NOTHING: Any = object()
+
+#: A test of the generated code that a value has the outermost shape of a parameter
+#: type, as `value_fits(value, type, deep=False)` checks it, and is no special value
+#: (none of these types is a special value's; `?` and a type variable take anything
+#: but those). Each test may be narrower than `value_fits` (an exact type, not a
+#: subclass), never wider: a value it does not pass gets the full checks
+#: (`CompiledRun.call_library`, `CompiledRun.check_call`). The names are the unit's
+#: namespace (`compile_unit.UnitBuilder`).
+FAST_FITS: dict[type, str] = {
+    TInt: "type({v}) is int",
+    TFloat: "type({v}) is float",
+    TBool: "type({v}) is bool",
+    TString: "type({v}) is str",
+    TList: "type({v}) is tuple",
+    TDict: "type({v}) is FD",
+    TRecord: "type({v}) is FD",
+    TOption: "is_option({v})",
+    TUnknown: "type({v}) not in SPECIALS",
+    TVar: "type({v}) not in SPECIALS",
+}
 
 
 class CallCode(IntFacts):
@@ -151,12 +185,49 @@ class CallCode(IntFacts):
         self.effects = True
         self.flush()
         self.emit(f"R.rem = {self.depth}")  # for the lambdas it may call back
-        out = self.assign(self.slow_library(lib, args, node_id))
+        guard = self.shapes_guard(lib, args)
+        if guard is None:
+            out = self.assign(self.slow_library(lib, args, node_id))
+        else:
+            # The guard passes only where every check of `call_library` would: then the
+            # function runs at once (`CompiledRun.pure`); else the checks say what is wrong.
+            fast = (f"R.pure({self.const(lib)}, ({''.join(a + ', ' for a in args)}), "
+                    f"{node_id}, {name in BUILDERS})")
+            out = self.assign(fast if guard == "True" else
+                              f"{fast} if {guard} else {self.slow_library(lib, args, node_id)}")
         self.rail_check(out)
         if name == "List::range_v0" and all(self.is_int(a) for a in args):
             # Its list holds the Ints from the first to the second.
             self.int_lists[out] = (self.bound(args[0])[0], self.bound(args[1])[1])
         return out
+
+    def shapes_guard(self, lib: LibFunction, args: list[str]) -> str | None:
+        """A Python test that holds only when none of `args` is a special value and each
+        has the outermost shape `lib` declares (what `call_library` checks before it runs
+        a function): "True" when that is known already, None when the call must always
+        go through `call_library` (an impure function, one that takes special values, a
+        parameter type with no quick test here, an argument surely of another type)."""
+        if not lib.pure or lib.accepts_special:
+            return None
+        tests = []
+        for arg, param in zip(args, lib.params, strict=True):
+            t = param.type
+            kind = self.kind(arg)
+            if kind != "any":  # surely an Int or a Bool, so no special value
+                if isinstance(t, TUnknown | TVar | (TInt if kind == "int" else TBool)):
+                    continue
+                return None
+            known = self.unit.ns.get(arg, _NOTHING) if arg.startswith("K") else _NOTHING
+            if known is not _NOTHING:  # a constant: judged now, once
+                if is_special(known) or value_fits(known, t, self.unit.program,
+                                                   deep=False) is not None:
+                    return None
+                continue
+            shape = FAST_FITS.get(type(t))
+            if shape is None:
+                return None
+            tests.append(shape.format(v=arg))
+        return " and ".join(tests) if tests else "True"
 
     def slow_library(self, lib: LibFunction, args: list[str], node_id: int) -> str:
         fits = tuple(None if isinstance(p.type, TUnknown | TVar)

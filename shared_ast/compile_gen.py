@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared_ast.compile_calls import CallCode
+from shared_ast.compile_calls import FAST_FITS, CallCode
 from shared_ast.compile_loops import inline_loop
 from shared_ast.evaluator import BUILTIN_CASES, literal_rules
 from shared_ast.nodes import (
@@ -65,14 +65,6 @@ from shared_ast.nodes import (
 )
 from shared_ast.operators import OPERATORS
 from shared_ast.patterns import pattern_variables
-from shared_ast.type_ast import (
-    TBool,
-    TDict,
-    TFloat,
-    TInt,
-    TList,
-    TString,
-)
 from shared_ast.values import (
     ErrorValue,
     Incomplete,
@@ -88,17 +80,6 @@ __all__ = ["ENTER", "FAST_FITS", "MAX_HEIGHT", "Body", "CompileError", "Scope"]
 MAX_HEIGHT = 1000
 #: Python refuses blocks nested much deeper than this.
 MAX_INDENT = 90
-
-# A type test that implies `value_fits(v, t, deep=False) is None` (shallow fits).
-FAST_FITS: dict[type, str] = {
-    TInt: "type({v}) is int",
-    TFloat: "type({v}) is float",
-    TBool: "type({v}) is bool",
-    TString: "type({v}) is str",
-    TList: "type({v}) is tuple",
-    TDict: "type({v}) is FD",
-}
-
 
 #: Entering a call: past the depth limit the reference evaluator decides (see compiler).
 ENTER = ["if r < 0:", "    raise FB()"]
@@ -145,6 +126,7 @@ class Body(CallCode):
         rules = literal_rules(version)
         self.list_items = unit.const(rules.list_items)
         self.record_fields = unit.const(rules.record_fields)
+        self.plain_literals = rules.plain_literals
 
     # ------------------------------------------------------------- emitting
 
@@ -279,12 +261,19 @@ class Body(CallCode):
                 return self.expr(e.body, {**scope, e.name: rhs}, pipe)
             case EList():
                 items = [self.expr(item, scope, pipe) for item in e.items]
-                return self.assign(f"{self.list_items}([{', '.join(items)}])")
+                slow = f"{self.list_items}([{', '.join(items)}])"
+                return self.assign(self.plain(f"({''.join(i + ', ' for i in items)})",
+                                              items, slow))
             case ERecord():
                 values = [self.expr(f.value, scope, pipe) for f in e.fields]
                 entries = ", ".join(f"({self.const(f.name)}, {v})"
                                     for f, v in zip(e.fields, values, strict=True))
-                return self.assign(f"{self.record_fields}([{entries}])")
+                slow = f"{self.record_fields}([{entries}])"
+                if not all(f.name for f in e.fields):
+                    return self.assign(slow)
+                fields = ", ".join(f"{self.const(f.name)}: {v}"
+                                   for f, v in zip(e.fields, values, strict=True))
+                return self.assign(self.plain(f"FD.owning({{{fields}}})", values, slow))
             case EField():
                 return self.field(e, scope, pipe)
             case EIf():
@@ -304,6 +293,14 @@ class Body(CallCode):
             case EFlag():
                 return self.flag(e, scope, pipe)
         raise CompileError(f"cannot compile a {type(e).__name__}")
+
+    def plain(self, built: str, parts: list[str], slow: str) -> str:
+        """A literal's code: `built` (its parts as they are) when none of them is a special
+        value (`LiteralRules.plain_literals`), else what the version's rule makes of it."""
+        if not self.plain_literals:
+            return slow
+        tests = [f"type({p}) not in SPECIALS" for p in parts if self.kind(p) == "any"]
+        return built if not tests else f"{built} if {' and '.join(tests)} else {slow}"
 
     def assign(self, code: str) -> str:
         var = self.tmp()

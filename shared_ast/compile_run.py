@@ -26,6 +26,7 @@ a failing impure call in language version 2 and later (`call_impure`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,7 +37,13 @@ from shared_ast.eval_context import (
     closure_call_refused,
     failed_impure_call,
 )
-from shared_ast.limits import BUILDERS, EvaluationStopped, after_library_call
+from shared_ast.limits import (
+    BUILDERS,
+    EvaluationStopped,
+    Preempted,
+    after_library_call,
+    charge_built,
+)
 from shared_ast.nodes import Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.bool_fns import expect_bool
@@ -49,15 +56,24 @@ from shared_ast.values import (
     ErrorValue,
     FrozenDict,
     Incomplete,
+    Variant,
     first_special,
     is_special,
     show,
     values_equal,
 )
 
-__all__ = ["CompiledRun", "Fallback", "LambdaCode", "RailExit"]
+__all__ = ["CompiledRun", "Fallback", "LambdaCode", "RailExit", "is_option"]
 
 _SPECIALS = frozenset(SPECIAL_TYPES)
+
+
+def is_option(value: Any) -> bool:
+    """`value` is Just x or Nothing: an Option's shape as `value_fits(deep=False)` checks
+    it (the guard of a library call taking an Option: `compile_calls.shapes_guard`)."""
+    return (type(value) is Variant and value.type_name is None
+            and ((value.name == "Just" and len(value.args) == 1)
+                 or (value.name == "Nothing" and not value.args)))
 
 
 class RailExit(Exception):
@@ -163,6 +179,39 @@ class CompiledRun:
               ) -> Any:
         """What the library call a compiled loop stands for gives, once measured (a map's list)."""
         return after_library_call(self.budget, lib, args, result, node_id)
+
+    def pure(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId, builds: bool
+             ) -> Any:
+        """`call_library` for a pure function whose arguments the generated code has seen
+        to be no special values and of the shapes `lib` takes (`compile_calls`'s guard):
+        the checks `call_library` makes first would all pass, so only what follows them
+        is done. `builds` is `lib.qualified in BUILDERS`, known when the code was made."""
+        try:
+            result = lib.impl(LibraryCallContext(self, node_id, self.host,
+                                                 self.flags[-1] if self.flags else "",
+                                                 lib.qualified), *args)
+        except Escape as escape:
+            result = escape.value
+        except LibError as problem:
+            result = ErrorValue(str(problem), node_id)
+        except RecursionError:
+            raise Fallback() from None
+        except Exception as exc:  # as run_library
+            result = ErrorValue(
+                f"internal error in {lib.qualified}: {type(exc).__name__}: {exc}", node_id)
+        # What after_library_call does, knowing whether the function builds its result.
+        budget = self.budget
+        if builds:
+            over = charge_built(budget, lib.qualified, args, result, node_id)
+            if over is not None:
+                return over
+        if budget.deadline is not None:
+            now = time.monotonic()
+            if now >= budget.deadline:
+                raise EvaluationStopped(budget.time_exhausted(node_id))
+            if budget.yield_at is not None and now >= budget.yield_at:
+                raise Preempted()
+        return result
 
     def run_library(self, lib: LibFunction, args: tuple[Any, ...], node_id: NodeId) -> Any:
         try:

@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from shared_ast.compile_gen import ENTER, FAST_FITS, MAX_HEIGHT, Body, CompileError
-from shared_ast.compile_run import Fallback, LambdaCode, RailExit
+from shared_ast.compile_run import Fallback, LambdaCode, RailExit, is_option
 from shared_ast.eval_context import Budget
 from shared_ast.evaluator import Evaluator, onto_rail
 from shared_ast.nodes import Expr
@@ -94,7 +94,7 @@ class UnitBuilder:
             "SPECIALS": frozenset(SPECIAL_TYPES), "first_special": first_special,
             "Closure": Closure, "FD": FrozenDict, "Variant": Variant,
             "describe_value": describe_value, "match_pattern": match_pattern,
-            "onto_rail": onto_rail, "IMIN": INT_MIN, "IMAX": INT_MAX,
+            "onto_rail": onto_rail, "IMIN": INT_MIN, "IMAX": INT_MAX, "is_option": is_option,
         }
         self.source: list[str] = []
         self.constants: dict[int, str] = {}

@@ -34,8 +34,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -559,23 +558,33 @@ _active = 0
 _saved_limit = 0
 
 
-@contextmanager
-def recursion_headroom() -> Iterator[None]:
-    """Run with at least `EVAL_RECURSION_LIMIT`; the last evaluation to end restores the limit."""
-    global _active, _saved_limit
-    with _limit_lock:
-        if _active == 0:
-            _saved_limit = sys.getrecursionlimit()
-            if _saved_limit < EVAL_RECURSION_LIMIT:
-                sys.setrecursionlimit(EVAL_RECURSION_LIMIT)
-        _active += 1
-    try:
-        yield
-    finally:
+class _Headroom:
+    """`with recursion_headroom():` (a class rather than a generator: every run of
+    compiled code enters it, and a generator's context manager costs a microsecond)."""
+
+    def __enter__(self) -> None:
+        global _active, _saved_limit
+        with _limit_lock:
+            if _active == 0:
+                _saved_limit = sys.getrecursionlimit()
+                if _saved_limit < EVAL_RECURSION_LIMIT:
+                    sys.setrecursionlimit(EVAL_RECURSION_LIMIT)
+            _active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _active
         with _limit_lock:
             _active -= 1
             if _active == 0 and sys.getrecursionlimit() == EVAL_RECURSION_LIMIT:
                 sys.setrecursionlimit(_saved_limit)
+
+
+_HEADROOM = _Headroom()
+
+
+def recursion_headroom() -> _Headroom:
+    """Run with at least `EVAL_RECURSION_LIMIT`; the last evaluation to end restores the limit."""
+    return _HEADROOM
 
 
 def closure_call_refused(fn: Any, args: tuple[Any, ...], node_id: NodeId | None) -> Any:

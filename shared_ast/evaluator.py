@@ -127,6 +127,11 @@ class LiteralRules:
     list_items: Callable[[Sequence[Any]], Any]
     #: (field name, value) pairs → the record (a FrozenDict), or a special value.
     record_fields: Callable[[Sequence[tuple[str, Any]]], Any]
+    #: A literal none of whose parts is a special value (and whose fields all have a
+    #: name) is just its parts: the tuple of the items, the FrozenDict of the fields,
+    #: the later of two fields with one name winning. The compiled code builds such a
+    #: literal in place (`compile_gen`); a version whose rules differ there says False.
+    plain_literals: bool = True
 
 
 def _list_items_v0(values: Sequence[Any]) -> Any:
@@ -141,7 +146,7 @@ def _record_fields_v0(entries: Sequence[tuple[str, Any]]) -> Any:
     # and of two fields with one name the later wins.
     kept = [(name, v) for name, v in entries if name and not isinstance(v, Incomplete)]
     special = first_special([v for _, v in kept])
-    return special if special is not None else FrozenDict(dict(kept))
+    return special if special is not None else FrozenDict.owning(dict(kept))
 
 
 def _list_items_v1(values: Sequence[Any]) -> Any:

@@ -54,6 +54,7 @@ __all__ = [
     "Preempted",
     "after_library_call",
     "built_size",
+    "charge_built",
     "refuse_to_build",
     "too_big",
 ]
@@ -245,14 +246,9 @@ def after_library_call(budget: Budget, lib: LibFunction, args: tuple[Any, ...], 
     so that they charge and stop alike.
     """
     if lib.qualified in BUILDERS:
-        size = built_size(result)
-        # A result that is an argument itself (a trim with nothing to trim) is not new.
-        if size is not None and size[1] and not any(result is a for a in args):
-            kind, n = size
-            cap = budget.cap(kind)
-            if n > cap:
-                return ErrorValue(too_big(lib.qualified, kind, n, cap), node_id)
-            budget.spend(kind, n, lib.qualified, node_id)
+        over = charge_built(budget, lib.qualified, args, result, node_id)
+        if over is not None:
+            return over
     deadline = budget.deadline
     if deadline is not None:
         # One call can take long (a sort of a long list): look at the clock after each,
@@ -264,6 +260,31 @@ def after_library_call(budget: Budget, lib: LibFunction, args: tuple[Any, ...], 
         if budget.yield_at is not None and now >= budget.yield_at:
             raise Preempted()
     return result
+
+
+def charge_built(budget: Budget, what: str, args: tuple[Any, ...], result: Any,
+                 node_id: NodeId | None) -> ErrorValue | None:
+    """What `after_library_call` does first for a function in BUILDERS (`what`): the
+    error value of a result over its size cap, else None, with its size spent from the
+    allocation budget (which may stop the run)."""
+    size = built_size(result)
+    # A result that is an argument itself (a trim with nothing to trim) is not new.
+    if size is not None and size[1] and not _one_of(result, args):
+        kind, n = size
+        cap = budget.cap(kind)
+        if n > cap:
+            return ErrorValue(too_big(what, kind, n, cap), node_id)
+        budget.spend(kind, n, what, node_id)
+    return None
+
+
+def _one_of(value: Any, args: tuple[Any, ...]) -> bool:
+    """`value` is one of `args` itself (a loop: `any` over a generator cost more than the
+    rest of the check)."""
+    for arg in args:  # noqa: SIM110 - see the docstring
+        if value is arg:
+            return True
+    return False
 
 
 #: A value this big (characters, elements, entries) takes milliseconds to build: a run

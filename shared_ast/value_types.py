@@ -65,7 +65,7 @@ from shared_ast.values import (
     type_name_of,
 )
 
-__all__ = ["describe_value", "type_phrase", "value_fits"]
+__all__ = ["describe_value", "quick_fit", "type_phrase", "value_fits"]
 
 #: How much of a value an error message quotes.
 _QUOTE_LIMIT = 40
@@ -87,18 +87,100 @@ def type_phrase(t: Type, program: Program | None = None) -> str:
 
 
 def value_fits(
-    value: Any, t: Type, program: Program | None = None, *, deep: bool = True
+    value: Any, t: Type, program: Program | None = None, *, deep: bool = True,
+    quick: bool = True,
 ) -> str | None:
     """None when `value` fits `t`, else a message naming the path to the first part that does not.
 
     With `deep=False` only the outermost shape is checked: cheap enough for
-    every argument of every call.
+    every argument of every call. `quick=False` leaves out the quick test of a
+    deep check (`quick_fit`), which must agree with the full one: tests compare them.
     """
     try:
+        if deep and quick:
+            test = quick_fit(t)
+            if test is not None and test(value):
+                return None
         return _Fit(program, deep).check(value, t, ())
     except RecursionError:
         # A value nested thousands deep (built by a runaway fold) is data, not a crash.
         return f"expected {show_type(t)}, found a value nested too deeply to check"
+
+
+# ------------------------------------------------------------ quick tests
+# A deep check of a row runs for every row a datastore stores or converts. For a type
+# made of the built-in types, `quick_fit` makes a test, once per type, that answers
+# True only where `value_fits(value, t, deep=True)` is None, with exact types where
+# `_Fit` says isinstance (never wider), so that `value_fits` can answer at once for
+# a value that fits and leave every misfit, with its message, to `_Fit`. Types that
+# need the program (user types) or are rare in rows have no quick test.
+
+_Test = Any  # Callable[[Any], bool]; Any keeps the lambdas below readable to mypy
+
+_ANYTHING: _Test = lambda _value: True  # noqa: E731
+_SCALAR_TYPES: dict[type, type] = {TInt: int, TFloat: float, TBool: bool, TString: str,
+                                   TChar: Char, TDate: _dt.datetime, TUuid: _uuid.UUID}
+
+#: id(type) → (the type, its test or None); types are immutable and long-lived (a
+#: datastore's schema), so identity is the key and hashing the type is never needed.
+_QUICK: dict[int, tuple[Type, _Test | None]] = {}
+
+
+def quick_fit(t: Type) -> _Test | None:
+    """A test that is True only for values that fit `t` deeply (see above), or None."""
+    cached = _QUICK.get(id(t))
+    if cached is not None and cached[0] is t:
+        return cached[1]
+    test = _quick_test(t)
+    if len(_QUICK) > 1024:
+        _QUICK.clear()
+    _QUICK[id(t)] = (t, test)
+    return test
+
+
+def _quick_test(t: Type) -> _Test | None:
+    if isinstance(t, TUnknown | TVar):
+        return _ANYTHING
+    exact = _SCALAR_TYPES.get(type(t))
+    if exact is not None:
+        return lambda value: type(value) is exact
+    if isinstance(t, TNull):
+        return lambda value: value is None
+    if isinstance(t, TList | TDict):
+        inner = quick_fit(t.elem if isinstance(t, TList) else t.value)
+        if inner is None:
+            return None
+        if isinstance(t, TList):
+            return (lambda value: type(value) is tuple) if inner is _ANYTHING else (
+                lambda value: type(value) is tuple and all(map(inner, value)))
+        return lambda value: type(value) is FrozenDict and all(map(inner, value._d.values()))
+    if isinstance(t, TOption):
+        inner = quick_fit(t.inner)
+        if inner is None:
+            return None
+        return lambda value: (type(value) is Variant and value.type_name is None and (
+            (value.name == "Just" and len(value.args) == 1 and inner(value.args[0]))
+            or (value.name == "Nothing" and not value.args)))
+    if isinstance(t, TResult):
+        ok, err = quick_fit(t.ok), quick_fit(t.error)
+        if ok is None or err is None:
+            return None
+        return lambda value: (type(value) is Variant and value.type_name is None
+                              and len(value.args) == 1 and (
+                                  (value.name == "Ok" and ok(value.args[0]))
+                                  or (value.name == "Error" and err(value.args[0]))))
+    if isinstance(t, TRecord):
+        fields = []
+        for f in t.fields:
+            inner = quick_fit(f.type)
+            if inner is None:
+                return None
+            fields.append((f.name, inner))
+        # All the declared fields there and as many entries as fields: no extra one.
+        size = len({name for name, _ in fields})
+        return lambda value: (type(value) is FrozenDict and len(value._d) == size and all(
+            name in value._d and inner(value._d[name]) for name, inner in fields))
+    return None
 
 
 # A path is a tuple of steps from the checked value down to the misfit:

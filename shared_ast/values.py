@@ -39,6 +39,15 @@ class FrozenDict(Mapping[str, Any]):
         self._d = d
         self._hash: int | None = None
 
+    @classmethod
+    def owning(cls, d: dict[str, Any]) -> FrozenDict:
+        """A FrozenDict of `d` itself, not a copy: for a dict the caller has just built
+        and never touches again (a decoder's, a record literal's)."""
+        made = cls.__new__(cls)
+        made._d = d
+        made._hash = None
+        return made
+
     def __getitem__(self, key: str) -> Any:
         return self._d[key]
 

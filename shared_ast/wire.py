@@ -106,6 +106,7 @@ __all__ = [
     "loads_document",
     "parse_json",
     "stack_room",
+    "value_text",
 ]
 
 #: The version of this format. A change that an old reader would misread bumps it.
@@ -501,6 +502,11 @@ def encode_value(value: Any) -> Json:
     return _VALUES.encode(value)
 
 
+def value_text(value: Any) -> str:
+    """`json_text(encode_value(value))`, the same text, written faster (a datastore row)."""
+    return _VALUES.encode_text(value)
+
+
 def decode_value(raw: Json, path: str = "$") -> Any:
     return _VALUES.decode(raw, path)
 
@@ -587,14 +593,32 @@ def json_text(raw: Json, **options: Any) -> str:
     """JSON text of a payload (`json.dumps`, `allow_nan=False` unless said), with room
     to recurse through anything `MAX_NESTING` deep, whatever the caller's stack."""
     options.setdefault("allow_nan", False)
+    # Most payloads are shallow: written without raising the recursion limit first
+    # (`stack_room` takes a lock), and written again with room if they were not.
+    # json.dumps is pure, so a RecursionError part way loses nothing.
+    try:
+        if options == _STRICT_OPTIONS:
+            return _STRICT.encode(raw)
+        return json.dumps(raw, **options)
+    except RecursionError:
+        pass
     with stack_room:
         return json.dumps(raw, **options)
+
+
+#: `json.dumps(..., allow_nan=False)` makes an encoder per call; this one is made once.
+_STRICT_OPTIONS = {"allow_nan": False}
+_STRICT = json.JSONEncoder(allow_nan=False)
 
 
 def json_load(text: str | bytes) -> Json:
     """`json.loads` of text this program wrote (a stored op, toplevel or value), with
     room to recurse through anything `MAX_NESTING` deep. Text from outside is read
     with `parse_json`, which also refuses what the wire format does not allow."""
+    try:  # as in json_text: with room only when the text needs it
+        return json.loads(text)
+    except RecursionError:
+        pass
     with stack_room:
         return json.loads(text)
 

@@ -477,9 +477,38 @@ class ValueCodec:
     decode_expr: Callable[[Json, str], Expr]
 
     def encode(self, value: Any) -> Json:
-        return nested_encode(value, self._encode)
+        try:
+            return _quick_encode(value, 0)
+        except (_NotQuick, RecursionError):
+            return self.full_encode(value)
 
     def decode(self, raw: Json, path: str = "$") -> Any:
+        try:
+            return _quick_decode(raw, 0)
+        except (_NotQuick, RecursionError):
+            return self.full_decode(raw, path)
+
+    def encode_text(self, value: Any) -> str:
+        """`json.dumps(self.encode(value), allow_nan=False)`, the same text, written
+        straight from the value where the quick path can (see the end of this module)."""
+        try:
+            return _quick_text(value, 0)
+        except (_NotQuick, RecursionError):
+            pass
+        raw = self.encode(value)
+        try:
+            return json.dumps(raw, allow_nan=False)
+        except RecursionError:
+            with stack_room:
+                return json.dumps(raw, allow_nan=False)
+
+    def full_encode(self, value: Any) -> Json:
+        """`encode` without the quick path (see the end of this module), which must
+        agree with it wherever it answers: tests compare the two."""
+        return nested_encode(value, self._encode)
+
+    def full_decode(self, raw: Json, path: str = "$") -> Any:
+        """`decode` without the quick path (as `full_encode`)."""
         return nested_decode(raw, path, self._decode)
 
     def encode_live(self, live: LiveValuesLike) -> Json:
@@ -681,3 +710,154 @@ class ValueCodec:
                                     f"{path}.value")
                 return v.ErrorRail(rail, get("node_id", _optional_int_in))
         raise AssertionError(f"VALUE_KINDS lists {kind!r} but ValueCodec does not read it")
+
+
+# ------------------------------------------------------------ the quick path
+# Most values are records, lists and variants of scalars a few levels deep: a datastore
+# row, a handler's answer. `_quick_encode` and `_quick_decode` handle those, and give up
+# (`_NotQuick`) on anything else, so that `ValueCodec` runs the full codec above from the
+# start, which then gives its own answer or error.
+#
+# Why they are safe for ANY input, not only values this program wrote:
+# - They accept a subset of what the full codec accepts, and give what it gives there:
+#   each test is as narrow as the full one's or narrower (an exact `type(x) is dict`
+#   where the full one says isinstance; exactly the fields of the kind, counted with
+#   `len`, where it checks them by name), and everything else is `_NotQuick`. So every
+#   error, with its message and path, still comes from the full codec.
+# - They never go more than `_QUICK_DEPTH` values deep: deeper is `_NotQuick`. So they
+#   need no `check_nesting` (the output is at most 2 * _QUICK_DEPTH + 1 JSON levels,
+#   far below MAX_NESTING, and the input they read is cut off at that depth) and no
+#   `stack_room`; a RecursionError (a caller already deep in its stack) is a give-up too.
+
+_QUICK_DEPTH = 48
+
+
+class _NotQuick(Exception):
+    """Not a value for the quick path: the full codec reads or writes it."""
+
+
+def _quick_encode(value: Any, depth: int) -> Json:
+    t = type(value)
+    if t is str:
+        return {"kind": "string", "value": value}
+    if t is int:
+        return {"kind": "int", "value": value}
+    if depth > _QUICK_DEPTH:
+        raise _NotQuick
+    if t is v.FrozenDict:
+        return {"kind": "dict", "entries": {k: _quick_encode(x, depth + 1)
+                                            for k, x in value._d.items()}}
+    if t is bool:
+        return {"kind": "bool", "value": value}
+    if t is float:
+        return {"kind": "float", "value": float_out(value)}
+    if value is None:
+        return {"kind": "null"}
+    if t is tuple:
+        return {"kind": "list", "items": [_quick_encode(x, depth + 1) for x in value]}
+    if t is v.Variant:
+        return {"kind": "variant", "name": value.name,
+                "args": [_quick_encode(x, depth + 1) for x in value.args],
+                "type_name": value.type_name}
+    if t is _dt.datetime:
+        return {"kind": "date", "value": _date_out(value)}
+    if t is _uuid.UUID:
+        return {"kind": "uuid", "value": str(value)}
+    raise _NotQuick
+
+
+_esc = json.encoder.encode_basestring_ascii  # what json.dumps writes a str as
+
+
+def _quick_text(value: Any, depth: int) -> str:
+    """`json.dumps(_quick_encode(value, depth))` (its separators, ASCII escapes and
+    number spelling: `int.__repr__`, `float.__repr__`), without the objects between."""
+    t = type(value)
+    if t is str:
+        return '{"kind": "string", "value": ' + _esc(value) + "}"
+    if t is int:
+        return '{"kind": "int", "value": ' + int.__repr__(value) + "}"
+    if depth > _QUICK_DEPTH:
+        raise _NotQuick
+    if t is v.FrozenDict:
+        parts = []
+        for key, item in value._d.items():
+            if type(key) is not str:
+                raise _NotQuick
+            parts.append(_esc(key) + ": " + _quick_text(item, depth + 1))
+        return '{"kind": "dict", "entries": {' + ", ".join(parts) + "}}"
+    if t is bool:
+        return '{"kind": "bool", "value": ' + ("true" if value else "false") + "}"
+    if t is float:
+        out = float_out(value)
+        return '{"kind": "float", "value": ' + (
+            float.__repr__(out) if isinstance(out, float) else _esc(out)) + "}"
+    if value is None:
+        return '{"kind": "null"}'
+    if t is tuple:
+        return ('{"kind": "list", "items": ['
+                + ", ".join([_quick_text(x, depth + 1) for x in value]) + "]}")
+    if t is v.Variant:
+        name, type_name = value.name, value.type_name
+        if type(name) is not str or not (type_name is None or type(type_name) is str):
+            raise _NotQuick
+        return ('{"kind": "variant", "name": ' + _esc(name) + ', "args": ['
+                + ", ".join([_quick_text(x, depth + 1) for x in value.args])
+                + '], "type_name": ' + ("null" if type_name is None else _esc(type_name))
+                + "}")
+    if t is _dt.datetime:
+        return '{"kind": "date", "value": ' + _esc(_date_out(value)) + "}"
+    if t is _uuid.UUID:
+        return '{"kind": "uuid", "value": ' + _esc(str(value)) + "}"
+    raise _NotQuick
+
+
+def _quick_decode(raw: Json, depth: int) -> Any:
+    if type(raw) is not dict:
+        raise _NotQuick
+    kind = raw.get("kind")
+    if type(kind) is not str:
+        raise _NotQuick
+    size = len(raw)
+    if size == 2:
+        if kind == "string":
+            found_ = raw.get("value")
+            if type(found_) is str:
+                return found_
+        elif kind == "int":
+            found_ = raw.get("value")
+            if type(found_) is int:
+                return found_
+        elif depth > _QUICK_DEPTH:
+            raise _NotQuick
+        elif kind == "dict":
+            entries = raw.get("entries")
+            if type(entries) is dict:
+                d = {}
+                for key, item in entries.items():
+                    if type(key) is not str:
+                        raise _NotQuick
+                    d[key] = _quick_decode(item, depth + 1)
+                return v.FrozenDict.owning(d)
+        elif kind == "list":
+            items = raw.get("items")
+            if type(items) is list:
+                return tuple([_quick_decode(x, depth + 1) for x in items])
+        elif kind == "bool":
+            found_ = raw.get("value")
+            if type(found_) is bool:
+                return found_
+        elif kind == "float":
+            found_ = raw.get("value")
+            if type(found_) is float:
+                return found_
+    elif size == 1:
+        if kind == "null":
+            return None
+    elif size == 4 and kind == "variant" and depth <= _QUICK_DEPTH:
+        name, args, type_name = raw.get("name"), raw.get("args"), raw.get("type_name", 0)
+        if type(name) is str and type(args) is list and (type_name is None
+                                                         or type(type_name) is str):
+            return v.Variant(name, tuple([_quick_decode(x, depth + 1) for x in args]),
+                             type_name)
+    raise _NotQuick

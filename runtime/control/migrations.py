@@ -224,7 +224,7 @@ def convert_batch(store: Store, canvas: str, program: Program, storage: str, tar
         try:
             value = convert(program, found.name, wire.decode_value(wire.json_load(text)),
                             version, target, budget())
-            converted.append((key, version, text, wire.json_text(wire.encode_value(value))))
+            converted.append((key, version, text, wire.value_text(value)))
         except ConversionFailed as failed:
             failures.append(failure(key, version, failed.kind, failed.reason))
         except (wire.WireError, ValueError) as e:

@@ -94,10 +94,12 @@ class LibFunction:
     deprecated: Deprecation | None = None
     #: Receives incomplete/error arguments instead of being skipped (e.g. `Bool::isError_v0`).
     accepts_special: bool = False
+    #: `Module::name_vN`, worked out once: every call reads it (the impure log, the
+    #: allocation checks), and formatting it each time was a tenth of a library call.
+    qualified: str = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def qualified(self) -> str:
-        return f"{self.module}::{self.name}_v{self.version}"
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "qualified", f"{self.module}::{self.name}_v{self.version}")
 
 
 LIBRARY: dict[str, LibFunction] = {}
