@@ -73,7 +73,7 @@ class CanvasHost:
         if misfit is not None:
             raise LibError(f"{datastore_key(ds)} refuses this value: {misfit}")
         try:
-            text = wire.json_text(wire.encode_value(value))
+            text = wire.value_text(value)
         except ValueError as e:
             raise LibError(f"{datastore_key(ds)} cannot store this value: {e}") from None
         try:
@@ -109,7 +109,7 @@ class CanvasHost:
 
     def emit(self, queue: str, value: Any) -> None:
         try:
-            text = wire.json_text(wire.encode_value(value))
+            text = wire.value_text(value)
             self.services.store.enqueue(self.canvas, queue, text)
         except (ValueError, StoreError) as e:
             raise LibError(f"could not queue the event for {queue!r}: {e}") from None
