@@ -59,8 +59,14 @@ from shared_ast.toplevels import (
     UserType,
 )
 
-__all__ = ["InUse", "batch_lock_problem", "describe_toplevel", "inside_flag_branch",
-           "lock_problem"]
+__all__ = [
+    "InUse",
+    "batch_lock_problem",
+    "describe_toplevel",
+    "inside_flag_branch",
+    "lock_problem",
+    "show_duration",
+]
 
 
 @attrs.frozen
@@ -141,9 +147,20 @@ def _advice(tl: Toplevel, op: Op) -> str:
     return "Change a copy instead."
 
 
+def show_duration(seconds: float) -> str:
+    """A span of time as people read it: `45 s`, `12 min`, `5 h`, `7 days`."""
+    if round(seconds / 3600) >= 24:
+        days = round(seconds / 86400)
+        return f"{days} day" if days == 1 else f"{days} days"
+    if round(seconds / 60) >= 120:
+        return f"{round(seconds / 3600)} h"
+    if round(seconds) >= 120:
+        return f"{round(seconds / 60)} min"
+    return f"{round(seconds)} s"
+
+
 def _reached(in_use: InUse) -> str:
-    days = round(in_use.window_seconds / 86400)
-    window = f"{days} days" if days >= 1 else f"{round(in_use.window_seconds)} s"
+    window = show_duration(in_use.window_seconds)
     return (f"it answered {in_use.requests} request(s) in the last {window}" if not in_use.via
             else f"it is {in_use.via}, which answered {in_use.requests} request(s) in the "
                  f"last {window}")

@@ -371,3 +371,40 @@ def test_the_converter_lists_the_first_thousand_failures_and_counts_them_all(
         assert store.ds_version_counts("c", STORAGE) == {0: failing, 1: 50}
     finally:
         store.close()
+
+
+def test_rows_written_behind_the_cursor_of_a_pass_that_blocks_still_convert(
+        tmp_path: Path) -> None:
+    """A pass ends with failures, but a row written behind its cursor meanwhile was never
+    tried: the converter goes round again for it before it calls the migration blocked."""
+    reader = b.http("GET", "/items", b.call("DB::count_v0", b.var("Items_v1")))
+    toplevels = {t.tlid: t for t in (V0, V1, FORWARD, BACK, reader)}
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        for i in range(1200):  # two batches: the first ends at k00999
+            store.ds_set("c", STORAGE, f"k{i:05d}", text("bad" if i < 3 else "ok", i), 0)
+        live = LiveTable()
+        live.swap(CanvasState.build("c", 1, toplevels, compile_now=()))
+        config = RuntimeConfig(data_dir=tmp_path, lock_window_seconds=0)
+        runner = MigrationRunner(RuntimeServices(config, store, live))
+        while (store.migration_state("c", STORAGE) or {}).get("cursor") is None:
+            assert runner.tick()
+        # The first batch is done; a row lands behind the cursor.
+        store.ds_set("c", STORAGE, "a-late", text("late", 7), 0)
+        while runner.tick():
+            pass
+        state = store.migration_state("c", STORAGE)
+        assert state is not None and state["state"] == "blocked"
+        assert state["versions"] == {"0": 3, "1": 1198} and state["left"] == 3
+        late = store.ds_get("c", STORAGE, "a-late")
+        assert late is not None and late[0] == 1 and '"value": 8' in late[1]
+    finally:
+        store.close()
+
+
+def test_a_waiting_migration_says_when_it_starts_as_people_read_it() -> None:
+    for wait, shown in ((30, "30 s"), (600, "10 min"), (5 * 3600, "5 h"),
+                        (7 * 86400, "7 days"), (86400, "1 day")):
+        line = status_line("demo", {"name": "Users", "storage": "Users_v0", "target": 1,
+                                    "state": "waiting", "waiting_until": time.time() + wait})
+        assert line.endswith(f"starts in {shown}"), line

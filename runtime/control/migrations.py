@@ -48,7 +48,7 @@ from runtime.store.protocol import Store, StoreError
 from runtime.traffic.live import CanvasState
 from shared_ast import traverse, wire
 from shared_ast.limits import Budget
-from shared_ast.locking import describe_toplevel
+from shared_ast.locking import describe_toplevel, show_duration
 from shared_ast.migration import ERROR, ConversionFailed, chain, convert, storage_name
 from shared_ast.nodes import EVariable, UserFnRef
 from shared_ast.ops import CreateToplevel, DeleteToplevel, Op, SetName, SetType
@@ -457,9 +457,11 @@ class MigrationRunner:
             self._write(canvas, storage, {**new, **_finished(counts, target, after),
                                           "seq": state.seq})
             return False
-        if failed and new.get("pass_seq") == self._seq(canvas, state):
-            # The program this pass ran is still the live one: blocked until it changes
-            # (a deploy) or the rows do (a deletion, a write through another version).
+        if failed and left <= failed and new.get("pass_seq") == self._seq(canvas, state):
+            # Every row left failed in this pass, and the program it ran is still the live
+            # one: blocked until it changes (a deploy) or the rows do (a deletion, a write
+            # through another version). More rows left than failed were written behind
+            # the cursor during the pass, never tried: they get another pass first.
             self._write(canvas, storage, {**new, "state": "blocked", "rate": 0.0,
                                           "seq": new.get("pass_seq"), "checked_at": after})
             log.warning("migration of %s on canvas %s is blocked: %d row(s) fail to convert "
@@ -552,7 +554,8 @@ def status_line(canvas: str, state: Mapping[str, Any]) -> str:
             f"{state.get('state')}{to}, {state.get('done', 0)} rows done, "
             f"{state.get('left', 0)} left, {rate:.0f} rows/s, {state.get('failed', 0)} failed")
     if state.get("state") == "waiting" and isinstance(state.get("waiting_until"), int | float):
-        line += f", starts in {max(0.0, float(state['waiting_until']) - time.time()):.0f} s"
+        wait = max(0.0, float(state["waiting_until"]) - time.time())
+        line += f", starts in {show_duration(wait)}"
     if state.get("holder"):
         line += f" (on {state['holder']})"
     return line
