@@ -408,3 +408,23 @@ def test_a_waiting_migration_says_when_it_starts_as_people_read_it() -> None:
         line = status_line("demo", {"name": "Users", "storage": "Users_v0", "target": 1,
                                     "state": "waiting", "waiting_until": time.time() + wait})
         assert line.endswith(f"starts in {shown}"), line
+
+
+def test_a_version_that_would_not_share_its_sources_rows_is_refused(tmp_path: Path) -> None:
+    """A hostile client's version: it migrates from Items_v1 (which keeps its rows in
+    Items_v0) but says its own rows are kept with version 1."""
+    assert V1.migration is not None
+    stray = attrs.evolve(b.datastore_version(V1, ROW, r("n"), r("n"))[0], migration=attrs.evolve(
+        V1.migration, from_version=1, table=1))
+    toplevels = {t.tlid: t for t in (V0, V1, FORWARD, BACK)}
+    store = open_store(str(tmp_path / "gloam.sqlite3"))
+    try:
+        problem = datastore_change_problem(store, "c", toplevels, toplevels | {stray.tlid: stray},
+                                           [CreateToplevel(stray)])
+        assert problem is not None and problem[0] == 0, problem
+        assert "would not share rows" in problem[1] and "Items_v0" in problem[1]
+        made = b.datastore_version(V1, ROW, r("n"), r("n"))[0]
+        assert datastore_change_problem(store, "c", toplevels, toplevels | {made.tlid: made},
+                                        [CreateToplevel(made)]) is None
+    finally:
+        store.close()

@@ -590,6 +590,15 @@ def datastore_change_problem(store: Store, canvas: str, before: Mapping[int, Top
     stays as the rows stored in it were written."""
     after_program = Program.from_toplevels(after.values())
     for index, op in enumerate(ops):
+        made = op.toplevel if isinstance(op, CreateToplevel) else None
+        if isinstance(made, Datastore) and made.migration is not None:
+            source = after_program.datastore(made.name, made.migration.from_version)
+            if source is not None and storage_name(source) != storage_name(made):
+                return index, (
+                    f"{op.KIND}: {made.qualified} migrates from {source.qualified}, whose rows "
+                    f"are kept in {storage_name(source)}, but it would keep its own in "
+                    f"{storage_name(made)}: the two would not share rows. Make the new version "
+                    f"from {source.qualified} (Ctrl+K, New datastore version).")
         ds = before.get(op.target_tlid)
         if isinstance(op, DeleteToplevel) and isinstance(ds, UserFunction):
             needed = conversion_needed(store, canvas, after_program, ds)
