@@ -333,8 +333,9 @@ def test_no_other_path_reshapes_a_version_with_rows_or_deletes_a_conversion_rows
     assert twice["type"] == "error" and "Remade_v0 has 1 row(s)" in twice["message"], twice
 
     # The rollforward reads the v0 row through v1: deleting it is refused, and the row
-    # still reads.
-    create(rt, [chain.v1, chain.forward, chain.back, *handlers("rm1", chain.v1)])
+    # still reads. (Code names both versions, so nothing converts the row meanwhile.)
+    create(rt, [chain.v1, chain.forward, chain.back, *handlers("rm1", chain.v1),
+                *handlers("rm0b", chain.v0)])
     gone = delete(rt, [chain.forward])
     assert gone["type"] == "error" and "Remade_v1's rollforward" in gone["message"], gone
     assert rt.get("/rm1/a") == (200, {"name": "a", "n": 2})
