@@ -21,7 +21,6 @@ import datetime as _dt
 import math
 import random
 import uuid as _uuid
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -369,14 +368,3 @@ def _sample(tp: Type, program: Program, rng: random.Random, depth: int, edge: in
         case TUuid():
             return _uuid.UUID(int=rng.getrandbits(128))
     return None
-
-
-def stored_rows_of(rows: Iterator[tuple[str, int, Any]], name: str, program: Program,
-                   target: int, budget: Budget | None = None
-                   ) -> Iterator[tuple[str, int, Any, Any | ConversionFailed]]:
-    """(key, version, value, converted value or the failure) for each stored row."""
-    for key, version, value in rows:
-        try:
-            yield key, version, value, convert(program, name, value, version, target, budget)
-        except ConversionFailed as failed:
-            yield key, version, value, failed

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from editor.client.session import SessionSignals
 from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
 from shared_ast import build as b
@@ -26,16 +27,9 @@ from shared_ast.program import Program
 from shared_ast.toplevels import Handler, Toplevel
 
 
-class StandInSession(QObject):
+class StandInSession(SessionSignals):
     """Answers the two requests live values need, as the runtime's editor API does."""
 
-    connection_changed = Signal(str, str)
-    loaded = Signal(object)
-    remote_ops = Signal(object, str)
-    acked = Signal(int, int)
-    rejected = Signal(int, str, object)
-    pending_changed = Signal(int)
-    problem = Signal(str)
 
     def __init__(self, canvas: list[Toplevel], traces: list[dict[str, Any]]) -> None:
         super().__init__()

@@ -21,11 +21,11 @@ import attrs
 from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-from editor.client.session import ONLINE, CanvasSession
+from editor.client.session import ONLINE, CanvasSession, SessionSignals
 from editor.controller import EditorController
 from editor.model.state import commit
 from editor.widgets.main_window import MainWindow
@@ -65,17 +65,9 @@ def users_canvas() -> list[Toplevel]:
     return [v0, v1, forward, back, handler]
 
 
-class StandInSession(QObject):
+class StandInSession(SessionSignals):
     """The runtime's editor API for migrations, over rows kept in memory."""
 
-    connection_changed = Signal(str, str)
-    loaded = Signal(object)
-    remote_ops = Signal(object, str)
-    acked = Signal(int, int)
-    rejected = Signal(int, str, object)
-    pending_changed = Signal(int)
-    problem = Signal(str)
-    migrations_pushed = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()

@@ -80,8 +80,11 @@ class _Dropped(Exception):
     """The connection ended; the text says how."""
 
 
-class CanvasSession(QObject):
-    """The websocket session of one canvas.
+class SessionSignals(QObject):
+    """What a canvas session tells the editor: the signals `EditorController` listens to.
+
+    `CanvasSession` sends them from its websocket; a test's stand-in session subclasses
+    this to send them by hand.
 
     Signals:
         connection_changed(str state, str detail): `state` is "connecting",
@@ -111,6 +114,10 @@ class CanvasSession(QObject):
     pending_changed = Signal(int)
     problem = Signal(str)
     migrations_pushed = Signal(object)
+
+
+class CanvasSession(SessionSignals):
+    """The websocket session of one canvas (its signals: `SessionSignals`)."""
 
     def __init__(self, editor_url: str, canvas: str, token: str, author: str,
                  queue_path: Path | None = None, parent: QObject | None = None) -> None:
