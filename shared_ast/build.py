@@ -72,11 +72,13 @@ from shared_ast.toplevels import (
     Pos,
     RecordDef,
     ReplSpec,
+    Test,
     UserFunction,
     UserType,
     WorkerSpec,
 )
 from shared_ast.type_ast import Type
+from shared_ast.values import ImpureCall
 
 ExprLike = Expr | int | float | str | bool | None | list["ExprLike"]
 
@@ -360,6 +362,24 @@ def enum_type(
     return UserType(
         new_id(), _pos(pos), language_version, type_id or new_id(), name, version, definition
     )
+
+
+def test(
+    name: str,
+    body: ExprLike,
+    *,
+    recording: Sequence[ImpureCall] = (),
+    pos: tuple[int, int] | Pos | None = None,
+    language_version: int = CURRENT_LANGUAGE_VERSION,
+    tlid: int | None = None,
+) -> Test:
+    """A test toplevel; its body checks with `expect`."""
+    return Test(tlid or new_id(), _pos(pos), language_version, name, lift(body), tuple(recording))
+
+
+def expect(actual: ExprLike, expected: ExprLike) -> ECall:
+    """`Test::expect actual expected`: one check of a test."""
+    return call("Test::expect_v0", actual, expected)
 
 
 def datastore(

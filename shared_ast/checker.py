@@ -33,7 +33,7 @@ from shared_ast.check_patterns import (
     REDUNDANT_ARM,
     UNKNOWN_CONSTRUCTOR,
 )
-from shared_ast.nodes import Expr, LibFnRef, Node, NodeId, TypeField, UserFnRef
+from shared_ast.nodes import ECall, Expr, LibFnRef, Node, NodeId, TypeField, UserFnRef
 from shared_ast.operators import OPERATORS
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, LibFunction, versions_of
@@ -44,6 +44,7 @@ from shared_ast.toplevels import (
     HttpSpec,
     RecordDef,
     ReplSpec,
+    Test,
     Toplevel,
     UserFunction,
     UserType,
@@ -76,8 +77,8 @@ from shared_ast.unify import Meta, Unifier, consistent, has_type_vars, join, use
 __all__ = [
     "AMBIGUOUS_CONSTRUCTOR", "DUPLICATE_NAME", "FLAG_CONDITION_NOT_BOOL", "INTERNAL_ERROR",
     "MARK_KINDS", "MIGRATION_MISMATCH", "NON_EXHAUSTIVE_MATCH", "NOT_A_RECORD", "NOT_RAILABLE",
-    "PIPE_TARGET_OUTSIDE_PIPE", "REDUNDANT_ARM", "REQUEST_TYPE", "TOO_DEEP", "TYPE_MISMATCH",
-    "UNBOUND_VARIABLE", "UNKNOWN_CONSTRUCTOR", "UNKNOWN_FIELD", "UNKNOWN_FUNCTION",
+    "PIPE_TARGET_OUTSIDE_PIPE", "REDUNDANT_ARM", "REQUEST_TYPE", "TEST_ONLY", "TOO_DEEP",
+    "TYPE_MISMATCH", "UNBOUND_VARIABLE", "UNKNOWN_CONSTRUCTOR", "UNKNOWN_FIELD", "UNKNOWN_FUNCTION",
     "UNKNOWN_OPERATOR", "UNKNOWN_TYPE", "UNKNOWN_VERSION", "WRONG_ARITY", "Mark", "NodeInfo",
     "check_expr", "check_toplevel", "consistent", "datastore_env", "handler_env", "join",
 ]
@@ -98,6 +99,8 @@ PIPE_TARGET_OUTSIDE_PIPE = "pipe_target_outside_pipe"
 NOT_RAILABLE = "not_railable"
 DUPLICATE_NAME = "duplicate_name"
 MIGRATION_MISMATCH = "migration_mismatch"
+#: A `Test::` function outside a test, or an impure call in a test that nothing replays.
+TEST_ONLY = "test_only"
 #: The tree is nested deeper than Python's stack allows; its nodes are typed `?`.
 TOO_DEEP = "too_deep"
 #: A bug in the checker, caught so that the editor still gets an answer.
@@ -106,7 +109,7 @@ INTERNAL_ERROR = "internal_error"
 MARK_KINDS: tuple[str, ...] = (
     UNBOUND_VARIABLE, TYPE_MISMATCH, WRONG_ARITY, UNKNOWN_FUNCTION, UNKNOWN_VERSION,
     UNKNOWN_FIELD, NOT_A_RECORD, NON_EXHAUSTIVE_MATCH, REDUNDANT_ARM, FLAG_CONDITION_NOT_BOOL,
-    MIGRATION_MISMATCH,
+    MIGRATION_MISMATCH, TEST_ONLY,
     UNKNOWN_CONSTRUCTOR, AMBIGUOUS_CONSTRUCTOR, UNKNOWN_TYPE, UNKNOWN_OPERATOR,
     PIPE_TARGET_OUTSIDE_PIPE, NOT_RAILABLE, DUPLICATE_NAME, TOO_DEEP, INTERNAL_ERROR,
 )
@@ -619,9 +622,33 @@ class _Checker(cov.PatternRules):
                 self.types[tl.tlid] = tl.schema
                 self.declared(tl.tlid, tl.schema)
                 self.migration(tl)
+            case Test():
+                self.env = datastore_env(self.program)
+                self.types[tl.tlid] = self.check(tl.body, UNKNOWN)
             case _:
                 self.types[tl.tlid] = UNKNOWN
                 self.mark(tl.tlid, INTERNAL_ERROR, f"the checker has no rule for {tl.KIND}")
+
+    def test_calls(self, tl: Toplevel) -> None:
+        """`Test::` functions run only in tests; in a test, an impure call runs only when
+        the test's recording replays it."""
+        recorded = {c.name for c in tl.recording} if isinstance(tl, Test) else set()
+        for node in walk(tl):
+            if not isinstance(node, ECall) or not isinstance(node.fn, LibFnRef):
+                continue
+            qualified = node.fn.qualified
+            if node.fn.module == "Test" and not isinstance(tl, Test):
+                self.mark(node.id, TEST_ONLY,
+                          f"{qualified} runs only in a test: move this check into a test "
+                          "toplevel")
+                continue
+            lib = LIBRARY.get(qualified)
+            if isinstance(tl, Test) and lib is not None and not lib.pure \
+                    and qualified not in recorded:
+                self.mark(node.id, TEST_ONLY,
+                          f"{qualified} is impure, and a test never touches the world: test "
+                          "the function that computes the value, or make the test from a "
+                          "trace, which replays the calls its request made")
 
     def migration(self, ds: Datastore) -> None:
         """A version's conversions must take and give rows of the two versions' schemas."""
@@ -774,4 +801,10 @@ def _program_with(program: Program | None, tl: Toplevel) -> Program:
 def check_toplevel(tl: Toplevel, program: Program | None = None) -> dict[NodeId, NodeInfo]:
     """Types and marks of every node of `tl` (its tlid included), in the scope its kind gives."""
     checker = _Checker(_program_with(program, tl))
-    return _run(checker, tl, lambda: checker.toplevel(tl))
+
+    def check() -> None:
+        checker.toplevel(tl)
+        if isinstance(tl, Handler | UserFunction | Test):
+            checker.test_calls(tl)
+
+    return _run(checker, tl, check)

@@ -37,8 +37,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-import attrs
-
 import shared_ast.stdlib  # noqa: F401 - importing the package fills LIBRARY
 from shared_ast.limits import (
     BUILDERS,
@@ -51,13 +49,14 @@ from shared_ast.live import At, LiveValue, LiveValues
 from shared_ast.nodes import ELambda, Expr, NodeId
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, Escape, LibError, LibFunction
-from shared_ast.toplevels import UserFunction
+from shared_ast.toplevels import Handler, UserFunction
 from shared_ast.value_types import describe_value, type_phrase, value_fits
 from shared_ast.values import (
     Closure,
     DatastoreRef,
     ErrorValue,
     FrozenDict,
+    ImpureCall,
     Incomplete,
     first_special,
     is_special,
@@ -88,15 +87,6 @@ __all__ = [
 # --------------------------------------------------------------- impure log
 
 
-@attrs.frozen
-class ImpureCall:
-    """One call of an impure library function: its qualified name, arguments and result."""
-
-    name: str
-    args: tuple[Any, ...]
-    result: Any
-
-
 class ImpureLog:
     """Records impure library calls, or replays them from a trace.
 
@@ -108,9 +98,13 @@ class ImpureLog:
     real. Replay mode records too, so `calls` is always this run's complete log.
     """
 
-    def __init__(self, recorded: Sequence[ImpureCall] | None = None) -> None:
+    def __init__(self, recorded: Sequence[ImpureCall] | None = None, *,
+                 refuse_unrecorded: str = "") -> None:
         self.calls: list[ImpureCall] = []
         self._pending: list[ImpureCall] = list(recorded or ())
+        #: When set (a test's log), a call with no matching record does not run: it gives
+        #: an error value saying this, so a test never touches the world.
+        self.refuse_unrecorded = refuse_unrecorded
 
     @property
     def replaying(self) -> bool:
@@ -239,6 +233,19 @@ class LibraryCallContext:
 
     def charge(self, kind: str, size: int) -> None:
         self.runner.budget.spend(kind, size, self.name, self.call_id)
+
+    @property
+    def previewing(self) -> bool:
+        """Whether this call is part of a preview of a branch that did not run."""
+        return bool(getattr(self.runner, "preview", False))
+
+    def run_handler(self, handler: Handler, inputs: Mapping[str, Any]) -> Any:
+        """Run a handler as a request, event or cron run would, inside this evaluation (a
+        test's `Test::http`); only the reference evaluator can."""
+        run = getattr(self.runner, "run_handler", None)
+        if run is None:
+            raise LibError(f"{self.name} runs only in a test")
+        return run(handler, inputs, self.call_id)
 
 
 
@@ -434,6 +441,30 @@ class Machine:
             self.nesting -= _CLOSURE_NESTING
             self.version, self.recording, self.at = saved
 
+    def run_handler(self, handler: Handler, inputs: Mapping[str, Any],
+                    node_id: NodeId | None) -> Any:
+        """Run a handler's body with its bound variables from `inputs` (a missing one is
+        incomplete), unrecorded, as a request would (a test's `Test::http`): whatever stops
+        it (a failing impure call) is its answer, as it would be a request's."""
+        budget = self.budget
+        if budget.depth >= budget.max_depth:
+            raise EvaluationStopped(budget.depth_exhausted(node_id))
+        env = Env({name: inputs.get(name, Incomplete(node_id)) for name in handler.bound_names()})
+        saved = (self.version, self.recording, self.at)
+        budget.depth += 1
+        self.nesting += _CLOSURE_NESTING
+        self.version = handler.language_version
+        self.recording = False
+        self.at = ()
+        try:
+            return self.eval(handler.body, env, NO_PIPE)
+        except EvaluationStopped as stop:
+            return stop.value
+        finally:
+            budget.depth -= 1
+            self.nesting -= _CLOSURE_NESTING
+            self.version, self.recording, self.at = saved
+
     def call_library(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
         result = self.library_value(qualified, args, node_id)
         if type(result) in _FAILED and not self.preview and failed_call_stops(self.version):
@@ -474,6 +505,9 @@ class Machine:
         else:
             replayed, result = self.impure.replay(qualified, call_args)
             if not replayed:
+                refusal = self.impure.refuse_unrecorded
+                if refusal:
+                    return ErrorValue(f"{qualified} is impure: {refusal}", node_id)
                 result = self.run_library(lib, call_args, node_id)
             self.impure.append(qualified, call_args, result)
         if qualified in BUILDERS or self.budget.deadline is not None:

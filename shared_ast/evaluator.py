@@ -481,10 +481,17 @@ class Evaluator(Machine):
         finally:
             self.flags.pop()
         # Only exactly `true` turns a flag on: an unfinished or failing condition keeps old code.
+        on = cond is True
+        # A test runs once per state of the flags on its path: its host forces each branch.
+        forced = getattr(self.host, "flag_forced", None)
+        if forced is not None:
+            state = forced(e.id)
+            if state is not None:
+                on = state
         decided = getattr(self.host, "flag_decided", None)
         if decided is not None and not self.preview:
-            decided(e.id, e.name, cond is True)
-        if cond is True:
+            decided(e.id, e.name, on)
+        if on:
             value = self.eval(e.new, env, pipe)
             self.preview_eval(e.old, env, pipe)
         else:

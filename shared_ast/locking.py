@@ -54,6 +54,7 @@ from shared_ast.toplevels import (
     Datastore,
     Handler,
     HttpSpec,
+    Test,
     Toplevel,
     UserFunction,
     UserType,
@@ -95,6 +96,8 @@ def describe_toplevel(tl: Toplevel) -> str:
             return f"type {tl.name}_v{tl.version}"
         case Datastore():
             return f"datastore {tl.name}_v{tl.version}"
+        case Test():
+            return f"test {tl.name!r}"
     return f"toplevel {tl.tlid}"
 
 

@@ -1,7 +1,7 @@
 """Toplevels: the things on a canvas.
 
-A canvas holds handlers (HTTP, worker, cron, REPL), user functions, user types
-and datastores. Each has a `tlid`, a position on the canvas and the language
+A canvas holds handlers (HTTP, worker, cron, REPL), user functions, user types,
+datastores and tests. Each has a `tlid`, a position on the canvas and the language
 version it was written in; the evaluator is keyed by that version, so old code
 keeps its old meaning when the language changes.
 
@@ -18,6 +18,7 @@ import attrs
 
 from shared_ast.nodes import EnumCase, Expr, Param, TypeField, UserFnRef
 from shared_ast.type_ast import Type
+from shared_ast.values import ImpureCall
 
 #: The language version new toplevels are written in.
 CURRENT_LANGUAGE_VERSION = 2
@@ -191,4 +192,20 @@ class Datastore(Toplevel):
         return f"{self.name}_v{self.version}"
 
 
-TOPLEVEL_KINDS: tuple[type[Toplevel], ...] = (Handler, UserFunction, UserType, Datastore)
+@attrs.frozen
+class Test(Toplevel):
+    """A unit test: a name and a body of checks (`Test::expect actual expected`).
+
+    Never served as traffic. Impure library calls inside it (and in the code
+    it reaches) are refused, except those in `recording`, which are replayed
+    (a test made from a trace keeps the calls its request made), so a test is
+    deterministic and never writes. `shared_ast.testing` runs it.
+    """
+
+    KIND: ClassVar[str] = "test"
+    name: str
+    body: Expr
+    recording: tuple[ImpureCall, ...] = ()
+
+
+TOPLEVEL_KINDS: tuple[type[Toplevel], ...] = (Handler, UserFunction, UserType, Datastore, Test)

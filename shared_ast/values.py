@@ -158,6 +158,16 @@ class DatastoreRef:
 
 
 @attrs.frozen
+class ImpureCall:
+    """One call of an impure library function: its qualified name, arguments and result
+    (kept in a trace, and in a test made from one, to be replayed)."""
+
+    name: str
+    args: tuple[Any, ...]
+    result: Any
+
+
+@attrs.frozen
 class Incomplete:
     """The value of a hole, and of anything that needed one."""
 

@@ -52,6 +52,7 @@ from shared_ast import toplevels as t
 from shared_ast import type_ast as ty
 from shared_ast.live import LiveValues
 from shared_ast.traverse import duplicate_ids
+from shared_ast.values import ImpureCall
 from shared_ast.wire_values import (
     MAX_NESTING,
     VALUE_KINDS,
@@ -254,6 +255,30 @@ def _hierarchy(root: type, kinds: tuple[type, ...]) -> tuple[type, ...]:
     return (*sorted(between, key=lambda c: c.__name__), *kinds)
 
 
+def _impure_call_out(call: ImpureCall) -> Json:
+    return {"fn": call.name, "args": [encode_value(a) for a in call.args],
+            "result": encode_value(call.result)}
+
+
+def _impure_call_in(raw: Json, _: Any) -> ImpureCall:
+    if not isinstance(raw, dict):
+        expect("an object", raw)
+    missing = [f for f in ("fn", "args", "result") if f not in raw]
+    unexpected = [k for k in raw if k not in ("fn", "args", "result")]
+    if missing or unexpected:
+        raise _shape_errors(ImpureCall, missing, unexpected)
+    name, args = raw["fn"], raw["args"]
+    if type(name) is not str:
+        raise Problem(f"expected the recorded call's function name as a string, got {found(name)}")
+    if not isinstance(args, list):
+        raise Problem(f"expected the recorded call's arguments as an array, got {found(args)}")
+    try:
+        return ImpureCall(name, tuple(decode_value(a, "args") for a in args),
+                          decode_value(raw["result"], "result"))
+    except WireError as e:
+        raise Problem(f"a recorded call of {name} holds a bad value: {e}") from None
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     scalars: dict[type, Callable[[Json, Any], Any]] = {
@@ -262,6 +287,9 @@ def _make_converter() -> cattrs.Converter:
         conv.register_structure_hook(tp, hook)
     conv.register_unstructure_hook(float, float_out)
     conv.register_structure_hook_factory(_is_tuple_of, _tuple_hook)
+    # A test's recorded impure calls: values in the value format, as a trace keeps them.
+    conv.register_structure_hook(ImpureCall, _impure_call_in)
+    conv.register_unstructure_hook(ImpureCall, _impure_call_out)
     conv.register_structure_hook_factory(attrs.has, _object_hook)
     conv.register_unstructure_hook_factory(attrs.has, _unstructure_hook)
     tagged = functools.partial(configure_tagged_union, tag_generator=_tag, tag_name="kind")

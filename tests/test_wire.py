@@ -108,6 +108,9 @@ def test_every_toplevel_kind_round_trips() -> None:
         b.record_type("User", [("name", ty.STRING), ("age", ty.INT)]),
         b.enum_type("Color", [("Red", []), ("Rgb", [("r", ty.INT)])]),
         b.datastore("Users", ty.TUser(3, 0)),
+        b.test("a user's name", b.expect(b.call("Test::http_v0", "GET", "/users/7", None), 7),
+               recording=[v.ImpureCall("DB::get_v2", ("7", v.DatastoreRef("Users", 0)),
+                                       v.Variant("Just", (v.FrozenDict(name="Ann"),)))]),
     ]
     assert {type(tl) for tl in tls} == set(t.TOPLEVEL_KINDS)
     for tl in tls:

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from runtime.store.protocol import Store
-from shared_ast import traverse
 from shared_ast.locking import InUse, describe_toplevel
-from shared_ast.nodes import ECall, EConstructor, EVariable, UserFnRef
-from shared_ast.program import Program
-from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
-from shared_ast.type_ast import Type
-from shared_ast.unify import user_types_in
+from shared_ast.reach import Reach
+from shared_ast.toplevels import Handler, Toplevel
 
 DEFAULT_WINDOW_SECONDS = 7 * 86400
 
@@ -96,7 +92,7 @@ class Usage:
 def _spread(direct: dict[int, InUse], toplevels: Mapping[int, Toplevel],
             window: float) -> dict[int, InUse]:
     """From the handlers traffic reached to the functions, datastores and types they use."""
-    indexes = _Indexes(toplevels)
+    indexes = Reach(toplevels)
     found = dict(direct)
     queue = [toplevels[t] for t in direct]
     while queue:
@@ -114,7 +110,7 @@ def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
                       in_use: Mapping[int, InUse]) -> list[Handler]:
     """The handlers traffic reached directly whose code reaches toplevel `target`
     (calls it, or calls what calls it): whose answers a change to it can change."""
-    indexes = _Indexes(toplevels)
+    indexes = Reach(toplevels)
     reaching = []
     for tlid, why in in_use.items():
         handler = toplevels.get(tlid)
@@ -130,61 +126,6 @@ def handlers_reaching(target: int, toplevels: Mapping[int, Toplevel],
         if target in seen:
             reaching.append(handler)
     return reaching
-
-
-class _Indexes:
-    """A canvas's functions, datastores and types by how code names them."""
-
-    def __init__(self, toplevels: Mapping[int, Toplevel]) -> None:
-        tls = toplevels.values()
-        self.by_fn = {(f.fn_id, f.version): f for f in tls if isinstance(f, UserFunction)}
-        self.datastores = Program.from_toplevels(tls).datastore_variables()
-        self.types = {(t.type_id, t.version): t for t in tls if isinstance(t, UserType)}
-
-    def dependencies(self, tl: Toplevel) -> Iterator[Toplevel]:
-        return _dependencies(tl, self.by_fn, self.datastores, self.types)
-
-
-def _dependencies(tl: Toplevel, by_fn: Mapping[tuple[int, int], UserFunction],
-                  datastores: Mapping[str, Datastore],
-                  types: Mapping[tuple[int, int], UserType]) -> Iterator[Toplevel]:
-    if isinstance(tl, UserFunction):
-        for p in tl.params:
-            yield from _types_named(p.type, types)
-        yield from _types_named(tl.return_type, types)
-    if isinstance(tl, Datastore):
-        yield from _types_named(tl.schema, types)
-    if isinstance(tl, UserType):
-        for t in _type_fields(tl):
-            yield from _types_named(t, types)
-    if not isinstance(tl, (Handler, UserFunction)):
-        return
-    for node in traverse.walk(tl):
-        match node:
-            case ECall(fn=UserFnRef(fn_id=fn_id, version=version)):
-                fn = by_fn.get((fn_id, version))
-                if fn is not None:
-                    yield fn
-            case EVariable(name=name) if name in datastores:
-                yield datastores[name]
-            case EConstructor(type_ref=ref) if ref is not None:
-                constructed = types.get((ref.type_id, ref.version))
-                if constructed is not None:
-                    yield constructed
-
-
-def _type_fields(tl: UserType) -> Iterator[Type]:
-    for node in traverse.walk(tl):
-        t = getattr(node, "type", None)
-        if isinstance(t, Type):
-            yield t
-
-
-def _types_named(t: Type, types: Mapping[tuple[int, int], UserType]) -> Iterator[UserType]:
-    for ref in user_types_in(t):
-        found = types.get((ref.type_id, ref.version))
-        if found is not None:
-            yield found
 
 
 #: How many recent decisions each flag remembers.

@@ -8,7 +8,8 @@ as `fn.impl(ctx, *args)`. The contract between them is in `registry`.
 
 One module per Gloam module: `bool_fns`, `int_fns`, `float_fns`,
 `string_fns`, `list_fns` and `list_lambda_fns`, `dict_fns`, `option_fns`,
-`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`, `flag_fns`, and `db_fns`
+`result_fns`, `json_fns`, `http_fns`, `uuid_fns`, `date_fns`, `flag_fns`, `test_fns`
+(what a test's body calls), and `db_fns`
 (`DB` and `Emit`, which reach the runtime through `host`). Each module's
 docstring records the semantic choices it made (rounding, orders, encodings).
 """
@@ -28,6 +29,7 @@ from shared_ast.stdlib import (
     option_fns,
     result_fns,
     string_fns,
+    test_fns,
     uuid_fns,
 )
 from shared_ast.stdlib.registry import (
@@ -55,6 +57,7 @@ MODULES = (
     uuid_fns,
     date_fns,
     flag_fns,
+    test_fns,
     db_fns,
 )
 
