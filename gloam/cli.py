@@ -11,6 +11,7 @@ It lives in a package of its own because it opens both sides: the runtime
     gloam runtime start|stop|status|logs|serve   the runtime daemon
     gloam canvas export NAME | import FILE       move a canvas in and out
     gloam canvas new NAME           create an empty canvas, print its editor token
+    gloam canvas test NAME [--file export.json] [--junit out.xml]   run a canvas's tests
     gloam editor [--canvas NAME]    open the structure editor (on a desktop)
 
 Documents are the wire format of `docs/protocol.md`: `{"schema": 1, "expr": {...}}`.
@@ -268,9 +269,42 @@ def cmd_canvas_new(config: RuntimeConfig, name: str) -> int:
     return EXIT_OK
 
 
+def cmd_canvas_test(args: argparse.Namespace) -> int:
+    """Run a canvas's tests (on the live runtime, or an export with --file); see
+    gloam/test_report.py for the summary, the exit code and the JUnit XML."""
+    import time
+
+    from gloam import test_report
+
+    started = time.monotonic()
+    try:
+        if args.test_file:
+            canvas, results = test_report.file_results(args.test_file)
+            canvas = args.name or canvas
+        elif not args.name:
+            raise BadInput("canvas test needs the canvas name (or --file export.json)")
+        else:
+            canvas = args.name
+            results = test_report.live_results(config_from_args(args), canvas, args.token,
+                                               args.timeout)
+    except test_report.TestsUnavailable as e:
+        raise BadInput(str(e)) from None
+    results.sort(key=lambda r: (r["name"], r["tlid"]))  # the same order live and from a file
+    print("\n".join(test_report.report_lines(canvas, results)))
+    if args.junit:
+        xml = test_report.junit_xml(canvas, results, time.monotonic() - started)
+        try:
+            Path(args.junit).write_text(xml, encoding="utf-8")
+        except OSError as e:
+            raise BadInput(f"{args.junit}: cannot write the JUnit XML there ({e})") from None
+    return test_report.exit_code(results, args.strict)
+
+
 def cmd_canvas(args: argparse.Namespace) -> int:
     from runtime.control import transfer
 
+    if args.action == "test":
+        return cmd_canvas_test(args)
     config = config_from_args(args)
     if args.action == "new":
         return cmd_canvas_new(config, args.name)
@@ -306,13 +340,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_rt.add_argument("--json", action="store_true", help="status as a JSON object")
     p_rt.add_argument("-f", "--follow", action="store_true", help="logs: keep printing")
     add_runtime_options(p_rt)
-    p_cv = sub.add_parser("canvas", help="create, export or import a canvas")
-    p_cv.add_argument("action", choices=["new", "export", "import"])
+    p_cv = sub.add_parser("canvas", help="create, export, import or test a canvas")
+    p_cv.add_argument("action", choices=["new", "export", "import", "test"])
     p_cv.add_argument(
-        "target", help="new, export: the canvas name; import: a file (or - for stdin)"
+        "target", nargs="?",
+        help="new, export, test: the canvas name; import: a file (or - for stdin)"
     )
     p_cv.add_argument("--rows", action="store_true", help="export: include datastore rows")
     p_cv.add_argument("--as", dest="rename", help="import: under this canvas name")
+    p_cv.add_argument("--file", dest="test_file",
+                      help="test: run the tests of this exported canvas here (no runtime)")
+    p_cv.add_argument("--junit", help="test: also write the results as JUnit XML to this file")
+    p_cv.add_argument("--strict", action="store_true",
+                      help="test: incomplete tests (holes, no checks) fail the run too")
+    p_cv.add_argument("--token", help="test: the canvas's editor token (default: "
+                      "$GLOAM_TOKEN, else the one this machine keeps)")
+    p_cv.add_argument("--timeout", type=float, default=600.0,
+                      help="test: seconds to wait for the runtime's results")
     add_runtime_options(p_cv)
     return parser
 
@@ -336,7 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "runtime":
                 return cmd_runtime(args)
             case "canvas":
-                if args.action in ("new", "export"):
+                if args.target is None and not (args.action == "test" and args.test_file):
+                    raise BadInput(f"canvas {args.action} needs "
+                                   + ("a file" if args.action == "import" else
+                                      "the canvas name"))
+                if args.action in ("new", "export", "test"):
                     args.name = args.target
                 else:
                     args.file, args.name = args.target, args.rename

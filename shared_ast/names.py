@@ -373,6 +373,9 @@ def _fits(hint: object) -> tuple[Callable[[object], bool], str]:
         options = [_fits(arg) for arg in typing.get_args(hint)]
         return (lambda v: any(fits(v) for fits, _ in options),
                 " or ".join(desc for _, desc in options))
+    if hint is typing.Any:
+        # Since Python 3.11 `Any` is a class, which isinstance refuses: anything fits it.
+        return (lambda v: True), "any value"
     if hint is type(None):
         return (lambda v: v is None), "None"
     if hint is int:

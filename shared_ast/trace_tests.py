@@ -32,6 +32,7 @@ from shared_ast.ids import new_id
 from shared_ast.names import MAX_TEST_NAME, identifier_problem
 from shared_ast.nodes import EConstructor, Expr, TypeRef
 from shared_ast.program import Program
+from shared_ast.routes import Route, split_path
 from shared_ast.stdlib.date_fns import format_date
 from shared_ast.toplevels import CronSpec, Handler, HttpSpec, Pos, Test, WorkerSpec
 from shared_ast.values import (
@@ -157,10 +158,7 @@ def _what_runs(handler: Handler, inputs: Mapping[str, Any],
     spec = handler.spec
     if isinstance(spec, HttpSpec):
         request = inputs.get("request")
-        method, path = spec.method, spec.route
-        if isinstance(request, FrozenDict):
-            method = str(request.get("method", method))
-            path = str(request.get("path", path))
+        method, path = spec.method, _path(spec.route, inputs)
         written = value_expr(request, program)
         if written is None:
             raise TraceTestError(f"the request of this trace cannot be written as code "
@@ -178,6 +176,20 @@ def _what_runs(handler: Handler, inputs: Mapping[str, Any],
         return build.call("Test::cron_v0", build.str_(spec.name)), f"cron {spec.name}"
     raise TraceTestError("only HTTP handlers, workers and crons have traces that become "
                          "tests; a REPL's runs are not traffic")
+
+
+def _path(route: str, inputs: Mapping[str, Any]) -> str:
+    """The path that reaches `route` with the trace's route parameters (as the request's
+    own path may carry a prefix the runtime strips, `/c/<canvas>`)."""
+    segments = split_path(route)
+    parts = [str(inputs.get(s[1:], "")) if s.startswith(":") else s for s in segments]
+    path = "/" + "/".join(parts)
+    params = {s[1:]: inputs.get(s[1:]) for s in segments if s.startswith(":")}
+    if Route("GET", segments, None).match(split_path(path)) != params:  # type: ignore[arg-type]
+        raise TraceTestError(f"the route parameters of this trace ({params}) cannot be "
+                             f"written back into {route} (an empty one, or one with /); "
+                             "make the test by hand")
+    return path
 
 
 def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,

@@ -36,7 +36,7 @@ def decode_message(raw: Any) -> Any:
 
     replies = {"hello", "ack", "error", "broadcast", "traces", "404s", "result",
                "replay_report", "in_use", "flags", "info", "dead_letters", "cron_paused", "limits",
-               "pong", "migration", "migrations", "row_deleted"}
+               "pong", "migration", "migrations", "row_deleted", "test_results", "trace_test"}
     if not isinstance(raw, dict) or raw.get("schema") != wire.SCHEMA_VERSION:
         raise ValueError("a message is an object with \"schema\": 1")
     kind = raw.get("type")

@@ -213,3 +213,18 @@ def test_a_long_or_multiline_name_is_made_one_line() -> None:
     worker = b.worker("q", b.int_(1))
     t = test_from_trace(worker, {"event": 1}, 1, [], name="line one\nline two" + "x" * 300)
     assert "\n" not in t.name and len(t.name) <= 200 and t.name.startswith("line one line two")
+
+
+def test_a_test_with_a_recording_is_a_well_formed_toplevel_to_create() -> None:
+    """Its recorded calls hold values of any kind (an `Any` field: the shape check once
+    crashed on it, so no test made from a trace could be created)."""
+    from shared_ast.apply import apply_to_canvas
+    from shared_ast.ops import CreateToplevel
+
+    users, handler = _users_handler()
+    read = ImpureCall("DB::get_v2", ("7", DatastoreRef("Users", 0)), just("Ada"))
+    test = test_from_trace(handler, {"request": _request("/users/7"), "id": "7"},
+                           Response(200, FrozenDict(id="7", name="Ada")), [read])
+    canvas = apply_to_canvas([CreateToplevel(test)], {users.tlid: users,
+                                                      handler.tlid: handler})
+    assert canvas[test.tlid] == test

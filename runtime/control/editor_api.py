@@ -30,6 +30,7 @@ from runtime.control.migration_view import MigrationApi, MigrationRequestError
 from runtime.control.migrations import MigrationRunner, migration_states
 from runtime.control.supervisor import Supervisor
 from runtime.control.sync import NodeSync
+from runtime.control.test_api import TestApi, TestRequestError
 from runtime.control.usage import FlagCounts, Usage
 from runtime.services import LIMITS, RuntimeServices
 from runtime.store.protocol import StoreError
@@ -50,7 +51,8 @@ WS_PATH = "/api/canvas/{name}/ws"
 #: What an editor may send; each is documented in docs/protocol.md.
 MESSAGE_TYPES = ("ops", "get_traces", "get_404s", "get_in_use", "get_flags", "get_info",
                  "get_dead_letters", "run", "replay", "set_cron_paused", "set_limits",
-                 "get_migration", "get_migrations", "delete_row", "ping")
+                 "get_migration", "get_migrations", "delete_row", "run_tests", "trace_to_test",
+                 "ping")
 
 
 class ProtocolError(Exception):
@@ -156,6 +158,8 @@ class EditorApi:
         #: Datastore migrations: previews, progress pushed to the editors, row deletion.
         self.migrations = MigrationApi(services, migrations,
                                        lambda canvas: self.sessions.get(canvas, ()))
+        #: Tests: `run_tests` and `trace_to_test` (runtime/control/test_api.py).
+        self.tests = TestApi(services)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.services.config.max_message_bytes)
@@ -376,6 +380,13 @@ class EditorApi:
                     except MigrationRequestError as e:
                         raise ProtocolError(str(e)) from None
                     session.send(reply)
+                case "run_tests" | "trace_to_test":
+                    if kind == "trace_to_test":
+                        await self.catch_up_with_workers()  # the trace may still be buffered
+                    try:
+                        session.send(await self.tests.handle(session.canvas, msg))
+                    except TestRequestError as e:
+                        raise ProtocolError(str(e)) from None
                 case "ping":
                     session.send({"type": "pong", "id": msg_id})
                 case _:
