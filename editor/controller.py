@@ -43,6 +43,7 @@ from editor.model import (
     motion,
     placement,
     refactor_commands,
+    trace_test,
     typing,
     versions,
 )
@@ -57,7 +58,7 @@ from shared_ast.nodes import EFlag, EHole, ELambda, EPartial
 from shared_ast.ops import Op
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
-from shared_ast.toplevels import Datastore, Handler, Pos, Toplevel, UserFunction
+from shared_ast.toplevels import Datastore, Handler, Pos, Test, Toplevel, UserFunction
 from shared_ast.values import show
 
 #: Commands the window handles itself (not model commands); the keymap may name them.
@@ -65,7 +66,7 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
                "new-function", "new-worker", "new-cron", "next-iteration",
-               "previous-iteration", "show-migration")
+               "previous-iteration", "show-migration", "test-from-trace")
 
 
 #: Seconds without typing after which the next key is a new undo step.
@@ -362,6 +363,30 @@ class EditorController(QObject):
             # None chosen yet: show the newest. A chosen trace stays chosen, even once newer
             # ones push it off this list: running a trace again repeats its writes.
             self.select_trace(tlid, self.traces[tlid][0]["trace_id"])
+
+    def test_from_trace(self) -> None:
+        """Ask the runtime for the test the caret handler's trace stands for, and create it
+        beside the handler (`trace_test`)."""
+        chosen = trace_test.chosen_trace(self.state, self.traces, self.selected_trace)
+        if isinstance(chosen, str) or self.session is None:
+            self.message.emit(chosen if isinstance(chosen, str) else
+                              "Connect to a runtime to make a test from a trace.")
+            return
+        self.spawn(self._test_from_trace(*chosen))
+
+    async def _test_from_trace(self, tlid: int, trace_id: str) -> None:
+        try:
+            reply = await self.session.request(
+                {"type": "trace_to_test", "tlid": tlid, "trace_id": trace_id}, timeout=60)
+            test = wire.decode_toplevel(reply.get("toplevel"), "$.toplevel")
+        except (SessionError, wire.WireError) as e:
+            self.message.emit(f"No test made from the trace: {e}")
+            return
+        if not isinstance(test, Test):
+            self.message.emit("No test made: the runtime sent something else than a test.")
+            return
+        self.apply(trace_test.add_test(self.state, test, tlid, self.frame_sizes,
+                                       reply.get("result")))
 
     def select_trace(self, tlid: int, trace_id: str) -> None:
         self.selected_trace[tlid] = trace_id

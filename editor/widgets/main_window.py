@@ -543,6 +543,8 @@ class MainWindow(QMainWindow):
                 self.show_migration()
             case "next-iteration" | "previous-iteration":
                 c.step_iteration(1 if name == "next-iteration" else -1)
+            case "test-from-trace":
+                c.test_from_trace()
             case "refresh-traces":
                 if c.state.caret is not None:
                     c.request_traces(c.state.caret.tlid)
@@ -594,6 +596,7 @@ class MainWindow(QMainWindow):
                         None))
         entries.append(("list-deprecated", "List calls of deprecated library functions", None))
         entries.append(("refresh-traces", "Refresh traces and 404s", None))
+        entries.append(("test-from-trace", "Make a test from this trace", None))
         entries.append(("go-to-toplevel", "Go to toplevel…", None))
         entries.append(("next-toplevel", "Next toplevel", None))
         entries.append(("previous-toplevel", "Previous toplevel", None))
