@@ -8,8 +8,9 @@ every key is a name, else `Dict::fromListOverwritingDuplicates [[key, value],
 ...]`), `Just`/`Nothing`/`Ok`/`Error` and user enum cases (a constructor with
 its type from the program), Dates (`Date::parse "..."` on the error rail) and
 HTTP responses (`Http::response` or `Http::responseWithHeaders`). It gives None
-for what code cannot write: closures, UUIDs, Chars, datastore references,
-errors and unfinished values, values nested deeper than `MAX_DEPTH`.
+for what code cannot write: closures, UUIDs, datastore references,
+errors and unfinished values, values nested deeper than `MAX_DEPTH`. A Char is the
+head of `String::toList` of its text, on the error rail.
 
 `test_from_trace(handler, inputs, expected, recording, name, pos)` makes the
 test a trace stands for: `Test::expect (Test::http "GET" "/users/7" <request>)
@@ -34,13 +35,17 @@ from shared_ast.nodes import EConstructor, Expr, TypeRef
 from shared_ast.program import Program
 from shared_ast.routes import Route, split_path
 from shared_ast.stdlib.date_fns import format_date
+from shared_ast.stdlib.string_fns import graphemes
 from shared_ast.toplevels import CronSpec, Handler, HttpSpec, Pos, Test, WorkerSpec
 from shared_ast.values import (
     SPECIAL_TYPES,
+    Char,
     FrozenDict,
     ImpureCall,
     Response,
     Variant,
+    show,
+    type_name_of,
 )
 
 __all__ = ["BUILTIN_CASES", "MAX_DEPTH", "TraceTestError", "test_from_trace", "value_expr"]
@@ -88,7 +93,9 @@ def _expr(v: Any, program: Program, depth: int) -> Expr | None:
         return _response(v, program, depth)
     if isinstance(v, dt.datetime):
         return _date(v)
-    return None  # closures, UUIDs, Chars, datastore references
+    if isinstance(v, Char):
+        return _char(v)
+    return None  # closures, UUIDs, datastore references
 
 
 def _items(xs: Sequence[Any], program: Program, depth: int) -> Expr | None:
@@ -140,6 +147,14 @@ def _response(r: Response, program: Program, depth: int) -> Expr | None:
     return build.call("Http::responseWithHeaders_v0", body, headers, build.int_(r.status))
 
 
+def _char(c: Char) -> Expr | None:
+    """`String::toList "é" |> List::head` on the rail: the one Char of a one-Char String."""
+    if graphemes(c.text) != [c.text]:
+        return None
+    return build.call("List::head_v1", build.call("String::toList_v1", build.str_(c.text)),
+                      rail=True)
+
+
 def _date(d: dt.datetime) -> Expr | None:
     if d.tzinfo is None or d.microsecond or d.utcoffset() != dt.timedelta(0):
         return None
@@ -169,7 +184,7 @@ def _what_runs(handler: Handler, inputs: Mapping[str, Any],
         event = value_expr(inputs.get("event"), program)
         if event is None:
             raise TraceTestError("the event of this trace cannot be written as code (a "
-                                 "closure, a UUID, a Char?); make the test by hand")
+                                 "closure, a UUID?); make the test by hand")
         return (build.call("Test::event_v0", build.str_(spec.queue), event),
                 f"worker {spec.queue}")
     if isinstance(spec, CronSpec):
@@ -201,11 +216,16 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
     program = program or Program()
     runs, what = _what_runs(handler, inputs, program)
     want = value_expr(expected, program)
+    if want is None and isinstance(expected, SPECIAL_TYPES):
+        raise TraceTestError(
+            f"{what} ended with {show(expected, 200)}, not a value: a test expects the "
+            "value a run gave. Fix the handler, run it again (send the request again), "
+            "and make the test from that trace")
     if want is None:
         raise TraceTestError(
-            f"the value {what} gave cannot be written as code ({_kind(expected)}); a test "
-            "expects a value it can write: make the handler give data (a record, a "
-            "response, a list...), or write the test by hand")
+            f"the value {what} gave cannot be written as code (a {_unwritable(expected)} "
+            "in it); a test expects a value it can write: make the handler give data (a "
+            "record, a response, a list...), or write the test by hand")
     if name is None:
         name = f"{what} answers as traced"
     name = " ".join(name.split())[:MAX_TEST_NAME] or "made from a trace"
@@ -213,11 +233,22 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
                       pos=pos or Pos(handler.pos.x, handler.pos.y))
 
 
-def _kind(v: Any) -> str:
-    if isinstance(v, SPECIAL_TYPES):
-        return f"it ended with {type(v).__name__}"
-    return f"a {type(v).__name__}"
 
+def _unwritable(v: Any) -> str:
+    """The kind of the first part of `v` that code cannot write."""
+    parts: tuple[Any, ...] = ()
+    if isinstance(v, tuple):
+        parts = v
+    elif isinstance(v, FrozenDict):
+        parts = tuple(v.values())
+    elif isinstance(v, Variant):
+        parts = v.args
+    elif isinstance(v, Response):
+        parts = (v.body,)
+    for part in parts:
+        if value_expr(part) is None:
+            return _unwritable(part)
+    return type_name_of(v)
 
 
 #: Not a pytest test, though its name starts with "test".

@@ -62,6 +62,7 @@ def writable(max_leaves: int = 10) -> st.SearchStrategy[Any]:
         st.integers(min_value=-(2**63), max_value=2**63 - 1),
         st.floats(),  # NaN, the infinities and -0.0 included
         texts, st.booleans(), st.none(),
+        st.sampled_from(["a", "é", "e\u0301", "🇵🇹", "👩‍👩‍👧", " ", "\n"]).map(Char),
         st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31))
         .map(lambda d: d.replace(microsecond=0, tzinfo=dt.UTC)),
     )
@@ -117,7 +118,7 @@ def test_how_special_floats_and_enum_cases_are_written() -> None:
 @pytest.mark.parametrize("value", [
     Closure(("x",), b.var("x")),
     uuid.UUID(int=7),
-    Char("a"),
+    Char("ab"),                                    # not one character
     DatastoreRef("Users", 0),
     ErrorValue("boom"),
     Incomplete(),
@@ -202,8 +203,10 @@ def test_worker_and_cron_traces_become_tests() -> None:
 
 def test_a_value_code_cannot_write_is_refused_with_a_reason() -> None:
     worker = b.worker("q", b.lam(["x"], b.var("x")))
-    with pytest.raises(TraceTestError, match="cannot be written as code"):
-        test_from_trace(worker, {"event": 1}, Closure(("x",), b.var("x")), [])
+    with pytest.raises(TraceTestError, match=r"cannot be written as code \(a UUID in it\)"):
+        test_from_trace(worker, {"event": 1}, (1, FrozenDict(id=uuid.UUID(int=3))), [])
+    with pytest.raises(TraceTestError, match="worker q ended with <error: boom>, not a value"):
+        test_from_trace(worker, {"event": 1}, ErrorValue("boom"), [])
     repl = b.repl("scratch", b.int_(1))
     with pytest.raises(TraceTestError, match="REPL"):
         test_from_trace(repl, {}, 1, [])
