@@ -31,6 +31,7 @@ from runtime.control.test_api import run_tests
 from runtime.control.transfer import TransferError, parse_export
 from runtime.tokens import read_tokens
 from shared_ast import wire
+from shared_ast.values import show
 
 __all__ = ["TestsUnavailable", "exit_code", "junit_xml", "live_results", "report_lines"]
 
@@ -77,6 +78,14 @@ def exit_code(results: Sequence[dict[str, Any]], strict: bool = False) -> int:
     return 1 if any(r["status"] in bad for r in results) else 0
 
 
+def _shown(raw: Any) -> str:
+    """A value of a result (wire JSON) as Gloam shows it."""
+    try:
+        return show(wire.decode_value(raw), 500)
+    except wire.WireError:
+        return json.dumps(raw)[:500]
+
+
 def junit_xml(canvas: str, results: Sequence[dict[str, Any]], seconds: float = 0.0) -> str:
     count = {s: sum(1 for r in results if r["status"] == s) for s in _MARK}
     attrs = {"tests": str(len(results)), "failures": str(count["failed"]),
@@ -94,7 +103,7 @@ def junit_xml(canvas: str, results: Sequence[dict[str, Any]], seconds: float = 0
             tag = "failure" if run["status"] == "failed" else "error"
             element = ET.SubElement(case, tag, {"message": message, "type": run["status"]})
             element.text = "\n".join(
-                f"expected {json.dumps(c['expected'])}, got {json.dumps(c['actual'])}"
+                f"expected {_shown(c['expected'])}, got {_shown(c['actual'])}"
                 for c in run["checks"] if not c["passed"]) or message
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

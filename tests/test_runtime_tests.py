@@ -181,6 +181,7 @@ def test_gloam_canvas_test_against_the_runtime_and_an_export(
     assert (suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("1", "1", "1")
     (failure,) = cases["twice 3 is 6"].findall("failure")
     assert failure.get("message") == "flag triple new: expected 6, got 9"
+    assert failure.text == "expected 6, got 9"
     assert cases["divides"].find("error") is not None
     assert cases["not yet"].find("skipped") is not None
     assert cases["twice 0 is 0"].find("failure") is None
