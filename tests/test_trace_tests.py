@@ -19,7 +19,7 @@ from shared_ast.nodes import EConstructor, EFloat
 from shared_ast.program import Program
 from shared_ast.testing import FAILED, PASSED, Suite
 from shared_ast.toplevels import CURRENT_LANGUAGE_VERSION, Pos
-from shared_ast.trace_tests import TraceTestError, test_from_trace, value_expr
+from shared_ast.trace_tests import MAX_DEPTH, TraceTestError, test_from_trace, value_expr
 from shared_ast.type_ast import INT, STRING
 from shared_ast.values import (
     NOTHING,
@@ -137,6 +137,12 @@ def test_deep_values_give_none_instead_of_overflowing() -> None:
     for _ in range(5000):
         deep = (deep,)
     assert value_expr(deep) is None
+    # Just within the limit, in the deepest form (Dicts of non-name keys in Responses),
+    # the code still goes over the wire and runs.
+    nested: Any = 1
+    for _ in range(MAX_DEPTH // 4):
+        nested = Response(200, FrozenDict({"a-b": nested}))
+    assert values_equal(_eval(nested), nested)
 
 
 # ------------------------------------------------------------------ test_from_trace
