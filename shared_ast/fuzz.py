@@ -384,7 +384,7 @@ def _size(value: Any) -> int:
     if isinstance(value, bool) or value is None:
         return 1
     if isinstance(value, int):
-        return 1 + len(str(abs(value)))
+        return 1 + abs(value).bit_length()
     if isinstance(value, float):
         return 2 if value in (0.0, 1.0) else 3 + len(repr(value))
     return 2
@@ -446,7 +446,11 @@ class _Engine:
             self.found[key] = (size, failure)
         else:
             count = kept[1].count + 1
-            best = failure if size < kept[0] else kept[1]
+            # While Hypothesis shrinks a failure it tries only inputs simpler than its best,
+            # so of two inputs of one size the later is the simpler; once shrunk (known,
+            # a later round's), only a smaller input replaces it.
+            smaller = size < kept[0] or (size == kept[0] and key not in self.known)
+            best = failure if smaller else kept[1]
             self.found[key] = (min(size, kept[0]), attrs.evolve(best, count=count))
         if key not in self.known:
             raise self.failure_class(key)(message)

@@ -298,3 +298,17 @@ def test_a_fuzz_stops_when_asked() -> None:
     report = fuzz_function(fn, Program.from_toplevels([fn]), seed=0, max_examples=10_000,
                            time_limit=60, stop=stop)
     assert report.stopped and not report.timed_out and report.examples == 3
+
+
+def test_shrinking_finds_the_boundary_not_just_an_edge() -> None:
+    """Failing only above 1000 or past 5 characters: the inputs shown are 1001 and a String
+    of 6 characters, whatever larger input failed first."""
+    fn = b.function("bounded", [("n", ty.INT), ("s", ty.STRING)], ty.INT,
+                    b.if_(b.infix(">", b.var("n"), 1000), b.call("Int::divide_v0", 1, 0),
+                          b.if_(b.infix(">", b.call("String::length_v1", b.var("s")), 5),
+                                b.call("List::head_v1", b.list_(), rail=True), 0)))
+    report = fuzz_function(fn, Program.from_toplevels([fn]), seed=2, max_examples=300,
+                           time_limit=30)
+    by_kind = {f.kind: dict(f.inputs) for f in report.failures}
+    assert by_kind[ERROR]["n"] == 1001
+    assert by_kind[RAIL]["n"] <= 1000 and len(by_kind[RAIL]["s"]) == 6
