@@ -7,6 +7,9 @@ and -0.0, unicode Strings (empty, combining marks, emoji, right-to-left, long),
 Bools, Null, Lists (empty and long), Dicts, records, Options, Results, user
 records and enums (through the program; recursive ones bottom out), and for `?`
 a mix of them. Every value it draws fits its type (`value_types.value_fits`).
+The fuzzed code's own literals (`Literals`: its Strings, Floats, and Ints with their
+neighbours, and those of the functions it calls) are drawn as often as the edges, so
+`if name == "admin"` or `if n == 4242` is reached, which random inputs never do.
 
 `fuzz_function(fn, program)` calls a user function with drawn arguments and
 reports the inputs whose result is an error, incomplete code (a hole), a run
@@ -15,7 +18,8 @@ distinct failure (the node that failed, and how) is shrunk to a smallest input,
 so "String::toInt of the input, on the error rail" comes back as `""`, not as
 the first 40-character string that happened to fail. A fuzz is bounded by a
 number of examples and by time, its Hypothesis database is off (it leaves
-nothing on disk), and it is the same for the same seed (given the time to finish
+nothing of its own on disk; `keep_files_in` says where Hypothesis's caches go), and it is
+the same for the same seed (given the time to finish
 its examples: a time bound that cuts it short cuts it at a point that depends on
 the machine's speed).
 
@@ -41,19 +45,31 @@ import datetime as _dt
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import HypothesisException
 
 from shared_ast import build, traverse
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import call_user_function, run_toplevel
 from shared_ast.names import identifier_problem, test_name_problem
-from shared_ast.nodes import ECall, EField, EVariable, Expr, TypeRef, UserFnRef
+from shared_ast.nodes import (
+    ECall,
+    EField,
+    EFloat,
+    EInt,
+    EString,
+    EVariable,
+    Expr,
+    TypeRef,
+    UserFnRef,
+)
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import INT_MAX, INT_MIN
 from shared_ast.testing import REFUSED_IMPURE
@@ -103,6 +119,7 @@ __all__ = [
     "RAIL",
     "Failure",
     "FuzzReport",
+    "Literals",
     "Unfuzzable",
     "fuzz_function",
     "fuzz_handler",
@@ -110,6 +127,7 @@ __all__ = [
     "fuzzable_problem",
     "input_literal",
     "keep_as_test",
+    "keep_files_in",
     "label_of",
     "strategy_for",
 ]
@@ -145,35 +163,88 @@ class Unfuzzable(ValueError):
     """No inputs can be generated for this type or toplevel (the message says why)."""
 
 
+def keep_files_in(folder: str | Path) -> None:
+    """Where Hypothesis keeps its caches (its unicode tables, the constants it reads from
+    loaded modules): by default `.hypothesis` in the working folder, which is the
+    programmer's business, not the editor's. The editor calls this once at start with
+    its cache folder. (The fuzz's example database is off either way.)"""
+    set_hypothesis_home_dir(Path(folder))
+
+
 # ------------------------------------------------------------------ strategies
 
 
-def strategy_for(tp: Type, program: Program | None = None,
-                 depth: int = 0) -> st.SearchStrategy[Any]:
-    """The values of `tp`, edges first (Hypothesis shrinks towards the first choices).
-    Raises Unfuzzable for a type whose values cannot be made (a function, a datastore)."""
+def strategy_for(tp: Type, program: Program | None = None, depth: int = 0,
+                 literals: Literals | None = None) -> st.SearchStrategy[Any]:
+    """The values of `tp`: drawn at random or among the edges, half and half, and the
+    fuzzed code's own `literals` among the edges. (The random draw is the first choice,
+    which Hypothesis shrinks towards: a failure past 1000 shrinks to 1001, not to the
+    first edge past it.) Raises Unfuzzable for a type whose
+    values cannot be made (a function, a datastore)."""
     program = program if program is not None else Program()
-    return _Strategies(program).of(tp, depth)
+    return _Strategies(program, literals or Literals()).of(tp, depth)
+
+
+@attrs.frozen
+class Literals:
+    """The Int, Float and String literals of the fuzzed code: an input equal to one (or an
+    Int next to one) is where code compares, so they are drawn as often as the edges."""
+
+    ints: tuple[int, ...] = ()
+    floats: tuple[float, ...] = ()
+    strings: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, tl: UserFunction | Handler, program: Program) -> Literals:
+        """The literals of `tl` and of the user functions it calls, transitively."""
+        ints: dict[int, None] = {}
+        floats: dict[float, None] = {}
+        strings: dict[str, None] = {}
+        seen: set[int] = set()
+        todo: list[Expr] = [tl.body]
+        while todo:
+            for node in traverse.walk(todo.pop()):
+                match node:
+                    case EInt(value=n):
+                        ints.update(dict.fromkeys(v for v in (n, n - 1, n + 1)
+                                                  if INT_MIN <= v <= INT_MAX))
+                    case EFloat(value=x):
+                        floats[x] = None
+                    case EString(value=s):
+                        strings[s] = None
+                    case ECall(fn=UserFnRef() as ref):
+                        fn = program.function(ref)
+                        if fn is not None and fn.tlid not in seen:
+                            seen.add(fn.tlid)
+                            todo.append(fn.body)
+        return cls(tuple(ints)[:_MAX_LITERALS], tuple(floats)[:_MAX_LITERALS],
+                   tuple(strings)[:_MAX_LITERALS])
+
+
+#: The most literals of each kind taken from the code.
+_MAX_LITERALS = 64
 
 
 class _Strategies:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, literals: Literals) -> None:
         self.program = program
         self.names = program.type_names()
+        self.literals = literals
 
     def of(self, tp: Type, depth: int) -> st.SearchStrategy[Any]:
         deeper = depth + 1
         bottom = depth >= MAX_DEPTH
         match tp:
             case TInt():
-                return st.one_of(st.sampled_from(_INT_EDGES),
-                                 st.integers(min_value=INT_MIN, max_value=INT_MAX))
+                return st.one_of(st.integers(min_value=INT_MIN, max_value=INT_MAX),
+                                 st.sampled_from(_INT_EDGES + self.literals.ints))
             case TFloat():
-                return st.one_of(st.sampled_from(_FLOAT_EDGES), st.floats())
+                return st.one_of(st.floats(),
+                                 st.sampled_from(_FLOAT_EDGES + self.literals.floats))
             case TBool():
                 return st.booleans()
             case TString():
-                return _strings(long=not bottom)
+                return _strings(not bottom, self.literals.strings)
             case TChar():
                 return st.one_of(st.sampled_from(_CHARS),
                                  st.characters(exclude_categories=_SURROGATES)).map(Char)
@@ -269,7 +340,7 @@ def _variant_maker(name: str, type_name: str) -> Callable[[tuple[Any, ...]], Var
     return lambda args: Variant(name, tuple(args), type_name)
 
 
-def _strings(long: bool) -> st.SearchStrategy[str]:
+def _strings(long: bool, literals: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
     # Hypothesis's text() leaves out surrogates: every drawn String is valid unicode.
     drawn = st.text(max_size=20)
     if long:
@@ -277,7 +348,7 @@ def _strings(long: bool) -> st.SearchStrategy[str]:
         # cost the fuzz a tenth of its speed, for little that the repeat does not find.
         drawn = st.one_of(drawn, st.text(min_size=1, max_size=8).map(
             lambda s: s * (300 // len(s))))
-    return st.one_of(st.sampled_from(_STRING_EDGES), drawn)
+    return st.one_of(drawn, st.sampled_from(_STRING_EDGES + literals))
 
 
 def _mentions_user(tp: Type) -> bool:
@@ -421,8 +492,6 @@ class _Engine:
         if not self.deadline:
             # From the first input: Hypothesis's first use in a process loads its tables.
             self.deadline = time.monotonic() + self.time_limit
-        if self.examples >= self.max_examples:
-            return
         if self.stop is not None and self.stop():
             self.stopped = True
             raise _TimeUp
@@ -518,7 +587,8 @@ def fuzz_function(fn: UserFunction, program: Program, *, time_limit: float = 1.0
     problem = fuzzable_problem(fn, program)
     if problem is not None:
         raise Unfuzzable(problem)
-    strategies = [strategy_for(p.type, program) for p in fn.params]
+    literals = Literals.of(fn, program)
+    strategies = [strategy_for(p.type, program, literals=literals) for p in fn.params]
 
     def run(args: tuple[Any, ...], budget: Budget) -> Any:
         return call_user_function(fn, args, program, budget=budget, impure=_refusing_log())
@@ -537,12 +607,14 @@ def fuzz_handler(handler: Handler, program: Program, *, time_limit: float = 1.0,
         raise Unfuzzable(problem or "only HTTP handlers are fuzzed")
     spec = handler.spec
     params = spec.route_params()
-    segment = st.one_of(st.sampled_from(("0", "a", "-1", "é", "👍", " ")),
+    literals = Literals.of(handler, program)
+    segment = st.one_of(st.sampled_from(("0", "a", "-1", "é", "👍", " ", *(
+                            s for s in literals.strings if s and not set(s) & set("/?#")))),
                         st.text(st.characters(exclude_categories=_SURROGATES,
                                               exclude_characters="/?#"), min_size=1,
                                 max_size=30))
     body_type = body_type_of(handler, program)
-    body = strategy_for(body_type, program)
+    body = strategy_for(body_type, program, literals=literals)
 
     def request(path: str, body_value: Any) -> FrozenDict:
         return FrozenDict(method=spec.method, path=path, body=body_value, query=FrozenDict(),

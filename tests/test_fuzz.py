@@ -312,3 +312,20 @@ def test_shrinking_finds_the_boundary_not_just_an_edge() -> None:
     by_kind = {f.kind: dict(f.inputs) for f in report.failures}
     assert by_kind[ERROR]["n"] == 1001
     assert by_kind[RAIL]["n"] <= 1000 and len(by_kind[RAIL]["s"]) == 6
+
+
+def test_the_codes_own_literals_are_tried() -> None:
+    """A crash only for "admin" (in a function it calls) or only just past 4242: found,
+    which random Strings and Ints would almost never be."""
+    guard = b.function("guard", [("who", ty.STRING)], ty.INT,
+                       b.if_(b.infix("==", b.var("who"), "admin"),
+                             b.call("Int::divide_v0", 1, 0), 0))
+    fn = b.function("door", [("who", ty.STRING), ("n", ty.INT)], ty.INT,
+                    b.if_(b.infix("==", b.var("n"), 4243),
+                          b.call("List::head_v1", b.list_(), rail=True),
+                          b.user_call(guard, b.var("who"))))
+    program = Program.from_toplevels([guard, fn])
+    report = fuzz_function(fn, program, seed=0, max_examples=300, time_limit=30)
+    by_kind = {f.kind: dict(f.inputs) for f in report.failures}
+    assert by_kind[ERROR]["who"] == "admin"
+    assert by_kind[RAIL]["n"] == 4243
