@@ -181,3 +181,26 @@ def test_keep_as_test_refuses_what_code_cannot_write() -> None:
     out = fuzzing.keep_as_test(state, report, 0)
     assert out.refused and "cannot be written as code" in out.message
     assert fuzzing.keep_as_test(state, report, 3).refused
+
+
+def test_a_newer_fuzz_stops_the_running_one_and_only_its_report_arrives(
+        qapp: Any, qtbot: Any) -> None:
+    from editor.widgets.fuzz_view import FuzzRunner
+
+    slow = b.function("slow", [("n", INT)], INT,
+                      b.call("List::fold_v0", b.call("List::range_v0", 0, 20_000), b.var("n"),
+                             b.lam(["a", "x"], b.infix("+", b.var("a"), 1))))
+    fn = parse_age()
+    program = Program.from_toplevels([slow, fn])
+    runner = FuzzRunner()
+    arrived: list[Any] = []
+    runner.done.connect(lambda job, result: arrived.append((job, result)))
+    old = fuzzing.FuzzJob(slow, program, 60.0, 100_000)
+    new = fuzzing.FuzzJob(fn, program, 20.0, 50)
+    runner.start(old)
+    runner.start(new)
+    qtbot.waitUntil(lambda: bool(arrived), timeout=20_000)
+    runner.wait()
+    qapp.processEvents()
+    ((job, report),) = arrived
+    assert job is new and [dict(f.inputs) for f in report.failures] == [{"s": ""}]

@@ -19,6 +19,7 @@ on a row) which makes the chosen failure a Test toplevel.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -61,15 +62,23 @@ class FuzzRunner(QObject):
         self.stop()
         stop = threading.Event()
         self.job, self._stop = job, stop
+        before = self._thread
 
         def work() -> None:
+            if before is not None:
+                before.join()  # the stopped fuzz ends at its next input: one at a time
+            if stop.is_set():
+                return
             result: FuzzReport | str
             try:
                 result = job.run(stop.is_set)
             except Unfuzzable as e:
                 result = f"Not fuzzed: {e}."
             if not stop.is_set():
-                self.done.emit(job, result)  # queued to the UI thread, where the runner lives
+                # Queued to the UI thread, where the runner lives; a window closed meanwhile
+                # has deleted it (closing stops the fuzz first, but not between the two).
+                with contextlib.suppress(RuntimeError):
+                    self.done.emit(job, result)
 
         self._thread = threading.Thread(target=work, name="gloam-fuzz", daemon=True)
         self._thread.start()
