@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import find, given, settings
 
 from shared_ast import build as b
@@ -329,3 +330,25 @@ def test_the_codes_own_literals_are_tried() -> None:
     by_kind = {f.kind: dict(f.inputs) for f in report.failures}
     assert by_kind[ERROR]["who"] == "admin"
     assert by_kind[RAIL]["n"] == 4243
+
+
+@pytest.mark.parametrize("seed", [0, 1, 17, 404, 9999])
+def test_every_reported_input_fails_as_reported_when_run_again(seed: int) -> None:
+    """For any seed (a fuzz is a Hypothesis run: it cannot nest in @given), each input
+    reported fails the way the report says when the function runs on it again."""
+    from shared_ast.evaluator import call_user_function
+
+    fn = b.function("mixed", [("p", PERSON_T), ("k", ty.TOption(ty.INT))], ty.INT,
+                    b.if_(b.infix(">", b.call("List::length_v0", b.field(b.var("p"), "tags")),
+                                  2),
+                          b.call("Int::divide_v0", b.field(b.var("p"), "age"), 0),
+                          b.call("String::toInt_v1", b.field(b.var("p"), "name"), rail=True)))
+    program = Program.from_toplevels([fn, PERSON])
+    report = fuzz_function(fn, program, seed=seed, max_examples=60, time_limit=30)
+    assert report.failures
+    for failure in report.failures:
+        args = tuple(v for _, v in failure.inputs)
+        again = call_user_function(fn, args, program)
+        kind = (RAIL if type(again).__name__ == "ErrorRail" else
+                ERROR if type(again).__name__ == "ErrorValue" else "passed")
+        assert kind == failure.kind, (failure, again)
