@@ -204,3 +204,43 @@ def test_a_newer_fuzz_stops_the_running_one_and_only_its_report_arrives(
     qapp.processEvents()
     ((job, report),) = arrived
     assert job is new and [dict(f.inputs) for f in report.failures] == [{"s": ""}]
+
+
+def test_a_handler_reading_user_input_from_its_route_is_fuzzed_from_the_palette(
+        qapp: Any, qtbot: Any) -> None:
+    """`GET /age/:n` takes String::toInt of the path's n on the error rail: from the palette
+    (Ctrl+K, "fuzz", Enter) the fuzz finds it with a one-character n, and the kept test runs
+    the handler on that path and reproduces the failure."""
+    from shared_ast.testing import ERROR as TEST_ERROR
+    from shared_ast.testing import Suite
+
+    h = b.http("GET", "/age/:n",
+               b.infix("+", b.call("String::toInt_v1", b.var("n"), rail=True), 1), pos=(20, 20))
+    controller = EditorController(None)
+    controller.load([h])
+    w = MainWindow(controller)
+    w.show()
+    try:
+        w.controller.focus(h.tlid)
+        code = w.canvas.frames[h.tlid].code
+        code.setFocus()
+        QTest.keyClick(code, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClicks(w.palette_.filter, "fuzz this")
+        QTest.keyClick(w.palette_.filter, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: w.fuzzing.view is not None and w.fuzzing.view.isVisible(),
+                        timeout=20_000)
+        (row,) = rows(w)
+        assert row.startswith("n = \"") and "error rail" in row
+        view = w.fuzzing.view
+        assert view is not None and view.report is not None
+        (failure,) = view.report.failures
+        assert len(failure.inputs[0][1]) == 1  # shrunk to one character
+        QTest.keyClick(view.failures, Qt.Key.Key_Return)
+        (test,) = [tl for tl in w.controller.state.canvas.values()
+                   if isinstance(tl, toplevels.Test)]
+        filled = b.test(test.name, b.expect(test.body.args[0], 1))  # type: ignore[attr-defined]
+        result = Suite([h, filled]).run(filled)
+        assert result.status == TEST_ERROR and "error rail" in result.summary()
+    finally:
+        w.close()
+        w.deleteLater()
