@@ -30,9 +30,12 @@ handler passes `request.body` straight to a user function's parameter (that
 parameter's type), else it is any JSON value (what the runtime parses a JSON
 body into).
 
-A fuzz run never touches the world: impure library calls (datastores, queues,
-random numbers, the clock) give an error value, as in a test (`testing.REFUSED_IMPURE`),
-and are reported as what they are. Runs are pure Python and safe in a worker thread.
+For a handler, a `Nothing` sent to the error rail is an answer (404, "not found"), not
+a failure; an `Error` on the rail (500) is one.
+
+A fuzz run never touches the world: impure library calls (datastores, queues, random
+numbers, the clock) give an error value, as in a test (`testing.REFUSED_IMPURE`), and
+are reported as what they are. Runs are pure Python and safe in a worker thread.
 
 `keep_as_test(found, ...)` writes a failure as a `Test` toplevel,
 `Test::expect (fn <the input>) <hole>`: the programmer fills in what it should give.
@@ -623,7 +626,10 @@ def fuzz_handler(handler: Handler, program: Program, *, time_limit: float = 1.0,
     def run(args: tuple[Any, ...], budget: Budget) -> Any:
         values = dict(zip(params, args, strict=False))
         inputs = {"request": request(route_path(spec.route, values), args[-1]), **values}
-        return run_toplevel(handler, inputs, program, budget=budget, impure=_refusing_log())
+        value = run_toplevel(handler, inputs, program, budget=budget, impure=_refusing_log())
+        if isinstance(value, ErrorRail) and value.value == NOTHING:
+            return None  # a Nothing on the rail is the handler's 404: an answer, not a failure
+        return value
 
     return _fuzz(handler.tlid, label_of(handler), run, [*params, "request.body"],
                  [*(segment for _ in params), body], time_limit, max_examples, seed, stop)

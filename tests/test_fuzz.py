@@ -352,3 +352,21 @@ def test_every_reported_input_fails_as_reported_when_run_again(seed: int) -> Non
         kind = (RAIL if type(again).__name__ == "ErrorRail" else
                 ERROR if type(again).__name__ == "ErrorValue" else "passed")
         assert kind == failure.kind, (failure, again)
+
+
+def test_a_handlers_404_is_an_answer_and_its_500_a_failure() -> None:
+    """A Nothing on the rail answers 404 (as the runtime does): not a failure of a handler.
+    An Error on the rail is a 500: a failure."""
+    not_found = b.http("GET", "/item/:id",
+                       b.call("List::head_v1", b.list_(), rail=True))
+    broken = b.http("GET", "/thing/:id",
+                    b.call("String::toInt_v1", b.var("id"), rail=True))
+    program = Program.from_toplevels([not_found, broken])
+    assert fuzz_handler(not_found, program, max_examples=20, time_limit=10).failures == ()
+    assert [f.kind for f in fuzz_handler(broken, program, max_examples=20,
+                                         time_limit=10).failures] == [RAIL]
+    # A function's Nothing on the rail goes on to its caller: a failure of the function.
+    fn = b.function("first", [("xs", ty.TList(ty.INT))], ty.INT,
+                    b.call("List::head_v1", b.var("xs"), rail=True))
+    (failure,) = fuzz_function(fn, Program.from_toplevels([fn]), time_limit=10).failures
+    assert failure.inputs == (("xs", ()),)
