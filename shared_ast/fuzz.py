@@ -16,12 +16,13 @@ reports the inputs whose result is an error, incomplete code (a hole), a run
 limit, or a value sent to the error rail. Hypothesis generates and shrinks: each
 distinct failure (the node that failed, and how) is shrunk to a smallest input,
 so "String::toInt of the input, on the error rail" comes back as `""`, not as
-the first 40-character string that happened to fail. A fuzz is bounded by a
-number of examples and by time, its Hypothesis database is off (it leaves
-nothing of its own on disk; `keep_files_in` says where Hypothesis's caches go), and it is
-the same for the same seed (given the time to finish
-its examples: a time bound that cuts it short cuts it at a point that depends on
-the machine's speed).
+the first 40-character string that happened to fail. (Hypothesis stops looking soon
+after a first failure; the fuzz then goes round again with the failures found so far
+counted as known, until a round finds nothing new.) A fuzz is bounded by a number of
+examples and by time, and can be stopped (`stop`); its Hypothesis database is off (it
+keeps nothing of its own on disk; `keep_files_in` says where Hypothesis's caches go);
+it is the same for the same seed, given the time to run its examples (a time bound
+that cuts it short cuts it where the machine's speed says).
 
 `fuzz_handler(handler, program)` does the same for an HTTP handler: its route
 parameters are Strings (non-empty, without "/", as a path segment gives them).
