@@ -147,7 +147,7 @@ def test_a_report_about_code_edited_since_is_not_shown(window: MainWindow, qtbot
     code = function_code(window)
     QTest.keyClicks(code, " + 2")  # the function changes
     window.fuzzing.runner.job = job
-    window.fuzzing._done(job, report)  # the old report arrives after the edit
+    window.fuzzing.runner.done.emit(job, report)  # the old report arrives after the edit
     assert window.fuzzing.view is None or not window.fuzzing.view.isVisible()
     assert not fuzzing.is_current(window.controller.state, job)
 
