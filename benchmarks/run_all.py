@@ -27,8 +27,8 @@ import common
 import report
 
 # Cheap and in-process first, the ones that start servers last.
-ORDER = ["checker", "editor", "editing", "memory", "compute", "isolation", "serving", "deploy",
-         "fanout", "migration"]
+ORDER = ["checker", "fuzz", "editor", "editing", "memory", "compute", "isolation", "serving",
+         "deploy", "fanout", "migration"]
 TIMEOUT_S = 150
 
 

@@ -74,7 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(chosen, str):
         print(f"gloam editor: {chosen}", file=sys.stderr)
         return 1
+    import platformdirs
     from PySide6.QtWidgets import QApplication
+
+    from shared_ast import fuzz
+
+    # Fuzzing's Hypothesis caches go to the editor's cache folder, not the working folder.
+    cache = Path(platformdirs.user_cache_dir("gloam", appauthor=False))
+    fuzz.keep_files_in(cache / "hypothesis")
 
     from editor.client.session import CanvasSession, SessionError
     from editor.controller import EditorController

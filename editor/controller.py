@@ -66,7 +66,8 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
                "new-function", "new-worker", "new-cron", "next-iteration",
-               "previous-iteration", "show-migration", "test-from-trace")
+               "previous-iteration", "show-migration", "test-from-trace",
+               "fuzz-function")
 
 
 #: Seconds without typing after which the next key is a new undo step.

@@ -34,6 +34,7 @@ from editor.widgets import keymap as keymaps
 from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
 from editor.widgets.declarations_dialog import DeclarationsDialog
+from editor.widgets.fuzz_view import Fuzzing
 from editor.widgets.messages import MessageBar, MessageLog
 from editor.widgets.migration_view import NO_DATASTORE, MigrationView, datastore_at
 from editor.widgets.panels import Inspector, Sidebar
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.message_log: MessageLog | None = None
         self.migration_view: MigrationView | None = None
+        #: "Fuzz this function" and fuzzing on idle, in a worker thread.
+        self.fuzzing = Fuzzing(controller, self.status.say, self)
         #: The frame last clicked or gone to: a datastore's frame has no caret to say so.
         self._focused_tlid: int | None = None
         self._connection_said: str | None = None
@@ -541,6 +544,8 @@ class MainWindow(QMainWindow):
                 self.show_messages()
             case "show-migration":
                 self.show_migration()
+            case "fuzz-function":
+                self.fuzzing.fuzz_at_caret()
             case "next-iteration" | "previous-iteration":
                 c.step_iteration(1 if name == "next-iteration" else -1)
             case "test-from-trace":
@@ -602,6 +607,7 @@ class MainWindow(QMainWindow):
         entries.append(("previous-toplevel", "Previous toplevel", None))
         entries.append(("show-messages", "Show all messages (message log)", None))
         entries.append(("show-migration", "Show datastore migration", None))
+        entries.append(("fuzz-function", "Fuzz this function (inputs from its types)", None))
         entries.append(("next-iteration", "Live values: the next iteration of this lambda",
                         None))
         entries.append(("previous-iteration",
@@ -672,6 +678,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.poll.stop()
+        self.fuzzing.close()
         self.popup.hide()
         super().closeEvent(event)
 
