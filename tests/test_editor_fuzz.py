@@ -6,6 +6,7 @@ fuzzes by itself; a report about code edited since is never shown."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,8 +177,9 @@ def test_idle_fuzzes_only_typed_finished_functions_once_per_version() -> None:
 def test_keep_as_test_refuses_what_code_cannot_write() -> None:
     fn = b.function("half", [("x", b.function("t", [], INT, 1).return_type)], INT, 1)
     state = EditorState().with_canvas({fn.tlid: fn})
-    nan = fuzz.Failure(fuzz.ERROR, "boom", (("x", float("nan")),), None)
-    report = fuzz.FuzzReport(fn.tlid, "half", (nan,), 1, 0.1, False, 0)
+    # A UUID has no literal (NaN does: Float literals write it).
+    unwritable = fuzz.Failure(fuzz.ERROR, "boom", (("x", uuid.UUID(int=7)),), None)
+    report = fuzz.FuzzReport(fn.tlid, "half", (unwritable,), 1, 0.1, False, 0)
     out = fuzzing.keep_as_test(state, report, 0)
     assert out.refused and "cannot be written as code" in out.message
     assert fuzzing.keep_as_test(state, report, 3).refused
