@@ -146,9 +146,12 @@ def test_moving_a_call_to_the_newest_function_version_runs_the_tests_of_the_call
     assert report.needs_asking and "expected 2, got" in report.lines()[0]
 
 
-@given(old=st.integers(-50, 50), new=st.integers(-50, 50), expected=st.integers(-50, 50))
+@given(old=st.integers(-50, 50), new=st.integers(-50, 50), other=st.integers(-100, 100),
+       which=st.sampled_from(["old", "new", "other"]))
 def test_it_asks_exactly_when_the_committed_branch_breaks_the_test(
-        old: int, new: int, expected: int) -> None:
+        old: int, new: int, other: int, which: str) -> None:
+    # The test expects what the old branch gives, what the new one gives, or anything.
+    expected = {"old": 2 * old, "new": 2 * new, "other": other}[which]
     p = priced(old, new, expected)
     change = change_checks.plan(on_flag(p["canvas"], p["fn"]), "commit-flag")
     assert isinstance(change, change_checks.Change)
