@@ -14,6 +14,7 @@ from editor.model.state import EditorState, Outcome
 from editor.projection import Caret
 from shared_ast import build as b
 from shared_ast import wire
+from shared_ast.apply import LATEST_LANGUAGE_VERSION
 from shared_ast.nodes import EFlag
 from shared_ast.toplevels import Toplevel
 from shared_ast.type_ast import INT
@@ -160,3 +161,18 @@ def test_it_asks_exactly_when_the_committed_branch_breaks_the_test(
     assert report.needs_asking == (2 * new != expected)
     assert ran.already_failing == ({p["test"].tlid} if 2 * new != expected != 2 * old
                                    else set())
+
+
+def test_moving_a_function_to_the_newest_language_version_runs_the_tests_reaching_it() -> None:
+    # An unfinished list element: version 0 leaves it out, version 1 makes the list unfinished.
+    fn = b.function("items", [], INT, b.list_(1, b.hole(), 3), language_version=0)
+    test = b.test("two items", b.expect(b.call("List::length_v0", b.user_call(fn)), 2))
+    state = motion.focus(EditorState().with_canvas(canvas_of(fn, test)), fn.tlid).state
+    change = change_checks.plan(state, "upgrade-language")
+    assert isinstance(change, change_checks.Change)
+    assert change.changed == (fn.tlid,)
+    assert change.candidate[fn.tlid].language_version == LATEST_LANGUAGE_VERSION
+    assert "move this toplevel to the newest language version in fn items" in change.what
+    report = change_checks.ChangeReport(change, change_checks.run_tests(change), ())
+    assert report.needs_asking
+    assert report.lines() == ["test 'two items' failed: expected 2, got <incomplete>"]
