@@ -52,7 +52,7 @@ from editor.model import (
     typing,
     versions,
 )
-from editor.model.state import EditorState, Outcome, refuse
+from editor.model.state import EditorState, Outcome, commit, refuse
 from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
@@ -611,18 +611,20 @@ class EditorController(QObject):
             self.confirm_change(report)
 
     def confirm_change(self, report: change_checks.ChangeReport) -> Outcome:
-        """Go on with a checked change: its ops are sent now, if the canvas is still the one
-        it was checked on."""
-        change = report.change
-        if self.state.canvas is not change.before.canvas:
+        """Go on with a checked change: its ops are sent now, if the code its checks depend
+        on is still as it was checked (edits elsewhere meanwhile do not matter)."""
+        change, out = report.change, report.change.outcome
+        message = f"{report.summary()} {out.message}".strip()
+        if self.state.canvas is change.before.canvas:
+            state = attrs.evolve(out.state, locks=self.state.locks)
+            return self.apply(attrs.evolve(out, state=state, message=message))
+        stale = change_checks.stale_for(change, self.state.canvas)
+        if stale is not None:
             return self.apply(refuse(self.state, (
-                f"Not done: the canvas changed while {change.what} was being checked (an "
-                "edit here or by another editor). Run the command again to check it against "
-                "the code as it is now.")))
-        out = change.outcome
-        state = attrs.evolve(out.state, locks=self.state.locks)
-        return self.apply(attrs.evolve(out, state=state,
-                                       message=f"{report.summary()} {out.message}".strip()))
+                f"Not done: {change_checks.label(stale)} changed while {change.what} was "
+                "being checked (an edit here or by another editor). Run the command again to "
+                "check it against the code as it is now.")))
+        return self.apply(commit(self.state, out.ops, out.state.caret, message))
 
     def cancel_change(self, report: change_checks.ChangeReport) -> None:
         self.message.emit(f"Cancelled {report.change.what}: the code stays as it is. "

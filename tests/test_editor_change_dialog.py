@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 
 from editor.controller import EditorController
 from editor.model import change_checks
+from editor.model.state import replace
 from editor.widgets.change_dialog import ChangeDialog
 from editor.widgets.main_window import MainWindow
 from shared_ast import build as b
@@ -121,19 +122,30 @@ def test_a_commit_every_test_passes_goes_on_at_once_and_says_so(
     assert "1 test(s): 1 pass" in window.inspector.result.text()
 
 
-def test_an_edit_while_the_tests_run_wins_and_go_ahead_then_does_nothing(
+def test_an_edit_elsewhere_meanwhile_keeps_the_check_an_edit_of_what_it_ran_voids_it(
         window: MainWindow, qtbot: Any) -> None:
     window.controller.load(price_canvas(new=3))
     commit_flag_by_keys(window, qtbot)
     dialog = dialog_shown(window, qtbot)
     other = b.http("GET", "/other", 1, pos=(20, 600))
-    window.controller.on_remote_ops(
-        [CreateToplevel(other)],
-        "dana")
+    window.controller.on_remote_ops([CreateToplevel(other)], "dana")     # nothing it ran
     QTest.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not isinstance(price(window).body, EFlag)                     # went ahead
+    assert other.tlid in window.controller.state.canvas
+    window.controller.run("undo")
     assert isinstance(price(window).body, EFlag)
-    assert "the canvas changed while committing flag 'triple'" in \
-        window.status.currentMessage()
+
+    commit_flag_by_keys(window, qtbot)
+    dialog = dialog_shown(window, qtbot)
+    fn = price(window)
+    flag = fn.body
+    assert isinstance(flag, EFlag)
+    two = flag.old.right  # type: ignore[attr-defined]
+    window.controller.on_remote_ops([replace(fn, two.id, b.lift(5))], "dana")  # what it ran
+    QTest.keyClick(dialog, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
+    assert isinstance(price(window).body, EFlag)
+    assert window.status.currentMessage().startswith(
+        "Not done: fn price_v0 changed while committing flag 'triple'")
 
 
 def test_without_tests_or_a_runtime_a_commit_is_done_at_once(

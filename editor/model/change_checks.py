@@ -55,6 +55,9 @@ class Change:
     tests: tuple[Test, ...]
     #: The handlers (candidate versions) that reach a changed toplevel, and have traffic.
     handlers: tuple[Handler, ...]
+    #: Every toplevel the checks depend on: the changed ones and what the affected tests
+    #: and handlers reach. While these stay as they were, the check still holds.
+    watched: frozenset[int] = frozenset()
     #: For a flag committed: "flag double new", the state every test now runs in.
     forced: str = ""
     #: For a flag committed: its node id (a test that failed before only with this flag's
@@ -70,6 +73,16 @@ class Change:
         if self.handlers and replaying:
             parts.append(f"replaying the stored requests of {len(self.handlers)} handler(s)")
         return " and ".join(parts)
+
+
+def stale_for(change: Change, canvas: Mapping[int, Toplevel]) -> Toplevel | None:
+    """A toplevel the change's checks depend on that is no longer as it was checked in
+    `canvas` (an edit since, here or by another editor); None while the check holds."""
+    before = change.before.canvas
+    for tlid in sorted(change.watched):
+        if canvas.get(tlid) is not before.get(tlid):
+            return before.get(tlid) or canvas.get(tlid)
+    return None
 
 
 def run_command(state: EditorState, name: str, argument: str | None = None) -> Outcome:
@@ -97,14 +110,16 @@ def plan(state: EditorState, name: str, argument: str | None = None) -> Change |
     handlers = tuple(h for h in after.values()
                      if isinstance(h, Handler) and not isinstance(h.spec, ReplSpec)
                      and h.tlid in before and suite.reach.reached(h) & set(changed))
+    watched = frozenset(changed).union(*(suite.reached(t) for t in tests.values()),
+                                       *(suite.reach.reached(h) for h in handlers))
     flag = next((op.old for op in out.ops if isinstance(op, ReplaceNode)
                  and isinstance(op.old, EFlag)), None) if name == "commit-flag" else None
     if flag is not None:
         return Change(name, f"committing flag {flag.name!r} (its new branch, for good)", state,
-                      out, changed, tuple(tests.values()), handlers, f"flag {flag.name} new",
-                      flag.id)
+                      out, changed, tuple(tests.values()), handlers, watched,
+                      f"flag {flag.name} new", flag.id)
     return Change(name, _describe(name, out, after), state, out, changed,
-                  tuple(tests.values()), handlers)
+                  tuple(tests.values()), handlers, watched)
 
 
 def _describe(name: str, out: Outcome, after: Mapping[int, Toplevel]) -> str:
@@ -276,4 +291,5 @@ def offline_note(reason: str) -> str:
 
 
 __all__ = ["GUARDED", "Change", "ChangeReport", "Replay", "TestsRun", "label", "offline_note",
-           "plan", "replay_from_reply", "replay_messages", "run_command", "run_tests"]
+           "plan", "replay_from_reply", "replay_messages", "run_command", "run_tests",
+           "stale_for"]
