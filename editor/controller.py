@@ -17,12 +17,17 @@ Signals:
     replay_report(object): a replay's rows (dicts) and a summary line, as (summary, rows).
     migrations_changed(object): the datastore migrations' states, a dict storage name
         ("Users_v0") → the runtime's state dict (docs/protocol.md, "get_migrations").
+    change_report(object): a guarded change's `change_checks.ChangeReport`, once its tests
+        ran and its handlers' requests were replayed (whether it went on or asks).
+    change_question(object): a `ChangeReport` whose change would break something: the
+        window asks, then calls `confirm_change` or `cancel_change`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +40,7 @@ from editor.client.session import SessionError
 from editor.model import (
     actions,
     canvas_actions,
+    change_checks,
     checking,
     committing,
     completion,
@@ -47,7 +53,7 @@ from editor.model import (
     typing,
     versions,
 )
-from editor.model.state import EditorState, Outcome, refuse
+from editor.model.state import EditorState, Outcome, commit, refuse
 from editor.projection import layout_expr
 from shared_ast import traverse, wire
 from shared_ast.apply import LATEST_LANGUAGE_VERSION, OpError, apply_to_canvas
@@ -84,6 +90,10 @@ class EditorController(QObject):
     run_result = Signal(str)
     replay_report = Signal(object)
     migrations_changed = Signal(object)
+    change_report = Signal(object)
+    change_question = Signal(object)
+    #: (the check, its `TestsRun`): from the worker thread that ran the tests.
+    _tests_ran = Signal(object, object)
 
     def __init__(self, session: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -117,6 +127,9 @@ class EditorController(QObject):
         #: When the last key was typed (`clock` is replaceable in tests).
         self.clock = time.monotonic
         self._last_typed = float("-inf")
+        #: The guarded change being checked (its tests and replays not all back yet).
+        self._checking: _Check | None = None
+        self._tests_ran.connect(self._on_tests_ran)
         if session is not None:
             session.loaded.connect(self.on_loaded)
             session.remote_ops.connect(self.on_remote_ops)
@@ -137,9 +150,9 @@ class EditorController(QObject):
         if name == "complete":
             self.refresh_completions(force=True)
             return Outcome(self.state)
-        if name in refactor_commands.REFACTORINGS:
-            return self.apply(refactor_commands.run(self.state, name, argument))
-        return self.apply(actions.perform(self.state, name, argument))
+        if name in change_checks.GUARDED:
+            return self.run_checked(name, argument)
+        return self.apply(change_checks.run_command(self.state, name, argument))
 
     def type_text(self, text: str) -> Outcome:
         now = self.clock()
@@ -563,6 +576,86 @@ class EditorController(QObject):
         self.message.emit(summary)
         self.replay_report.emit((summary, rows))
 
+    # ------------------------------------------------ checking a change
+
+    def run_checked(self, name: str, argument: str | None = None) -> Outcome:
+        """A command that changes code in use (committing a flag, a newer function,
+        datastore or language version): first run the tests that reach what it changes on
+        the candidate canvas, in a worker thread, and replay the affected handlers' stored
+        requests on the runtime; go on at once when all pass, else ask (`change_question`).
+        """
+        planned = change_checks.plan(self.state, name, argument)
+        if isinstance(planned, Outcome):
+            return self.apply(planned)
+        online = self.session is not None and getattr(self.session, "state",
+                                                      "online") == "online"
+        replaying = online and bool(planned.handlers)
+        note = "" if replaying or not planned.handlers else change_checks.offline_note(
+            "not connected to a runtime")
+        if not planned.tests and not replaying:
+            said = f"No test reaches this change{'; ' + note if note else ''}."
+            return self.apply(attrs.evolve(planned.outcome,
+                                           message=f"{planned.outcome.message} {said}".strip()))
+        check = _Check(planned, replaying, note)
+        self._checking = check  # a newer check supersedes this one
+        self.message.emit(f"Checking {planned.what}: {planned.describe_work(replaying)}…")
+        threading.Thread(target=lambda: self._tests_ran.emit(
+            check, change_checks.run_tests(planned)), name="change-check", daemon=True).start()
+        if replaying:
+            self.spawn(self._replay_change(check))
+        return Outcome(self.state)
+
+    def _on_tests_ran(self, check: _Check, tests: change_checks.TestsRun) -> None:
+        check.tests = tests
+        self._finish_check(check)
+
+    async def _replay_change(self, check: _Check) -> None:
+        found = []
+        for handler, message in zip(check.change.handlers,
+                                    change_checks.replay_messages(check.change), strict=True):
+            try:
+                reply = await self.session.request(message, timeout=60)
+                found.append(change_checks.replay_from_reply(handler, reply))
+            except Exception as e:
+                found.append(change_checks.Replay(handler.tlid, change_checks.label(handler),
+                                                  problem=str(e) or type(e).__name__))
+        check.replays = tuple(found)
+        self._finish_check(check)
+
+    def _finish_check(self, check: _Check) -> None:
+        if check is not self._checking or check.tests is None or (
+                check.replaying and check.replays is None):
+            return
+        self._checking = None
+        report = change_checks.ChangeReport(check.change, check.tests, check.replays or (),
+                                            check.note)
+        self.change_report.emit(report)
+        if report.needs_asking:
+            self.message.emit(f"{report.summary()} Go ahead or cancel?")
+            self.change_question.emit(report)
+        else:
+            self.confirm_change(report)
+
+    def confirm_change(self, report: change_checks.ChangeReport) -> Outcome:
+        """Go on with a checked change: its ops are sent now, if the code its checks depend
+        on is still as it was checked (edits elsewhere meanwhile do not matter)."""
+        change, out = report.change, report.change.outcome
+        message = f"{report.summary()} {out.message}".strip()
+        if self.state.canvas is change.before.canvas:
+            state = attrs.evolve(out.state, locks=self.state.locks)
+            return self.apply(attrs.evolve(out, state=state, message=message))
+        stale = change_checks.stale_for(change, self.state.canvas)
+        if stale is not None:
+            return self.apply(refuse(self.state, (
+                f"Not done: {change_checks.label(stale)} changed while {change.what} was "
+                "being checked (an edit here or by another editor). Run the command again to "
+                "check it against the code as it is now.")))
+        return self.apply(commit(self.state, out.ops, out.state.caret, message))
+
+    def cancel_change(self, report: change_checks.ChangeReport) -> None:
+        self.message.emit(f"Cancelled {report.change.what}: the code stays as it is. "
+                          f"{report.summary()}")
+
     def refresh_flags(self) -> None:
         if self.session is not None:
             self.spawn(self._fetch_flags())
@@ -717,6 +810,17 @@ class EditorController(QObject):
             return
         self.not_found = list(reply.get("requests", []))
         self.not_found_changed.emit(self.not_found)
+
+
+class _Check:
+    """A guarded change being checked: its tests' results and replays, as they come."""
+
+    def __init__(self, change: change_checks.Change, replaying: bool, note: str) -> None:
+        self.change = change
+        self.replaying = replaying
+        self.note = note
+        self.tests: change_checks.TestsRun | None = None
+        self.replays: tuple[change_checks.Replay, ...] | None = None
 
 
 def _enclosing_flag(tl: Toplevel, node_id: int | None) -> EFlag | None:

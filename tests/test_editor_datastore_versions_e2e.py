@@ -93,6 +93,9 @@ def test_a_new_datastore_version_and_a_just_me_move_reach_the_runtime(
             press(ed, Qt.Key.Key_K, CTRL)
             QTest.keyClicks(ed.window.palette_.filter, "newest datastore")
             QTest.keyClick(ed.window.palette_.filter, Qt.Key.Key_Return)
+            # Done once the replay of /h's stored request agrees (the flag has no condition).
+            ed.wait(lambda: "Users_v1" in str(ed.controller.state.canvas[handler.tlid]),
+                    "the move, after its replay")
             ed.keys("Flag::justMe")
             ed.key(Qt.Key.Key_Return)
             ed.settle()

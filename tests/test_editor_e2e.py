@@ -327,6 +327,9 @@ def test_a_locked_handler_is_upgraded_through_a_flag_checked_by_replay(
             ed.window.run_command("list-deprecated")
             assert "Dict::get_v0 → Dict::get_v2" in ed.window.inspector.result.text()
             ed.window.run_command("upgrade-call")
+            # Done once its replay agrees (the new branch is behind a flag without a condition).
+            ed.wait(lambda: isinstance(ed.controller.state.canvas[handler.tlid].body, EFlag),
+                    "the upgrade, after its replay")
             flag = ed.controller.state.canvas[handler.tlid].body
             assert isinstance(flag, EFlag) and isinstance(flag.new, ECall)
             assert flag.new.fn.qualified == "Dict::get_v2"
@@ -337,6 +340,12 @@ def test_a_locked_handler_is_upgraded_through_a_flag_checked_by_replay(
             assert "Replayed 3 request(s)" in report and "1 answer(s) differently" in report
             assert "GET /lookup/zzz: 200 'null' → 404" in report
             ed.window.run_command("commit-flag")
+            # The replay answers differently for zzz: the editor asks first.
+            ed.wait(lambda: ed.window.change_dialog is not None, "the question")
+            dialog = ed.window.change_dialog
+            assert "GET /lookup/zzz answers 200 'null' now, 404" in dialog.items.item(0).text()
+            qtbot.keyClick(dialog, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)  # go ahead
+            assert not isinstance(ed.controller.state.canvas[handler.tlid].body, EFlag)
             ed.settle()
             status, _ = http_request("GET", f"{runtime.http}/c/demo/lookup/zzz")
             assert status == 404
@@ -432,6 +441,9 @@ def test_a_locked_function_gets_a_v1_that_one_of_two_handlers_adopts_through_a_f
             ed.code.setFocus()
             ed.key(Qt.Key.Key_Home)
             ed.window.run_command("use-newest-version")  # through a flag: /one is in use
+            # Done once the replay of /one's stored request agrees (the flag has no condition).
+            ed.wait(lambda: isinstance(ed.controller.state.canvas[one.tlid].body, EFlag),
+                    "the move, after its replay")
             ed.keys("true")
             ed.key(Qt.Key.Key_Return)
             ed.settle()

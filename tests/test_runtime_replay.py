@@ -88,3 +88,45 @@ def test_a_replay_that_names_no_handler_or_another_tlid_is_refused(tmp_path: Pat
         create_toplevels(rt, [handler])
         got = run(report(rt, attrs.evolve(other, tlid=other.tlid)))
         assert got["type"] == "error" and "tlid" in got["message"]
+
+
+def test_a_flag_committed_in_a_called_function_is_replayed_through_changed(
+        tmp_path: Path) -> None:
+    from shared_ast.type_ast import INT
+
+    fn = b.function("price", [("n", INT)], INT,
+                    b.flag("tenfold", False, b.infix("*", b.var("n"), 2),
+                           b.infix("*", b.var("n"), 20)))
+    handler = b.http("GET", "/price/:n",
+                     b.user_call(fn, b.call("Int::parse_v0", b.var("n"), rail=True)))
+    flag = fn.body
+    assert isinstance(flag, EFlag)
+    committed = attrs.evolve(fn, body=flag.new)
+
+    async def ask(extra: dict[str, Any]) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http:
+            ed = await EditorSession.open(http, rt)
+            got = await ed.reply({"type": "replay", "tlid": handler.tlid,
+                                  "toplevel": wire.encode_toplevel(handler), **extra})
+            await ed.ws.close()
+            return got
+
+    with running(tmp_path / "data") as rt:
+        create_toplevels(rt, [fn, handler])
+        assert rt.get("/price/3") == (200, 6)
+        rt.get("/price/0")
+        # The handler alone is unchanged: every answer is the same.
+        alone = run(ask({}))
+        assert alone["replayed"] == 2 and alone["differ"] == 0, alone
+        # With the function's flag committed, the request for 3 answers 60.
+        got = run(ask({"changed": [wire.encode_toplevel(committed)]}))
+        assert got["replayed"] == 2 and got["differ"] == 1, got
+        row = next(r for r in got["rows"] if not r["same"])
+        assert row["description"] == "GET /price/3" and row["new"]["body"] == "60"
+        # A changed toplevel of another kind, or the handler itself, is refused.
+        wrong = run(ask({"changed": [wire.encode_toplevel(attrs.evolve(handler,
+                                                                         tlid=fn.tlid))]}))
+        assert wrong["type"] == "error" and "same toplevel" in wrong["message"], wrong
+        itself = run(ask({"changed": [wire.encode_toplevel(handler)]}))
+        assert itself["type"] == "error" and "handler itself" in itself["message"], itself
+        assert rt.get("/price/3") == (200, 6)

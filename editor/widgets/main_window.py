@@ -30,6 +30,7 @@ from editor.model.declarations import declarations_of
 from editor.model.placement import push_apart
 from editor.model.refactor_commands import REFACTORINGS
 from editor.projection import Projection, fn_names
+from editor.widgets import change_dialog
 from editor.widgets import keymap as keymaps
 from editor.widgets.canvas import Canvas, ToplevelFrame
 from editor.widgets.code_view import LiveHint
@@ -118,6 +119,10 @@ class MainWindow(QMainWindow):
         c.run_result.connect(self.inspector.result.setText)
         c.replay_report.connect(self.inspector.show_replay)
         c.migrations_changed.connect(self._show_migrations)
+        c.change_report.connect(lambda r: self.inspector.result.setText(
+            "\n".join([r.summary(), *r.lines()])))
+        c.change_question.connect(self._ask_about_change)
+        self.change_dialog: change_dialog.ChangeDialog | None = None
         self.sidebar.toplevel_chosen.connect(self._focus_toplevel)
         self.sidebar.create_from_404.connect(c.create_from_404)
         self.sidebar.refresh_requested.connect(c.refresh_404s)
@@ -151,6 +156,17 @@ class MainWindow(QMainWindow):
         caret = self.controller.state.caret
         if caret is not None:
             self.controller.request_traces(caret.tlid)
+
+    def _ask_about_change(self, report: Any) -> None:
+        """A checked change would break tests or requests: ask (Go ahead / Cancel)."""
+        self.change_dialog = change_dialog.ask(self, report, self._change_answered)
+
+    def _change_answered(self, report: Any, went_ahead: bool) -> None:
+        self.change_dialog = None
+        if went_ahead:
+            self.controller.confirm_change(report)
+        else:
+            self.controller.cancel_change(report)
 
     def _show_message(self, text: str) -> None:
         self.status.say(text)

@@ -596,9 +596,13 @@ class EditorApi:
         limit = msg.get("limit", 100)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise ProtocolError('"limit" is a whole number from 1 to 1000')
+        try:
+            others = replay.changed_toplevels(msg.get("changed", []), state.toplevels, live.tlid)
+        except ValueError as e:
+            raise ProtocolError(str(e)) from None
         await self.catch_up_with_workers()
         traces = self.services.store.traces(session.canvas, live.tlid, limit)
-        program = replay.program_with(list(state.toplevels.values()), candidate)
+        program = replay.program_with(list(state.toplevels.values()), candidate, *others)
         # Replays can take a while: run them off the event loop so traffic keeps flowing.
         rows = await asyncio.to_thread(replay.replay, live, candidate, state.program, program,
                                        traces)

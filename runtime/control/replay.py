@@ -14,7 +14,7 @@ a host, so it fails inside the replay instead of writing for real.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -23,6 +23,7 @@ from runtime.services import impure_from_json
 from runtime.store.protocol import TraceRecord
 from runtime.traffic.responses import answer_for, handler_label
 from runtime.traffic.trace_input import trace_bindings
+from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
@@ -81,7 +82,35 @@ def replay(live: Handler, candidate: Handler, live_program: Program,
     return rows
 
 
-def program_with(program_of: Sequence[Toplevel], candidate: Toplevel) -> Program:
-    """The canvas's program with the candidate in place of the toplevel it replaces."""
-    return Program.from_toplevels(
-        [candidate if tl.tlid == candidate.tlid else tl for tl in program_of])
+def changed_toplevels(raw: Any, live: Mapping[int, Toplevel], handler_tlid: int
+                      ) -> list[Toplevel]:
+    """The `changed` toplevels of a replay message (wire format): other toplevels the
+    candidate change touches, each in place of the live toplevel with its tlid (or new).
+    Raises ValueError saying what is wrong."""
+    if not isinstance(raw, list):
+        raise ValueError('"changed" is a list of toplevels (the wire format), the other '
+                         "toplevels the change touches")
+    found = []
+    for i, item in enumerate(raw):
+        try:
+            tl = wire.decode_toplevel(item, f"$.changed[{i}]")
+        except wire.WireError as e:
+            raise ValueError(f"a changed toplevel does not decode: {e}") from None
+        if tl.tlid == handler_tlid:
+            raise ValueError(f"$.changed[{i}] is the handler itself (tlid {handler_tlid}): "
+                             'send the handler as "toplevel" only')
+        was = live.get(tl.tlid)
+        if was is not None and type(was) is not type(tl):
+            raise ValueError(f"$.changed[{i}] (tlid {tl.tlid}) is a {tl.KIND}, but that "
+                             f"toplevel is a {was.KIND}: send a version of the same toplevel")
+        found.append(tl)
+    return found
+
+
+def program_with(program_of: Sequence[Toplevel], candidate: Toplevel,
+                 *others: Toplevel) -> Program:
+    """The canvas's program with the candidate (and `others`, toplevels the same change
+    touched, such as a function whose flag is committed) in place of those they replace."""
+    changed = {tl.tlid: tl for tl in (*others, candidate)}
+    kept = [changed.pop(tl.tlid, tl) for tl in program_of]
+    return Program.from_toplevels([*kept, *changed.values()])
