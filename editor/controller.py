@@ -65,7 +65,7 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "check-flag-commit", "check-language-upgrade", "list-deprecated",
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
                "new-function", "new-worker", "new-cron", "next-iteration",
-               "previous-iteration", "show-migration")
+               "previous-iteration", "show-migration", "new-test", "next-failing-test")
 
 
 #: Seconds without typing after which the next key is a new undo step.
