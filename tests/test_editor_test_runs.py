@@ -1,7 +1,8 @@
 """Tests that run by themselves, without Qt: which tests an edit affects, the worker thread
 that runs them (a newer edit supersedes an older run), what the board shows (never an
 older result over a newer one), where a failing test fails, and tests as toplevels in the
-editor's model (new test, rename, completion of `Test::` only in tests)."""
+editor's model (new test, rename, completion of `Test::` only in tests), and the process
+the tests run in (its copy of the canvas, aborts, a killed process replaced)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 
 from editor.model import canvas_actions, completion
 from editor.model.state import EditorState
+from editor.model.test_process import ProcessRun
 from editor.model.test_runs import (
     RunReport,
     RunRequest,
@@ -329,3 +331,75 @@ def test_a_tests_body_is_laid_out_and_checked_like_a_functions() -> None:
     assert proj is not None and [ln.text for ln in proj.lines] == ["Test::expect (total 2) 3"]
     infos = checking.recheck({}, _canvas(f, t), {})
     assert t.tlid in infos
+
+
+# ------------------------------------------------------------ the test process
+
+
+def _statuses(report: RunReport | None) -> dict[int, str]:
+    assert report is not None
+    return {r.tlid: r.status for r in report.results}
+
+
+def test_the_test_process_keeps_its_canvas_in_step_and_answers_as_the_thread_would() -> None:
+    f = _fn("f", 1)
+    t1 = b.test("adds one", b.expect(b.user_call(f, 1), 2))
+    t2 = b.test("adds two", b.expect(b.user_call(f, 1), 3))
+    process = ProcessRun()
+    try:
+        first = RunRequest(1, _canvas(f, t1, t2), everything=True)
+        assert _statuses(process(first, lambda: False)) == _statuses(run_request(first))
+        pid = process._proc.pid  # type: ignore[union-attr]
+        # Only the edited function travels; the child applies it to its copy.
+        edited = RunRequest(2, _canvas(_with_plus(f, 2), t1, t2), frozenset({f.tlid}))
+        got = _statuses(process(edited, lambda: False))
+        assert got == {t1.tlid: FAILED, t2.tlid: PASSED} == _statuses(run_request(edited))
+        # A removed test is gone from the child's canvas too.
+        removed = RunRequest(3, _canvas(_with_plus(f, 2), t1), everything=True)
+        assert _statuses(process(removed, lambda: False)) == {t1.tlid: FAILED}
+        assert process._proc is not None and process._proc.pid == pid  # one child throughout
+        # Live values of a failing run cross the pipe.
+        report = process(RunRequest(4, _canvas(f, t2), everything=True), lambda: False)
+        assert report is not None
+        (run,) = report.results[0].runs
+        assert run.live is not None and run.live.get(t2.body.args[0].id).value == 2  # type: ignore[attr-defined]
+    finally:
+        process.stop()
+    assert process._proc is None
+
+
+def test_a_superseded_run_in_the_test_process_is_aborted_between_tests() -> None:
+    slow = [b.test(f"slow {i}", b.expect(b.call("List::length_v0", b.call(
+        "List::range_v0", 1, 20_000)), 20_000)) for i in range(300)]
+    process = ProcessRun()
+    try:
+        request = RunRequest(1, _canvas(*slow), everything=True)
+        assert process(request, lambda: True) is None
+        # The child goes on with the next request.
+        one = RunRequest(2, _canvas(slow[0]), everything=True)
+        assert _statuses(process(one, lambda: False)) == {slow[0].tlid: PASSED}
+    finally:
+        process.stop()
+
+
+def test_a_killed_test_process_is_replaced_and_nothing_is_lost() -> None:
+    import os
+    import signal
+
+    f = _fn("f", 1)
+    t = b.test("adds one", b.expect(b.user_call(f, 1), 2))
+    process = ProcessRun()
+    try:
+        assert _statuses(process(RunRequest(1, _canvas(f, t), everything=True),
+                                 lambda: False)) == {t.tlid: PASSED}
+        first = process._proc
+        assert first is not None
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        edited = RunRequest(2, _canvas(_with_plus(f, 3), t), frozenset({f.tlid}))
+        assert _statuses(process(edited, lambda: False)) == {t.tlid: FAILED}
+        again = RunRequest(3, _canvas(_with_plus(f, 1), t), frozenset({f.tlid}))
+        assert _statuses(process(again, lambda: False)) == {t.tlid: PASSED}
+        assert process._proc is not None and process._proc.pid != first.pid
+    finally:
+        process.stop()

@@ -155,7 +155,7 @@ def test_another_editors_edit_runs_the_tests_it_affects(window: MainWindow, qtbo
     assert count(window) == "tests 0 ✓ 1 ✗"
 
 
-def test_results_come_from_a_worker_thread_and_the_ui_keeps_going(
+def test_results_come_from_the_worker_and_its_process_and_the_ui_keeps_going(
         window: MainWindow, qtbot: Any) -> None:
     write_test(window, qtbot)
     ran_in: list[str] = []
@@ -173,6 +173,9 @@ def test_results_come_from_a_worker_thread_and_the_ui_keeps_going(
     qtbot.waitUntil(lambda: status(window).startswith("✗"), timeout=WAIT_MS)
     assert ran_in and set(ran_in) == {"gloam-tests"}
     assert threading.current_thread().name != "gloam-tests"
+    # The tests themselves ran in the runner's process, not in this one.
+    child = window.tests.process._proc
+    assert child is not None and child.poll() is None
 
 
 def test_no_failing_test_says_so(window: MainWindow, qtbot: Any) -> None:

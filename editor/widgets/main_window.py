@@ -638,9 +638,10 @@ class MainWindow(QMainWindow):
                     c.live[tlid] = run.live
                 else:
                     c.live.pop(tlid, None)
-        if show_on_frames(self.canvas.frames, c.state.canvas, board, self.go_to_test):
-            for frame in self.canvas.frames.values():
-                frame.adjustSize()
+        moved = show_on_frames(self.canvas.frames, c.state.canvas, board, self.go_to_test)
+        for tlid in moved:
+            self.canvas.frames[tlid].adjustSize()
+        if moved:
             self.canvas.fit()
         if caret is not None and c.live.get(caret.tlid) is not before:
             self.refresh()

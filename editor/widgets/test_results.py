@@ -2,7 +2,8 @@
 
 `TestRunner` follows the controller's canvas (`follow`, called on every
 refresh: cheap when the canvas did not change) and runs the tests each change
-affects in a worker thread (`editor.model.test_runs.TestWorker`). Results come
+affects off the UI thread (`editor.model.test_runs.TestWorker`, whose thread
+hands them to a process of its own, `editor.model.test_process`). Results come
 back to the UI thread through a queued Qt signal; `updated` is emitted when the
 shown results changed. Typing never waits for a test.
 
@@ -24,6 +25,7 @@ from collections.abc import Callable, Mapping
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
+from editor.model.test_process import ProcessRun
 from editor.model.test_runs import (
     RunReport,
     TestBoard,
@@ -33,6 +35,7 @@ from editor.model.test_runs import (
 )
 from editor.widgets.canvas import ToplevelFrame
 from editor.widgets.theme import restyle
+from shared_ast.testing import TestResult
 from shared_ast.toplevels import Test, Toplevel
 
 #: The header buttons a count goes before (as the problem count does).
@@ -49,7 +52,9 @@ class TestRunner(QObject):
         super().__init__(parent)
         self.board = TestBoard()
         self._finished.connect(self._accept, Qt.ConnectionType.QueuedConnection)
-        self.worker = TestWorker(self._finished.emit)
+        #: The tests run in a process of their own (typing never waits for them).
+        self.process = ProcessRun()
+        self.worker = TestWorker(self._finished.emit, self.process)
         #: Runs asked for and not yet shown (the newest request's generation).
         self.asked = 0
         self.shown = 0
@@ -74,6 +79,7 @@ class TestRunner(QObject):
 
     def stop(self) -> None:
         self.worker.stop()
+        self.process.stop()
 
 
 def _button(parent: QWidget, name: str) -> QToolButton:
@@ -88,7 +94,7 @@ def show_count(frame: ToplevelFrame, text: str, tip: str, go: Callable[[int], No
     """The header's "tests 4 ✓ 1 ✗" (hidden when `text` is ""); whether it changed."""
     button = frame.fields.get("tests")
     if not text:
-        if isinstance(button, QToolButton) and button.isVisible():
+        if isinstance(button, QToolButton) and not button.isHidden():
             button.hide()
             return True
         return False
@@ -101,7 +107,8 @@ def show_count(frame: ToplevelFrame, text: str, tip: str, go: Callable[[int], No
     changed = button.text() != text or button.isHidden()
     if changed:
         button.setText(text)
-        restyle(button, failing="✗" in text)
+        if button.property("failing") != ("✗" in text):
+            restyle(button, failing="✗" in text)
     button.setToolTip(tip)
     button.show()
     return changed
@@ -127,32 +134,46 @@ def show_status(frame: ToplevelFrame, text: str, failing: bool, tip: str,
     changed = button.text() != text
     if changed:
         button.setText(text)
-        restyle(button, failing=failing)
+        if button.property("failing") != failing:
+            restyle(button, failing=failing)
     button.setToolTip(tip)
     return changed
 
 
 def show_on_frames(frames: Mapping[int, ToplevelFrame], canvas: Mapping[int, Toplevel],
-                   board: TestBoard, go: Callable[[int], None]) -> bool:
-    """Every frame's count or status from `board`; whether any changed."""
-    moved = False
+                   board: TestBoard, go: Callable[[int], None]) -> set[int]:
+    """Every frame's count or status from `board`; the frames whose look changed."""
+    reaching: dict[int, list[TestResult]] = {}
+    for result in board.results.values():
+        for tlid in result.reached:
+            if tlid != result.tlid:
+                reaching.setdefault(tlid, []).append(result)
+    moved: set[int] = set()
     for tlid, frame in frames.items():
         tl = canvas.get(tlid)
         if tl is None:
             continue
         if isinstance(tl, Test):
-            result = board.results.get(tlid)
-            if result is None:
+            own = board.results.get(tlid)
+            if own is None:
                 text, failing, tip = "… not run yet", False, ""
             else:
-                text, failing = status_text(result), result.failing
+                text, failing = status_text(own), own.failing
                 tip = "\n".join(f"{r.describe_state() or 'as written'}: {r.status}"
-                                + (f": {r.message}" if r.message else "") for r in result.runs)
+                                + (f": {r.message}" if r.message else "") for r in own.runs)
                 if failing:
                     tip += "\nClick (or Ctrl+F8) to go to the failing check."
-            moved = show_status(frame, text, failing, tip, go) or moved
-        reaching = board.reaching(tlid)
-        tip = "\n".join(status_text(r).replace(" ", f" {r.name}: ", 1) for r in reaching)
-        moved = show_count(frame, count_text(board.counts(tlid)),
-                           tip + "\nClick to go to the failing test.", go) or moved
+            if show_status(frame, text, failing, tip, go):
+                moved.add(tlid)
+        mine = reaching.get(tlid, [])
+        counts = {"passed": 0, "failing": 0, "incomplete": 0}
+        for r in mine:
+            counts["passed" if r.passed else "failing" if r.failing else "incomplete"] += 1
+        text = count_text(counts)
+        button = frame.fields.get("tests")
+        if not text and not (isinstance(button, QToolButton) and not button.isHidden()):
+            continue
+        tip = "\n".join(f"{r.name}: {status_text(r)}" for r in mine)
+        if show_count(frame, text, tip + "\nClick to go to the failing test.", go):
+            moved.add(tlid)
     return moved
