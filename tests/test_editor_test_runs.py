@@ -403,3 +403,16 @@ def test_a_killed_test_process_is_replaced_and_nothing_is_lost() -> None:
         assert process._proc is not None and process._proc.pid != first.pid
     finally:
         process.stop()
+
+
+def test_no_process_starts_until_the_canvas_has_a_test() -> None:
+    f = _fn("f", 1)
+    process = ProcessRun()
+    try:
+        report = process(RunRequest(1, _canvas(f), everything=True), lambda: False)
+        assert report is not None and report.results == () and process._proc is None
+        t = b.test("adds one", b.expect(b.user_call(f, 1), 2))
+        report = process(RunRequest(2, _canvas(f, t), frozenset({t.tlid})), lambda: False)
+        assert _statuses(report) == {t.tlid: PASSED} and process._proc is not None
+    finally:
+        process.stop()

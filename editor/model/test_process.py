@@ -16,8 +16,9 @@ ended (it looks between tests), ("unpicklable",) when a result holds a value
 pickle cannot carry (the parent then runs that request itself, in its thread),
 ("error", text) when the run raised.
 
-When the child cannot start or dies, the request runs in the worker thread
-(`run_request`), and the next request starts a new child.
+The child starts with the first canvas that has a test. When it cannot start
+or dies, the request runs in the worker thread (`run_request`), and the next
+request starts a new child.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import IO, Any
 
 from editor.model.test_runs import RunReport, RunRequest, chosen_tests, run_request
 from shared_ast.testing import Suite
-from shared_ast.toplevels import Toplevel
+from shared_ast.toplevels import Test, Toplevel
 
 __all__ = ["ProcessRun", "main"]
 
@@ -92,6 +93,10 @@ class ProcessRun:
 
     def __call__(self, request: RunRequest,
                  superseded: Callable[[], bool]) -> RunReport | None:
+        if self._proc is None and not any(isinstance(tl, Test)
+                                          for tl in request.canvas.values()):
+            # No tests yet: nothing worth a process (it starts with the first test).
+            return run_request(request, superseded)
         proc = self._child()
         if proc is None or proc.stdin is None or proc.stdout is None:
             return run_request(request, superseded)
