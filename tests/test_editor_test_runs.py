@@ -18,6 +18,7 @@ from editor.model import canvas_actions, completion
 from editor.model.state import EditorState
 from editor.model.test_process import ProcessRun
 from editor.model.test_runs import (
+    PackedReport,
     RunReport,
     RunRequest,
     TestBoard,
@@ -336,8 +337,10 @@ def test_a_tests_body_is_laid_out_and_checked_like_a_functions() -> None:
 # ------------------------------------------------------------ the test process
 
 
-def _statuses(report: RunReport | None) -> dict[int, str]:
+def _statuses(report: RunReport | PackedReport | None) -> dict[int, str]:
     assert report is not None
+    if isinstance(report, PackedReport):  # the process's reports come still pickled
+        report = report.unpack()
     return {r.tlid: r.status for r in report.results}
 
 
@@ -359,9 +362,9 @@ def test_the_test_process_keeps_its_canvas_in_step_and_answers_as_the_thread_wou
         assert _statuses(process(removed, lambda: False)) == {t1.tlid: FAILED}
         assert process._proc is not None and process._proc.pid == pid  # one child throughout
         # Live values of a failing run cross the pipe.
-        report = process(RunRequest(4, _canvas(f, t2), everything=True), lambda: False)
-        assert report is not None
-        (run,) = report.results[0].runs
+        packed = process(RunRequest(4, _canvas(f, t2), everything=True), lambda: False)
+        assert isinstance(packed, PackedReport)
+        (run,) = packed.unpack().results[0].runs
         assert run.live is not None and run.live.get(t2.body.args[0].id).value == 2  # type: ignore[attr-defined]
     finally:
         process.stop()
@@ -410,7 +413,8 @@ def test_no_process_starts_until_the_canvas_has_a_test() -> None:
     process = ProcessRun()
     try:
         report = process(RunRequest(1, _canvas(f), everything=True), lambda: False)
-        assert report is not None and report.results == () and process._proc is None
+        assert isinstance(report, RunReport) and report.results == ()
+        assert process._proc is None
         t = b.test("adds one", b.expect(b.user_call(f, 1), 2))
         report = process(RunRequest(2, _canvas(f, t), frozenset({t.tlid})), lambda: False)
         assert _statuses(report) == {t.tlid: PASSED} and process._proc is not None

@@ -11,7 +11,8 @@ the canvas) and the worker thread unpickles the results.
 Wire, over the child's stdin and stdout: frames of a 4-byte big-endian length
 and a pickle. Parent → child: ("run", generation, updates {tlid: toplevel},
 removed tlids, changed, tests, everything), ("abort",) and ("stop",). Child →
-parent: ("report", RunReport), ("aborted",) when an "abort" came before its run
+parent: ("report",) followed by a frame of the pickled RunReport (the parent
+hands it on still pickled, `PackedReport`), ("aborted",) when an "abort" came before its run
 ended (it looks between tests), ("unpicklable",) when a result holds a value
 pickle cannot carry (the parent then runs that request itself, in its thread),
 ("error", text) when the run raised.
@@ -23,6 +24,7 @@ request starts a new child.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -32,7 +34,13 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
-from editor.model.test_runs import RunReport, RunRequest, chosen_tests, run_request
+from editor.model.test_runs import (
+    PackedReport,
+    RunReport,
+    RunRequest,
+    chosen_tests,
+    run_request,
+)
 from shared_ast.testing import Suite
 from shared_ast.toplevels import Test, Toplevel
 
@@ -58,9 +66,13 @@ def _read_exactly(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read(fd: int) -> Any:
+def _read_frame(fd: int) -> bytes:
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
-    return pickle.loads(_read_exactly(fd, size))
+    return _read_exactly(fd, size)
+
+
+def _read(fd: int) -> Any:
+    return pickle.loads(_read_frame(fd))
 
 
 def _ready(fd: int, timeout: float) -> bool:
@@ -70,7 +82,7 @@ def _ready(fd: int, timeout: float) -> bool:
 class ProcessRun:
     """Runs requests in a child process; a callable for `TestWorker(run=...)`."""
 
-    def __init__(self, poll_s: float = 0.002) -> None:
+    def __init__(self, poll_s: float = 0.01) -> None:
         self.poll_s = poll_s
         self._proc: subprocess.Popen[bytes] | None = None
         #: The canvas the child has (by identity of its toplevels).
@@ -92,7 +104,7 @@ class ProcessRun:
         return self._proc
 
     def __call__(self, request: RunRequest,
-                 superseded: Callable[[], bool]) -> RunReport | None:
+                 superseded: Callable[[], bool]) -> RunReport | PackedReport | None:
         if self._proc is None and not any(isinstance(tl, Test)
                                           for tl in request.canvas.values()):
             # No tests yet: nothing worth a process (it starts with the first test).
@@ -113,13 +125,15 @@ class ProcessRun:
                 if not aborting and superseded():
                     _write(proc.stdin, ("abort",))
                     aborting = True
-            reply = _read(out)
+            kind, frame = _read(out), b""
+            if kind == ("report",):
+                frame = _read_frame(out)  # left pickled: unpickled where it is shown
         except (OSError, EOFError, pickle.UnpicklingError, struct.error):
             self.stop()  # the next request starts a new child with the whole canvas
             return run_request(request, superseded)
-        match reply:
-            case ("report", RunReport() as report):
-                return report
+        match kind:
+            case ("report",):
+                return PackedReport(request.generation, frame)
             case ("aborted",):
                 return None
             case ("error", str(text)):
@@ -148,6 +162,9 @@ def main() -> int:
     """The child: runs each request on its copy of the canvas, looking for an abort
     between tests."""
     fd = sys.stdin.buffer.fileno()
+    # Background work: when the cores are busy, the editor's own process goes first.
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(10)
     # Frames go to the real stdout; anything else printed goes to stderr.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -184,10 +201,11 @@ def main() -> int:
             continue
         report = RunReport(generation, tuple(results), frozenset(suite.tests))
         try:
-            data = pickle.dumps(("report", report), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             _write(out, ("unpicklable",))
             continue
+        _write(out, ("report",))
         _write(out, None, data)
 
 

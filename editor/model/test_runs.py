@@ -24,6 +24,7 @@ live values of that run).
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
@@ -39,6 +40,7 @@ from shared_ast.values import ErrorValue
 
 __all__ = [
     "FailurePoint",
+    "PackedReport",
     "RunReport",
     "RunRequest",
     "TestBoard",
@@ -90,6 +92,22 @@ class RunReport:
     error: str = ""
 
 
+@attrs.frozen
+class PackedReport:
+    """A `RunReport` still pickled, as the test process sent it: unpickled by whoever shows
+    it (the UI thread, once editing pauses), so the worker thread never holds the
+    interpreter's lock for long while keys are being typed."""
+
+    generation: int
+    data: bytes = attrs.field(repr=False)
+
+    def unpack(self) -> RunReport:
+        report = pickle.loads(self.data)
+        if not isinstance(report, RunReport):
+            raise TypeError(f"the test process sent a {type(report).__name__}, not a report")
+        return report
+
+
 def chosen_tests(suite: Suite, request: RunRequest) -> list[Test]:
     if request.everything:
         return list(suite.tests.values())
@@ -115,8 +133,9 @@ class TestWorker:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, done: Callable[[RunReport], None],
-                 run: Callable[[RunRequest, Callable[[], bool]], RunReport | None]
+    def __init__(self, done: Callable[[RunReport | PackedReport], None],
+                 run: Callable[[RunRequest, Callable[[], bool]],
+                               RunReport | PackedReport | None]
                  = run_request) -> None:
         self._done = done
         self._run = run

@@ -638,7 +638,8 @@ class MainWindow(QMainWindow):
                     c.live[tlid] = run.live
                 else:
                     c.live.pop(tlid, None)
-        moved = show_on_frames(self.canvas.frames, c.state.canvas, board, self.go_to_test)
+        moved = show_on_frames(self.canvas.frames, c.state.canvas, board, self.go_to_test,
+                               self.tests.seen)
         for tlid in moved:
             self.canvas.frames[tlid].adjustSize()
         if moved:

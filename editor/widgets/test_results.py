@@ -4,8 +4,9 @@
 refresh: cheap when the canvas did not change) and runs the tests each change
 affects off the UI thread (`editor.model.test_runs.TestWorker`, whose thread
 hands them to a process of its own, `editor.model.test_process`). Results come
-back to the UI thread through a queued Qt signal; `updated` is emitted when the
-shown results changed. Typing never waits for a test.
+back to the UI thread through a queued Qt signal and are shown once editing has
+paused for `QUIET_MS` (at once when it already has): `updated` is emitted when
+the shown results changed. Typing never waits for a test.
 
 On frames: a test's frame has a status line under its code (`TestStatus`: "✓
 passed in 2 flag states", "✗ failed with flag double new: expected 4, got 3");
@@ -20,13 +21,15 @@ Signals of `TestRunner`:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QToolButton, QWidget
 
 from editor.model.test_process import ProcessRun
 from editor.model.test_runs import (
+    PackedReport,
     RunReport,
     TestBoard,
     TestWorker,
@@ -40,6 +43,11 @@ from shared_ast.toplevels import Test, Toplevel
 
 #: The header buttons a count goes before (as the problem count does).
 _BUTTONS = ("declarations", "migration", "version", "play", "delete")
+
+
+#: Results wait for this long a pause in editing before they are shown: the results of a
+#: half-typed word are noise, and showing them would cost the next keystroke its paint.
+QUIET_MS = 40
 
 
 class TestRunner(QObject):
@@ -58,23 +66,59 @@ class TestRunner(QObject):
         #: Runs asked for and not yet shown (the newest request's generation).
         self.asked = 0
         self.shown = 0
+        self._last_edit = float("-inf")
+        self._show_later = QTimer(self)
+        self._show_later.setSingleShot(True)
+        self._show_later.timeout.connect(self._show)
+        self._moved = False
+        #: Reports arrived and not yet shown, oldest first.
+        self._pending: list[RunReport | PackedReport] = []
+        #: The newest generation whose results arrived (shown once editing pauses).
+        self._arrived = 0
+        #: What each frame shows, by result identity (`show_on_frames` skips the same).
+        self.seen: dict[object, object] = {}
 
     def follow(self, canvas: Mapping[int, Toplevel]) -> None:
         """The canvas changed (or not): run the tests its changes affect."""
         request = self.board.request(canvas)
         if request is not None:
             self.asked = request.generation
+            self._last_edit = time.monotonic()
             self.worker.submit(request)
 
     def busy(self) -> bool:
-        """Whether results of the newest canvas are still to come."""
+        """Whether results of the newest canvas are still to come (or to be shown)."""
         return self.shown < self.asked
 
-    def _accept(self, report: RunReport) -> None:
-        self.shown = max(self.shown, report.generation)
-        if report.error:
-            self.problem.emit(report.error)
-        if self.board.accept(report) or self.shown >= self.asked:
+    def _accept(self, report: RunReport | PackedReport) -> None:
+        self._pending.append(report)
+        self._arrived = max(self._arrived, report.generation)
+        quiet_for = (time.monotonic() - self._last_edit) * 1000
+        if quiet_for >= QUIET_MS:
+            self._show()
+        else:
+            self._show_later.start(int(QUIET_MS - quiet_for) + 1)
+
+    def _show(self) -> None:
+        if (time.monotonic() - self._last_edit) * 1000 < QUIET_MS:
+            # Edited again meanwhile: wait for the pause (results of that edit follow).
+            self._show_later.start(QUIET_MS)
+            return
+        self._show_later.stop()
+        pending, self._pending = self._pending, []
+        for packed in pending:
+            try:
+                report = packed.unpack() if isinstance(packed, PackedReport) else packed
+            except Exception as e:
+                self.problem.emit(f"The test results could not be read ({e}); edit again to "
+                                  "run the tests again.")
+                continue
+            if report.error:
+                self.problem.emit(report.error)
+            self._moved = self.board.accept(report) or self._moved
+        self.shown = max(self.shown, self._arrived)
+        moved, self._moved = self._moved, False
+        if moved or self.shown >= self.asked:
             self.updated.emit()
 
     def stop(self) -> None:
@@ -141,8 +185,12 @@ def show_status(frame: ToplevelFrame, text: str, failing: bool, tip: str,
 
 
 def show_on_frames(frames: Mapping[int, ToplevelFrame], canvas: Mapping[int, Toplevel],
-                   board: TestBoard, go: Callable[[int], None]) -> set[int]:
-    """Every frame's count or status from `board`; the frames whose look changed."""
+                   board: TestBoard, go: Callable[[int], None],
+                   seen: dict[object, object] | None = None) -> set[int]:
+    """Every frame's count or status from `board`; the frames whose look changed. `seen`
+    remembers what each frame shows (by result identity), to skip frames that are as
+    they were."""
+    seen = {} if seen is None else seen
     reaching: dict[int, list[TestResult]] = {}
     for result in board.results.values():
         for tlid in result.reached:
@@ -153,8 +201,10 @@ def show_on_frames(frames: Mapping[int, ToplevelFrame], canvas: Mapping[int, Top
         tl = canvas.get(tlid)
         if tl is None:
             continue
-        if isinstance(tl, Test):
+        if isinstance(tl, Test) and (seen.get(("status", tlid)) is not board.results.get(tlid)
+                                     or frame.findChild(QToolButton, "TestStatus") is None):
             own = board.results.get(tlid)
+            seen[("status", tlid)] = own
             if own is None:
                 text, failing, tip = "… not run yet", False, ""
             else:
@@ -166,6 +216,10 @@ def show_on_frames(frames: Mapping[int, ToplevelFrame], canvas: Mapping[int, Top
             if show_status(frame, text, failing, tip, go):
                 moved.add(tlid)
         mine = reaching.get(tlid, [])
+        key = tuple(id(r) for r in mine)
+        if seen.get(("count", tlid)) == key and frame.fields.get("tests") is not None:
+            continue
+        seen[("count", tlid)] = key
         counts = {"passed": 0, "failing": 0, "incomplete": 0}
         for r in mine:
             counts["passed" if r.passed else "failing" if r.failing else "incomplete"] += 1
