@@ -182,3 +182,28 @@ def test_no_failing_test_says_so(window: MainWindow, qtbot: Any) -> None:
     write_test(window, qtbot)
     QTest.keyClick(window, Qt.Key.Key_F8, Qt.KeyboardModifier.ControlModifier)
     assert window.status.currentMessage() == "No failing tests."
+
+
+def test_results_wait_for_a_pause_in_editing_then_show(qapp: Any, qtbot: Any) -> None:
+    """Results of a half-typed edit are not shown while editing goes on; once it pauses
+    they are, without another key."""
+    from editor.widgets.test_results import QUIET_MS, TestRunner
+
+    now = [100.0]
+    runner = TestRunner()
+    runner.clock = lambda: now[0]
+    shown: list[int] = []
+    runner.updated.connect(lambda: shown.append(runner.shown))
+    fn = b.function("total", [("n", INT)], INT, b.infix("+", b.var("n"), 1))
+    test = b.test("adds one", b.expect(b.user_call(fn, 2), 3))
+    try:
+        runner.follow({fn.tlid: fn, test.tlid: test})
+        # Still "editing": the report arrives but waits.
+        qtbot.waitUntil(lambda: runner._arrived == runner.asked, timeout=WAIT_MS)
+        qtbot.wait(QUIET_MS * 3)
+        assert shown == [] and runner.busy()
+        now[0] += QUIET_MS / 1000 + 0.001  # the pause
+        qtbot.waitUntil(lambda: shown == [runner.asked], timeout=WAIT_MS)
+        assert not runner.busy() and runner.board.results[test.tlid].passed
+    finally:
+        runner.stop()

@@ -66,6 +66,8 @@ class TestRunner(QObject):
         #: Runs asked for and not yet shown (the newest request's generation).
         self.asked = 0
         self.shown = 0
+        #: The clock pauses are measured on (replaceable in tests).
+        self.clock = time.monotonic
         self._last_edit = float("-inf")
         self._show_later = QTimer(self)
         self._show_later.setSingleShot(True)
@@ -83,7 +85,7 @@ class TestRunner(QObject):
         request = self.board.request(canvas)
         if request is not None:
             self.asked = request.generation
-            self._last_edit = time.monotonic()
+            self._last_edit = self.clock()
             self.worker.submit(request)
 
     def busy(self) -> bool:
@@ -93,14 +95,14 @@ class TestRunner(QObject):
     def _accept(self, report: RunReport | PackedReport) -> None:
         self._pending.append(report)
         self._arrived = max(self._arrived, report.generation)
-        quiet_for = (time.monotonic() - self._last_edit) * 1000
+        quiet_for = (self.clock() - self._last_edit) * 1000
         if quiet_for >= QUIET_MS:
             self._show()
         else:
             self._show_later.start(int(QUIET_MS - quiet_for) + 1)
 
     def _show(self) -> None:
-        if (time.monotonic() - self._last_edit) * 1000 < QUIET_MS:
+        if (self.clock() - self._last_edit) * 1000 < QUIET_MS:
             # Edited again meanwhile: wait for the pause (results of that edit follow).
             self._show_later.start(QUIET_MS)
             return
