@@ -420,3 +420,17 @@ def test_no_process_starts_until_the_canvas_has_a_test() -> None:
         assert _statuses(report) == {t.tlid: PASSED} and process._proc is not None
     finally:
         process.stop()
+
+
+def test_nothing_is_in_scope_at_a_tests_top_but_its_own_lets() -> None:
+    from editor.model.scope import variables_in_scope
+
+    store = b.datastore("Notes", INT)
+    hole = b.hole()
+    t = b.test("t", b.let("x", 1, hole))
+    program = Program.from_toplevels([store, t])
+    assert set(variables_in_scope(program, t, hole.id)) == {"x"}
+    fn_hole = b.hole()
+    fn = b.function("f", [("n", INT)], INT, fn_hole)
+    in_fn = set(variables_in_scope(Program.from_toplevels([store, fn]), fn, fn_hole.id))
+    assert in_fn == {"n", "Notes_v0"}  # elsewhere datastores are in scope
