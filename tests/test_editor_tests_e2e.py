@@ -207,3 +207,27 @@ def test_results_wait_for_a_pause_in_editing_then_show(qapp: Any, qtbot: Any) ->
         assert not runner.busy() and runner.board.results[test.tlid].passed
     finally:
         runner.stop()
+
+
+def test_a_test_is_edited_like_code_a_second_check_and_a_flag_of_its_own(
+        window: MainWindow, qtbot: Any) -> None:
+    write_test(window, qtbot)
+    code = window.canvas.frames[the_test(window).tlid].code
+    # Enter at the end of the check: a line below for a second check.
+    QTest.keyClick(code, Qt.Key.Key_Return)
+    QTest.keyClicks(code, "Test::expect (total 5) 6")
+    assert [ln.text for ln in code.projection.lines] == [
+        "let _ = Test::expect (total 2) 3", "Test::expect (total 5) 6"]
+    qtbot.waitUntil(lambda: status(window) == "✓ passed", timeout=WAIT_MS)
+    # The expected 6 wrapped in a flag of the test's own (Ctrl+Shift+F), its new branch 60.
+    QTest.keyClick(code, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(code, "true")
+    QTest.keyClick(code, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(code, Qt.Key.Key_Left)
+    QTest.keyClicks(code, "0")
+    flag = next(ln.text for ln in code.projection.lines if "flag " in ln.text)
+    name = flag.split("flag ")[1].split(" ")[0]
+    assert name.startswith("test")
+    qtbot.waitUntil(lambda: status(window).startswith("✗"), timeout=WAIT_MS)
+    assert status(window) == f"✗ failed with flag {name} new: expected 60, got 6"
