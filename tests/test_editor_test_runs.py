@@ -434,3 +434,29 @@ def test_nothing_is_in_scope_at_a_tests_top_but_its_own_lets() -> None:
     fn = b.function("f", [("n", INT)], INT, fn_hole)
     in_fn = set(variables_in_scope(Program.from_toplevels([store, fn]), fn, fn_hole.id))
     assert in_fn == {"n", "Notes_v0"}  # elsewhere datastores are in scope
+
+
+@settings(max_examples=30)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=6), st.randoms())
+def test_reports_arriving_in_any_order_leave_each_test_at_its_newest_result(
+        pluses: list[int], rnd: Any) -> None:
+    """Whatever order the reports of a burst of edits arrive in, each test shows the result
+    of the newest run that ran it, never an older one."""
+    f = _fn("f", 1)
+    t1 = b.test("adds one", b.expect(b.user_call(f, 1), 2))
+    t2 = b.test("adds two", b.expect(b.user_call(f, 1), 3))
+    board = TestBoard()
+    reports = []
+    for plus in [1, *pluses]:
+        request = board.request(_canvas(_with_plus(f, plus), t1, t2))
+        assert request is not None
+        report = run_request(request)
+        assert report is not None
+        reports.append(report)
+    newest = {r.tlid: r for report in reports for r in report.results}  # later ones win
+    rnd.shuffle(reports)
+    for report in reports:
+        board.accept(report)
+    assert {t: r.status for t, r in board.results.items()} == {
+        t: r.status for t, r in newest.items()}
+    assert board.results[t1.tlid] == newest[t1.tlid]
