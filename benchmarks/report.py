@@ -56,6 +56,15 @@ SECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
                "Keystroke to repaint in a MainWindow on a handler of about 300 nodes (offscreen "
                "Qt, in process): QTest.keyClick, forced repaint, processEvents. Baseline: a "
                "QPlainTextEdit with the same text and keystrokes."),
+    "tests_after_edit": (("tests_after_edit_",),
+                         "Tests after an edit (offscreen Qt, in process, no runtime): a function "
+                         "with a feature flag and 20 tests reaching it (3 checks each, each test "
+                         "run in both flag states). From one real key event in the function to "
+                         "the window showing the results of the canvas it made; and keystroke to "
+                         "repaint (as the editor benchmark) with keys every 10-30 ms, each "
+                         "starting a run that supersedes the one under way. The tests run in a "
+                         "process of their own (editor/model/test_process.py). Baseline for the "
+                         "keystrokes: the same canvas and keys with the tests not running."),
     "editing": (("editing_",),
                 "Programs typed from an empty canvas as their text form, with real key events "
                 "into a MainWindow (offscreen Qt, no runtime; the ops still apply): keys pressed "
@@ -129,6 +138,11 @@ HEADLINES = [
      "compute_pipeline_target_met"),
     ("editor keystroke p99 (ms)", "< 16 ms", "editor_keystroke_p99_ms",
      "editor_baseline_qplaintextedit_p99_ms", "editor_p99_ratio_vs_baseline", "editor_target_met"),
+    ("tests after an edit p50 (ms)", "≤ 100 ms, 20 tests", "tests_after_edit_p50_ms", "—",
+     "—", "tests_after_edit_target_met"),
+    ("keystroke p99 while tests run (ms)", "≤ 16 ms", "tests_after_edit_keystroke_p99_ms",
+     "tests_after_edit_keystroke_not_running_p99_ms",
+     "tests_after_edit_keystroke_ratio_vs_not_running", "tests_after_edit_keystroke_target_met"),
     ("editing keys per character", "≤ 0.8, every program exact", "editing_keys_ratio", "—",
      "—", "editing_target_met"),
     ("editing change-edit keys", "≤ a text editor's, each", "editing_change_keys",

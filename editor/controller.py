@@ -73,7 +73,7 @@ UI_COMMANDS = ("open-palette", "run", "complete", "new-http-handler", "refresh-t
                "go-to-toplevel", "next-toplevel", "previous-toplevel", "show-messages",
                "new-function", "new-worker", "new-cron", "next-iteration",
                "previous-iteration", "show-migration", "test-from-trace",
-               "fuzz-function")
+               "fuzz-function", "new-test", "next-failing-test")
 
 
 #: Seconds without typing after which the next key is a new undo step.

@@ -277,17 +277,17 @@ def test_deprecated_versions_called_elsewhere_on_the_canvas_are_listed() -> None
 def test_only_the_newest_version_of_a_library_function_is_listed(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def fake(version: int) -> LibFunction:
-        return LibFunction("Test", "thing", version, (LibParam("x", INT),), INT,
+        return LibFunction("Fake", "thing", version, (LibParam("x", INT),), INT,
                            f"version {version}", True, lambda ctx, x: x)
 
     for version in (0, 1, 3):
-        monkeypatch.setitem(LIBRARY, f"Test::thing_v{version}", fake(version))
+        monkeypatch.setitem(LIBRARY, f"Fake::thing_v{version}", fake(version))
     h = b.hole()
-    cs = completions(EMPTY, b.repl("r", h), h.id, "Test::")
-    assert [(c.label, c.target) for c in cs] == [("Test::thing_v3", n.LibFnRef("Test", "thing", 3))]
-    tl = b.repl("r", b.list_(b.call("Test::thing_v1", 1), h))
-    cs = completions(EMPTY, tl, h.id, "Test::")
-    assert labels(cs) == ["Test::thing_v1", "Test::thing_v3"]
+    cs = completions(EMPTY, b.repl("r", h), h.id, "Fake::")
+    assert [(c.label, c.target) for c in cs] == [("Fake::thing_v3", n.LibFnRef("Fake", "thing", 3))]
+    tl = b.repl("r", b.list_(b.call("Fake::thing_v1", 1), h))
+    cs = completions(EMPTY, tl, h.id, "Fake::")
+    assert labels(cs) == ["Fake::thing_v1", "Fake::thing_v3"]
 
 
 def test_user_functions_list_the_newest_version_and_those_called() -> None:

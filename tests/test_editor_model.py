@@ -19,7 +19,7 @@ from editor.model.state import EditorState, Outcome
 from editor.projection import Caret
 from shared_ast import build as b
 from shared_ast import nodes as n
-from shared_ast import traverse
+from shared_ast import toplevels, traverse
 from shared_ast.apply import apply_to_canvas
 from shared_ast.ops import (
     CreateToplevel,
@@ -503,11 +503,16 @@ def test_creating_each_kind_of_toplevel_emits_one_create_op(kind: str) -> None:
     check_ops(state, out)
     created = op.toplevel
     expected = {"http": Handler, "worker": Handler, "cron": Handler, "repl": Handler,
-                "function": UserFunction, "type": UserType, "datastore": Datastore}[kind]
+                "function": UserFunction, "type": UserType, "datastore": Datastore,
+                "test": toplevels.Test}[kind]
     assert isinstance(created, expected)
     if isinstance(created, (Handler, UserFunction)):
         # Code toplevels open with the caret in their empty body.
         assert out.state.caret == Caret(created.tlid, created.body.id, 0)
+    elif isinstance(created, toplevels.Test):
+        # A test opens with the caret in its check's first hole, the actual value.
+        assert isinstance(created.body, n.ECall)
+        assert out.state.caret == Caret(created.tlid, created.body.args[0].id, 0)
     else:
         assert out.state.caret is None
 

@@ -33,7 +33,7 @@ BRIEF_ROLES = (
 )  # fmt: skip
 BRIEF_ICONS = (
     "http", "worker", "cron", "repl", "function", "type", "datastore", "play", "undo", "redo",
-    "palette", "online", "offline", "flag", "trace", "lock", "delete", "add",
+    "palette", "online", "offline", "flag", "trace", "lock", "delete", "add", "test",
 )  # fmt: skip
 # Deliberately faint text: ghosts of what is not there or not taken.
 GHOST_ROLES = {"placeholder", "partial_old", "preview"}
@@ -153,7 +153,7 @@ def test_object_names_cover_the_main_window_parts() -> None:
     expected = {
         "Toolbar", "Sidebar", "Canvas", "ToplevelFrame", "ToplevelHeader", "CodeView",
         "Inspector", "CompletionPopup", "Palette", "ConnectionIndicator", "TraceList",
-        "NotFoundList", "StatusBar", "LockBadge", "ProblemCount",
+        "NotFoundList", "StatusBar", "LockBadge", "ProblemCount", "TestCount", "TestStatus",
     }  # fmt: skip
     assert set(theme.OBJECT_NAMES) == expected
     assert all(theme.OBJECT_ROLES[name] for name in theme.OBJECT_NAMES)

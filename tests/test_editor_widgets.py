@@ -163,7 +163,7 @@ def test_new_menu_creates_every_kind_of_toplevel(window: MainWindow) -> None:
         act.trigger()
     kinds = {tl.KIND for tl in window.controller.state.canvas.values()}
     assert len(window.controller.state.canvas) == before + len(window.new_actions)
-    assert kinds == {"handler", "function", "type", "datastore"}
+    assert kinds == {"handler", "function", "type", "datastore", "test"}
     # Deleting from the header, then undo brings it back.
     tl = handler(window, "/one")
     window.canvas.frames[tl.tlid].fields["delete"].click()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import attrs
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from editor.controller import EditorController
 from editor.widgets.main_window import MainWindow
@@ -37,7 +37,7 @@ from shared_ast.migration import storage_name
 from shared_ast.program import Program
 from shared_ast.stdlib.json_fns import from_json
 from shared_ast.toplevels import Handler, HttpSpec, Pos, UserFunction
-from shared_ast.type_ast import TRecord, TRecordField, TString
+from shared_ast.type_ast import INT, TList, TRecord, TRecordField, TString
 
 HERE = Path(__file__).resolve().parent
 
@@ -101,6 +101,7 @@ def main() -> int:
     iterations(app)
     problems(app)
     migration(app)
+    tests(app)
     return 0
 
 
@@ -211,3 +212,59 @@ if __name__ == "__main__":
     sys.stdout.flush()
     # PySide6 can crash while Python finalizes its objects; the PNGs are written by now.
     os._exit(code)
+
+
+def tests(app: QApplication) -> None:
+    """A failing test beside the code it tests: a test typed with real keys passes, then
+    a flag's new branch (a planted discount) breaks it, and the results come by themselves;
+    a click on the test's status puts the caret on the failing check, with its live value."""
+    item = TRecord((TRecordField("price", INT), TRecordField("qty", INT)))
+    line = b.lam(["i"], b.infix("*", b.field(b.var("i"), "price"), b.field(b.var("i"), "qty")))
+    body = b.let("subtotal", b.pipe(b.var("items"), b.call("List::map_v0", b.target(), line),
+                                    b.call("Int::sum_v0", b.target())), b.var("subtotal"))
+    total = b.function("total", [("items", TList(item))], INT, body, pos=(24, 24))
+    empty = b.test("an empty cart costs nothing", b.expect(b.user_call(total, b.list_()), 0),
+                   pos=(24, 190))
+    controller = EditorController(None)
+    controller.load([total, empty])
+    window = MainWindow(controller, "Gloam — tests")
+    window.resize(1500, 640)
+    window.show()
+
+    def settle() -> None:
+        for _ in range(500):
+            app.processEvents()
+            time.sleep(0.01)
+            if not window.tests.busy():
+                break
+        app.processEvents()
+
+    both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    QTest.keyClick(window, Qt.Key.Key_T, both)           # New test: its name selected
+    tlid = controller.state.caret.tlid
+    controller.move(tlid, Pos(24, 290))
+    frame = window.canvas.frames[tlid]
+    QTest.keyClicks(frame.fields["name"], "three at 200 cost 600")
+    QTest.keyClick(frame.fields["name"], Qt.Key.Key_Return)
+    QTest.keyClicks(frame.code, "total [{ price: 200, qty: 3 }]")
+    QTest.keyClick(frame.code, Qt.Key.Key_Tab)
+    QTest.keyClicks(frame.code, "600")
+    settle()
+    # The planted change: a flag around the result, its new branch 50 off.
+    controller.focus(total.tlid)
+    code = window.canvas.frames[total.tlid].code
+    code.setFocus()
+    QTest.keyClick(code, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(code, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(code, "true")
+    QTest.keyClick(code, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(code, " - 50")
+    settle()
+    status = frame.findChild(QToolButton, "TestStatus")
+    assert status is not None and status.text().startswith("✗"), "the test did not fail"
+    QTest.mouseClick(status, Qt.MouseButton.LeftButton)
+    app.processEvents()
+    window.grab().save(str(HERE / "tests.png"))
+    print(f"wrote {HERE / 'tests.png'}")
+    window.close()

@@ -13,7 +13,7 @@ from editor.model import motion
 from editor.model.state import EditorState, Outcome, commit, refuse
 from shared_ast.ids import new_id
 from shared_ast.names import spec_problem, toplevel_name_problem
-from shared_ast.nodes import EHole, Param, TypeField
+from shared_ast.nodes import ECall, EHole, LibFnRef, Param, TypeField
 from shared_ast.ops import CreateToplevel, DeleteToplevel, MoveToplevel, Op, SetHandlerSpec, SetName
 from shared_ast.toplevels import (
     CURRENT_LANGUAGE_VERSION,
@@ -25,6 +25,7 @@ from shared_ast.toplevels import (
     Pos,
     RecordDef,
     ReplSpec,
+    Test,
     Toplevel,
     UserFunction,
     UserType,
@@ -41,6 +42,7 @@ TOPLEVEL_KINDS: dict[str, str] = {
     "function": "Function",
     "type": "Type",
     "datastore": "Datastore",
+    "test": "Test",
 }
 
 
@@ -92,6 +94,11 @@ def new_toplevel_of(state: EditorState, kind: str, pos: Pos, *, method: str = "G
         case "datastore":
             schema = TRecord((TRecordField("name", STRING), TRecordField("count", INT)))
             return Datastore(tlid, pos, version, _fresh_name(state, "Things"), 0, schema)
+        case "test":
+            # One check to fill in, the actual value first: `Test::expect ___ ___`.
+            check = ECall(new_id(), LibFnRef("Test", "expect", 0), (EHole(new_id()),
+                                                                   EHole(new_id())))
+            return Test(tlid, pos, version, _fresh_name(state, "new test"), check)
     raise ValueError(f"unknown toplevel kind {kind!r}; one of {', '.join(TOPLEVEL_KINDS)}")
 
 
@@ -180,7 +187,7 @@ def set_spec(state: EditorState, tlid: int, spec: HandlerSpec) -> Outcome:
 
 def rename_toplevel(state: EditorState, tlid: int, name: str) -> Outcome:
     tl = state.canvas.get(tlid)
-    if not isinstance(tl, (UserFunction, UserType, Datastore)):
+    if not isinstance(tl, (UserFunction, UserType, Datastore, Test)):
         return refuse(state, "This toplevel has no name.")
     problem = toplevel_name_problem(attrs.evolve(tl, name=name))
     if problem is not None:
@@ -214,5 +221,7 @@ def toplevel_label(tl: Toplevel) -> str:
             return f"type {tl.name}_v{tl.version}"
         case Datastore():
             return f"datastore {tl.name}_v{tl.version}"
+        case Test():
+            return f"test {tl.name}"
     return tl.KIND
 

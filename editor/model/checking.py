@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from shared_ast.checker import NodeInfo, check_toplevel
 from shared_ast.program import Program
-from shared_ast.toplevels import Datastore, Handler, Toplevel, UserFunction, UserType
+from shared_ast.toplevels import Datastore, Handler, Test, Toplevel, UserFunction, UserType
 
 Infos = dict[int, dict[int, NodeInfo]]
 
@@ -48,7 +48,7 @@ def recheck(before: Mapping[int, Toplevel], after: Mapping[int, Toplevel],
     program = Program.from_toplevels(after.values())
     out: Infos = {}
     for tlid, tl in after.items():
-        if not isinstance(tl, (Handler, UserFunction)):
+        if not isinstance(tl, (Handler, UserFunction, Test)):
             continue
         if tlid in infos and tlid not in changed and not surface_moved:
             out[tlid] = infos[tlid]

@@ -53,7 +53,7 @@ from shared_ast.nodes import Expr, LibFnRef, NodeId, TypeRef, UserFnRef
 from shared_ast.operators import OPERATORS
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, LibFunction
-from shared_ast.toplevels import EnumDef, Toplevel, UserFunction, UserType
+from shared_ast.toplevels import EnumDef, Test, Toplevel, UserFunction, UserType
 from shared_ast.traverse import Parent, path_to, walk
 from shared_ast.type_ast import (
     BOOL,
@@ -412,6 +412,10 @@ def completions(
         *_user_functions(ctx, program, used_user),
         *_library(ctx, used_library),
     ]
+    if not isinstance(tl, Test):
+        # `Test::` functions run only in tests (the checker marks them elsewhere).
+        candidates = [c for c in candidates if not (
+            isinstance(c.target, LibFnRef) and c.target.module == "Test")]
     q = query.strip().lower()
     ranked: list[tuple[tuple[object, ...], Completion]] = []
     for c in candidates:

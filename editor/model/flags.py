@@ -29,7 +29,15 @@ from shared_ast import traverse
 from shared_ast.ids import new_id
 from shared_ast.nodes import EFlag, EHole, Expr, NodeId
 from shared_ast.ops import ReplaceNode, SetName
-from shared_ast.toplevels import CronSpec, Handler, HttpSpec, Toplevel, UserFunction, WorkerSpec
+from shared_ast.toplevels import (
+    CronSpec,
+    Handler,
+    HttpSpec,
+    Test,
+    Toplevel,
+    UserFunction,
+    WorkerSpec,
+)
 
 __all__ = ["commit_flag", "discard_flag", "flag_name_for", "fresh_flag_name", "rename_flag",
            "wrap_in_flag"]
@@ -66,6 +74,8 @@ def flag_name_for(tl: Toplevel, e: Expr) -> str:
             where = queue
         case UserFunction(name=name):
             where = name
+        case Test():
+            where = "test"
         case Handler(spec=CronSpec(name=name)):
             where = name
         case _:

@@ -54,7 +54,7 @@ from shared_ast.nodes import (
     PHole,
 )
 from shared_ast.ops import InsertElement, Op, RemoveElement
-from shared_ast.toplevels import Handler, Toplevel, UserFunction
+from shared_ast.toplevels import Handler, Test, Toplevel, UserFunction
 
 __all__ = ["copy_line", "cut_line", "delete_line", "line_node", "move_down", "move_up",
            "paste_line", "unwrap"]
@@ -120,7 +120,7 @@ def line_node(h: Here) -> tuple[Node, Node | Toplevel] | None:
 def _in_statement_slot(parent: Node | Toplevel, child: Node) -> bool:
     """Whether `child` is a whole line of a body (not part of a larger expression)."""
     match parent:
-        case Handler() | UserFunction():
+        case Handler() | UserFunction() | Test():
             return child is parent.body
         case ELet() | ELambda() | MatchArm():
             return child is parent.body

@@ -74,7 +74,7 @@ from shared_ast.nodes import (
 from shared_ast.ops import CreateToplevel, Op, ReplaceNode, SetName
 from shared_ast.patterns import pattern_variables
 from shared_ast.program import Program
-from shared_ast.toplevels import Handler, HttpSpec, Pos, Toplevel, UserFunction
+from shared_ast.toplevels import Handler, HttpSpec, Pos, Test, Toplevel, UserFunction
 from shared_ast.type_ast import UNKNOWN, Type
 from shared_ast.unify import has_type_vars
 
@@ -121,11 +121,15 @@ class RefactorError(Exception):
 # ------------------------------------------------------------------ targets
 
 
+#: The toplevels with code a command can run on.
+CodeToplevel = Handler | UserFunction | Test
+
+
 @attrs.frozen
 class Target:
     """A node a command runs on: its toplevel and the path from the toplevel down to it."""
 
-    toplevel: Handler | UserFunction
+    toplevel: CodeToplevel
     path: tuple[traverse.Parent, ...]
 
     @property
@@ -143,9 +147,9 @@ def locate(canvas: Canvas, tlid: int, node_id: NodeId, command: str) -> Target:
     if tl is None:
         raise RefactorError(f"{command}: there is no toplevel {tlid} on this canvas; it may have "
                             "been deleted. Click on the code again and retry")
-    if not isinstance(tl, Handler | UserFunction):
-        raise RefactorError(f"{command} works on code, in a handler or a function; toplevel "
-                            f"{tlid} is {article(tl.KIND)}")
+    if not isinstance(tl, CodeToplevel):
+        raise RefactorError(f"{command} works on code, in a handler, a function or a test; "
+                            f"toplevel {tlid} is {article(tl.KIND)}")
     path = traverse.path_to(tl, node_id)
     if path is None:
         raise RefactorError(f"{command}: node {node_id} is not in toplevel {tlid}; it may have "
@@ -248,7 +252,7 @@ def _in_statement_slot(parent: traverse.Parent, child: traverse.Parent, *,
                        pipe_steps: bool) -> bool:
     """Whether `child` may get a let around it without moving it past a binder or a branch."""
     match parent:
-        case Handler() | UserFunction():
+        case Handler() | UserFunction() | Test():
             return child is parent.body
         case ELet(body=body) | ELambda(body=body) | MatchArm(body=body):
             return child is body
@@ -301,14 +305,14 @@ DATASTORE = "datastore"
 UNBOUND = "unbound"
 
 
-def resolve_variables(tl: Handler | UserFunction, program: Program) -> dict[NodeId, Binder]:
+def resolve_variables(tl: CodeToplevel, program: Program) -> dict[NodeId, Binder]:
     """What each variable node of `tl` refers to, by the scoping rules of the checker:
     a let binds in its body only, a lambda and a match arm in their bodies, and
     of two binders of one name the later (inner) one wins."""
     outer: dict[str, Binder] = dict.fromkeys(program.datastore_variables(), DATASTORE)
     if isinstance(tl, Handler):
         outer.update(dict.fromkeys(tl.bound_names(), HANDLER_VALUE))
-    else:
+    elif isinstance(tl, UserFunction):
         outer = _binding(outer, [(p.name, p.id) for p in tl.params])
     found: dict[NodeId, Binder] = {}
     stack: list[tuple[Node, dict[str, Binder]]] = [(tl.body, outer)]
@@ -346,7 +350,7 @@ def _bound_inside(binder: Binder, ids: set[NodeId]) -> bool:
     return isinstance(binder, int) and binder in ids
 
 
-def _names_in_use(tl: Handler | UserFunction, program: Program) -> set[str]:
+def _names_in_use(tl: CodeToplevel, program: Program) -> set[str]:
     names = set(program.datastore_variables())
     if isinstance(tl, Handler):
         names.update(tl.bound_names())
@@ -597,7 +601,7 @@ def rename_variable(canvas: Canvas, tlid: int, node_id: NodeId, new_name: str) -
             renamed = apply(op, renamed)
     except OpError as refusal:
         raise RefactorError(f"{command}: {refusal.message}") from None
-    after = resolve_variables(cast(Handler | UserFunction, renamed), program)
+    after = resolve_variables(cast(CodeToplevel, renamed), program)
     for v in _variables(tl):
         before, now = binders[v.id], after[v.id]
         if before == now:
@@ -614,7 +618,7 @@ def rename_variable(canvas: Canvas, tlid: int, node_id: NodeId, new_name: str) -
     return Edit(tuple(ops), (tlid, declared.id))
 
 
-def _not_renamable(tl: Handler | UserFunction, name: str, binder: str) -> str:
+def _not_renamable(tl: CodeToplevel, name: str, binder: str) -> str:
     if binder == DATASTORE:
         return f"Rename: {name} is a datastore; rename the datastore itself"
     if binder == UNBOUND:
@@ -628,7 +632,7 @@ def _not_renamable(tl: Handler | UserFunction, name: str, binder: str) -> str:
             "to another name with a let if you want one")
 
 
-def _sibling_named(tl: Handler | UserFunction, binder_path: list[traverse.Parent],
+def _sibling_named(tl: CodeToplevel, binder_path: list[traverse.Parent],
                    name: str) -> str | None:
     """What already binds `name` alongside the binder (the same lambda, function or pattern)."""
     declared = binder_path[-1]
@@ -645,7 +649,7 @@ def _sibling_named(tl: Handler | UserFunction, binder_path: list[traverse.Parent
     return None
 
 
-def _binder_phrase(tl: Handler | UserFunction, binder: Binder, name: str) -> str:
+def _binder_phrase(tl: CodeToplevel, binder: Binder, name: str) -> str:
     if binder == DATASTORE:
         return f"the datastore {name}"
     if binder == HANDLER_VALUE:

@@ -36,7 +36,7 @@ from shared_ast import nodes as n
 from shared_ast.checker import NodeInfo, datastore_env, handler_env
 from shared_ast.nodes import NodeId
 from shared_ast.program import Program
-from shared_ast.toplevels import Handler, Toplevel, UserFunction
+from shared_ast.toplevels import Handler, Test, Toplevel, UserFunction
 from shared_ast.traverse import Parent, path_to, walk
 from shared_ast.type_ast import UNKNOWN, Type
 
@@ -70,6 +70,8 @@ def _type_of(infos: Mapping[int, NodeInfo] | None, node_id: NodeId) -> Type:
 
 
 def _toplevel_bindings(program: Program, tl: Toplevel) -> dict[str, Binding]:
+    if isinstance(tl, Test):
+        return {}  # a test binds nothing: it never reads a datastore (it never touches the world)
     scope = {name: Binding(name, t, DATASTORE, tl.tlid)
              for name, t in datastore_env(program).items()}
     match tl:

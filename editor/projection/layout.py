@@ -64,7 +64,7 @@ from shared_ast.nodes import (
     UserFnRef,
 )
 from shared_ast.operators import OPERATORS
-from shared_ast.toplevels import Handler, Toplevel, UserFunction
+from shared_ast.toplevels import Handler, Test, Toplevel, UserFunction
 
 BLOCKS = (ELet, EIf, EMatch, EPipe, EFlag)
 #: Expressions that are one token or three: cheaper to lay out again than to reuse.
@@ -413,7 +413,7 @@ def layout_expr(e: Expr, names: dict[int, str] | None = None,
 
 def body_of(tl: Toplevel) -> Expr | None:
     """The expression a toplevel's code view edits, if it has one."""
-    if isinstance(tl, (Handler, UserFunction)):
+    if isinstance(tl, (Handler, UserFunction, Test)):
         return tl.body
     return None
 

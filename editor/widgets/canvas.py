@@ -7,7 +7,7 @@ other edit.
 
 Signals of `ToplevelFrame`:
     spec_edited(int, object): (tlid, new HandlerSpec) after a header field is edited.
-    renamed(int, str): (tlid, new name) for functions, types and datastores.
+    renamed(int, str): (tlid, new name) for functions, types, datastores and tests.
     delete_requested(int): the delete button.
     run_requested(int): the play button.
     moved(int, int, int): (tlid, x, y) after a drag.
@@ -56,6 +56,7 @@ from shared_ast.toplevels import (
     Handler,
     HttpSpec,
     ReplSpec,
+    Test,
     Toplevel,
     UserFunction,
     UserType,
@@ -77,6 +78,8 @@ def _icon_name(tl: Toplevel) -> str:
             return "function"
         case UserType():
             return "type"
+        case Test():
+            return "test"
     return "datastore"
 
 
@@ -276,6 +279,11 @@ class ToplevelFrame(QFrame):
                 ret = self._line("return", 40, self._params_done)
                 ret.setToolTip("The return type: Int, String, List<Int>, ? for any, ...")
                 _fit_to_text(ret)
+            case Test():
+                self.header_layout.addWidget(QLabel("test", self.header))
+                name = self._line("name", 220, self._name_done)
+                name.setToolTip("What the test checks, as a phrase: \"total of an empty cart "
+                                "is 0\"")
             case UserType() | Datastore():
                 kind = {UserType: "type", Datastore: "datastore"}[type(tl)]
                 self.header_layout.addWidget(QLabel(kind, self.header))
@@ -337,7 +345,9 @@ class ToplevelFrame(QFrame):
             case Datastore():
                 self._set_text("name", tl.name)
                 self.fields["signature"].setText(f"_v{tl.version}")  # type: ignore[attr-defined]
-        has_code = isinstance(tl, (Handler, UserFunction))
+            case Test():
+                self._set_text("name", tl.name)
+        has_code = isinstance(tl, (Handler, UserFunction, Test))
         self.code.setVisible(has_code)
         self.summary.setVisible(not has_code)
         if isinstance(tl, Datastore):

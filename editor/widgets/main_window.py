@@ -24,7 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from editor.controller import UI_COMMANDS, EditorController
-from editor.model import actions, inspecting, motion, problems, refactor_commands, versions
+from editor.model import (
+    actions,
+    inspecting,
+    motion,
+    problems,
+    refactor_commands,
+    test_runs,
+    versions,
+)
 from editor.model.canvas_actions import TOPLEVEL_KINDS, toplevel_label
 from editor.model.declarations import declarations_of
 from editor.model.placement import push_apart
@@ -46,11 +54,12 @@ from editor.widgets.popups import (
     Palette,
     place_popup,
 )
+from editor.widgets.test_results import TestRunner, show_on_frames
 from editor.widgets.theme import icon, restyle
 from shared_ast import traverse
 from shared_ast.migration import storage_name
 from shared_ast.nodes import Node
-from shared_ast.toplevels import Datastore, Pos, UserFunction
+from shared_ast.toplevels import Datastore, Pos, Test, UserFunction
 
 #: How often the window asks the runtime for new 404s and traces.
 POLL_MS = 5000
@@ -58,7 +67,7 @@ POLL_MS = 5000
 _POPUP_KEYS = {"move-up": -1, "move-down": 1}
 #: The window's commands that make a new toplevel, and its kind.
 _NEW_KINDS = {"new-http-handler": "http", "new-function": "function", "new-worker": "worker",
-              "new-cron": "cron"}
+              "new-cron": "cron", "new-test": "test"}
 
 
 def known_commands() -> set[str]:
@@ -109,6 +118,10 @@ class MainWindow(QMainWindow):
         self._arranging = False
         #: The arguments last given to each function's play button, as JSON text.
         self.arguments: dict[int, dict[str, str]] = {}
+        #: The tests: run off the UI thread after each change, results on the frames.
+        self.tests = TestRunner(self)
+        self.tests.updated.connect(self.show_tests)
+        self.tests.problem.connect(self._show_message)
         c = controller
         c.changed.connect(self.refresh)
         c.message.connect(self._show_message)
@@ -266,6 +279,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         state = self.controller.state
+        self.tests.follow(state.canvas)  # the tests this change affects, in the background
         names = fn_names(state.canvas.values())
         caret_tlid = state.caret.tlid if state.caret else None
         for tlid in list(self.canvas.frames):
@@ -540,8 +554,10 @@ class MainWindow(QMainWindow):
                 self.open_palette()
             case "run":
                 self.run_at_caret()
-            case "new-http-handler" | "new-function" | "new-worker" | "new-cron":
+            case "new-http-handler" | "new-function" | "new-worker" | "new-cron" | "new-test":
                 self.new_toplevel(_NEW_KINDS[name])
+            case "next-failing-test":
+                self.next_failing_test()
             case "check-flag-commit":
                 c.check_change("flag")
             case "check-language-upgrade":
@@ -624,11 +640,77 @@ class MainWindow(QMainWindow):
         entries.append(("show-messages", "Show all messages (message log)", None))
         entries.append(("show-migration", "Show datastore migration", None))
         entries.append(("fuzz-function", "Fuzz this function (inputs from its types)", None))
+        entries.append(("next-failing-test", "Go to the next failing test", None))
         entries.append(("next-iteration", "Live values: the next iteration of this lambda",
                         None))
         entries.append(("previous-iteration",
                         "Live values: the previous iteration of this lambda", None))
         self.palette_.open(entries)
+
+    # ------------------------------------------------------------ tests
+
+    def show_tests(self) -> None:
+        """New test results: each frame's count or status, and each failing test's live
+        values (those of its first failing run) for its code view."""
+        c = self.controller
+        board = self.tests.board
+        caret = c.state.caret
+        before = c.live.get(caret.tlid) if caret is not None else None
+        for tlid, tl in c.state.canvas.items():
+            if isinstance(tl, Test):
+                run = board.failing_run(tlid)
+                if run is not None and run.live is not None:
+                    c.live[tlid] = run.live
+                else:
+                    c.live.pop(tlid, None)
+        moved = show_on_frames(self.canvas.frames, c.state.canvas, board, self.go_to_test,
+                               self.tests.seen)
+        for tlid in moved:
+            self.canvas.frames[tlid].adjustSize()
+        if moved:
+            self.canvas.fit()
+        if caret is not None and c.live.get(caret.tlid) is not before:
+            self.refresh()
+
+    def go_to_test(self, tlid: int) -> None:
+        """A click on a count or a test's status: the failing test (of those reaching
+        `tlid`), the caret on its failing check, with that run's live values."""
+        c = self.controller
+        order = self.canvas.reading_order()
+        target = self.tests.board.first_failing_reaching(tlid, order)
+        test = c.state.canvas.get(target) if target is not None else None
+        if not isinstance(test, Test):
+            self.status.say("No test reaches this yet: New Test (Ctrl+Alt+T) makes one.")
+            return
+        self._go_to_failure(test)
+
+    def next_failing_test(self) -> None:
+        """Ctrl+F8: the next failing test after the caret's toplevel, in reading order."""
+        c = self.controller
+        caret = c.state.caret
+        target = self.tests.board.next_failing(caret.tlid if caret else None,
+                                               self.canvas.reading_order())
+        test = c.state.canvas.get(target) if target is not None else None
+        if not isinstance(test, Test):
+            waiting = " (the newest results are still coming)" if self.tests.busy() else ""
+            self.status.say(f"No failing tests{waiting}.")
+            return
+        self._go_to_failure(test)
+
+    def _go_to_failure(self, test: Test) -> None:
+        c = self.controller
+        point = self.tests.board.failure_point(test)
+        if point is None:
+            self._focus_toplevel(test.tlid)
+            return
+        if point.live is not None:
+            c.live[test.tlid] = point.live
+        c.apply(test_runs.at_failure(c.state, point))
+        frame = self.canvas.frames.get(test.tlid)
+        if frame is not None:
+            self.canvas_scroll.ensureWidgetVisible(frame)
+            frame.code.setFocus()
+        self._follow_caret()
 
     # ------------------------------------------------------ navigation
 
@@ -695,6 +777,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.poll.stop()
         self.fuzzing.close()
+        self.tests.stop()
         self.popup.hide()
         super().closeEvent(event)
 

@@ -48,6 +48,10 @@ OBJECT_ROLES: dict[str, str] = {
     "ToplevelHeader": "top strip of a ToplevelFrame: method + route, or name + signature",
     "LockBadge": "small label in a ToplevelHeader marking a toplevel that cannot be edited now",
     "ProblemCount": "label in a ToplevelHeader: how many problems its code has (\"2 problems\")",
+    "TestCount": "button in a ToplevelHeader: the tests reaching it (\"tests 4 ✓ 1 ✗\"); "
+                 "dynamic property `failing`; a click goes to the failing test",
+    "TestStatus": "button under a test's code: its status (\"✗ failed with flag x new: ...\"); "
+                  "dynamic property `failing`; a click goes to the failing check",
     "CodeView": "the painted projection of a toplevel's code, below its header",
     "Inspector": "right panel: types at the caret, error marks, live value, traces",
     "TraceList": "list of the selected handler's traces, in the Inspector",
@@ -64,7 +68,7 @@ CONNECTION_STATES: tuple[str, ...] = ("online", "offline", "connecting")
 ICON_NAMES: tuple[str, ...] = (
     "http", "worker", "cron", "repl", "function", "type", "datastore",
     "play", "undo", "redo", "palette", "online", "offline",
-    "flag", "trace", "lock", "delete", "add",
+    "flag", "trace", "lock", "delete", "add", "test",
 )  # fmt: skip
 # The stroke colour every icon is drawn in; `icon(name, color=...)` swaps it.
 ICON_INK = "#3f4754"
