@@ -59,6 +59,11 @@ def demo_toplevels() -> list[Toplevel]:
         b.datastore("Notes", note_type, pos=(1200, 360)),
         b.datastore("NoteLog", note_type, pos=(1200, 480)),
         DOUBLE_SQUARE,
+        # Tests run by themselves in the editor, and with `gloam canvas test demo`.
+        b.test("the square of 12 is 144",
+               b.expect(b.user_call(DOUBLE_SQUARE, 12), 144), pos=(40, 700)),
+        b.test("/sum adds its two numbers",
+               b.expect(b.call("Test::http_v0", "GET", "/sum/3/4", None), 7), pos=(40, 820)),
     ]
 
 
