@@ -228,7 +228,9 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
             "record, a response, a list...), or write the test by hand")
     if name is None:
         name = f"{what} answers as traced"
-    name = " ".join(name.split())[:MAX_TEST_NAME] or "made from a trace"
+    # One line without NULs (names.test_name_problem), whatever the client sent.
+    name = " ".join(name.replace("\0", " ").split())[:MAX_TEST_NAME].strip() \
+        or "made from a trace"
     return build.test(name, build.expect(runs, want), recording=tuple(recording),
                       pos=pos or Pos(handler.pos.x, handler.pos.y))
 

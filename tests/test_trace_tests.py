@@ -237,3 +237,14 @@ def test_a_test_with_a_recording_is_a_well_formed_toplevel_to_create() -> None:
     canvas = apply_to_canvas([CreateToplevel(test)], {users.tlid: users,
                                                       handler.tlid: handler})
     assert canvas[test.tlid] == test
+
+
+@given(st.text(max_size=300))
+def test_any_name_asked_for_gives_a_name_a_test_may_have(name: str) -> None:
+    """`trace_to_test`'s "name" comes from any client: whatever it holds (a NUL, lines,
+    only spaces), the test made has a valid name, so creating it is not refused."""
+    from shared_ast.names import test_name_problem
+
+    worker = b.worker("q", b.int_(1))
+    t = test_from_trace(worker, {"event": 1}, 1, [], name=name)
+    assert test_name_problem(t.name) is None, repr(t.name)
