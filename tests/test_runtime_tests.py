@@ -233,3 +233,23 @@ def test_no_handler_answers_is_what_a_stale_test_says(tmp_path: Path) -> None:
         assert "no HTTP handler answers GET /gone" in result["runs"][0]["message"]
         assert got["counts"] == {"passed": 0, "incomplete": 0, "failed": 1, "error": 0}
 
+
+
+def test_run_tests_is_bounded_in_all_and_runs_each_test_once() -> None:
+    """Each run of a test has its own limit; `run_tests` has one in all, so a canvas of slow
+    tests (in many flag states) does not hold a runtime thread for hours: the tests it
+    has no time left for are errors saying so. A test asked for twice runs once."""
+    from runtime.control.test_api import run_tests
+
+    total = b.call("List::fold_v0", b.call("List::range_v0", 0, 50_000), 0,
+                   b.lam(["acc", "x"], b.infix("+", b.var("acc"), b.var("x"))))
+    busy = b.call("List::map_v0", b.call("List::range_v0", 0, 1000), b.lam(["i"], total))
+    slow = b.test("slow", b.expect(busy, 1))
+    after = b.test("after", b.expect(1, 1))
+    got = run_tests([slow, after], [slow.tlid, after.tlid, after.tlid], time_limit=0.3)
+    assert [r["tlid"] for r in got] == [slow.tlid, after.tlid]
+    assert got[0]["status"] == "error" and "time limit" in got[0]["summary"]
+    assert got[1]["status"] == "error"
+    assert "not run: the tests took more than 0.3 s in all" in got[1]["summary"]
+    quick = run_tests([after], [after.tlid, after.tlid])
+    assert [(r["tlid"], r["status"]) for r in quick] == [(after.tlid, "passed")]
