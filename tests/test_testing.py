@@ -193,3 +193,18 @@ def test_more_flags_cover_every_pair_of_branches(n: int) -> None:
         assert {(s[i], s[j]) for s in states} == {(False, False), (False, True),
                                                   (True, False), (True, True)}
     assert len(states) <= 2 * n.bit_length() + 4  # logarithmic, never 2**n
+
+
+def test_live_values_are_kept_once_per_test_not_for_every_failing_state() -> None:
+    """A test failing in all 64 states of 6 flags keeps the live values of the run the
+    editor shows (its first failing run), not 64 sets of them (each up to live.MAX_WEIGHT)."""
+    flags = [b.flag(f"f{i}", b.bool_(False), b.int_(i), b.int_(-i))
+             for i in range(MAX_EXHAUSTIVE_FLAGS)]
+    t = b.test("always fails", b.list_(*flags, b.expect(b.int_(1), 2)))
+    result = Suite([t]).run(t)
+    assert len(result.failing_runs) == 2 ** MAX_EXHAUSTIVE_FLAGS
+    kept = [r for r in result.runs if r.live is not None]
+    assert kept == [result.failing_runs[0]]
+    check = result.failing_runs[0].failed_check
+    assert check is not None and result.failing_runs[0].live is not None
+    assert result.failing_runs[0].live.get(check.node_id) is not None
