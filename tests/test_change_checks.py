@@ -176,3 +176,23 @@ def test_moving_a_function_to_the_newest_language_version_runs_the_tests_reachin
     report = change_checks.ChangeReport(change, change_checks.run_tests(change), ())
     assert report.needs_asking
     assert report.lines() == ["test 'two items' failed: expected 2, got <incomplete>"]
+
+
+def test_a_change_that_leaves_the_code_unfinished_asks_and_a_test_being_written_is_not_listed(
+        ) -> None:
+    """Committing a flag whose new branch is still a hole: the test of the function passed
+    (with the flag old, as traffic runs it) and now gets an unfinished value: it fails, so
+    the change asks. A test still being written (its expected value a hole) is incomplete,
+    not a failure the dialog lists."""
+    fn = b.function("price", [("n", INT)], INT,
+                    b.flag("triple", False, b.infix("*", b.var("n"), 2), b.hole()))
+    test = b.test("doubles two", b.expect(b.user_call(fn, 2), 4))
+    unfinished = b.test("not written yet", b.expect(b.user_call(fn, 2), b.hole()))
+    change = change_checks.plan(on_flag(canvas_of(fn, test, unfinished), fn), "commit-flag")
+    assert isinstance(change, change_checks.Change)
+    report = change_checks.ChangeReport(change, change_checks.run_tests(change), ())
+    assert report.needs_asking
+    assert report.lines() == [
+        "test 'doubles two' failed with flag triple new: expected 4, got <incomplete>"], \
+        report.lines()
+    assert "2 test(s): 0 pass, 1 fail, 1 incomplete" in report.summary()

@@ -208,3 +208,19 @@ def test_live_values_are_kept_once_per_test_not_for_every_failing_state() -> Non
     check = result.failing_runs[0].failed_check
     assert check is not None and result.failing_runs[0].live is not None
     assert result.failing_runs[0].live.get(check.node_id) is not None
+
+
+def test_a_check_whose_expected_value_is_a_hole_is_unfinished_not_failed() -> None:
+    """`Test::expect (f 2) <hole>` is a test being written (a new test's body, a failure
+    kept from a fuzz): incomplete, so it counts neither as failing in the editor nor in
+    `gloam canvas test`; a check beside it that fails still fails the test."""
+    fn = _total()
+    todo = b.test("todo", b.expect(b.user_call(fn, 2), b.hole()))
+    fresh = b.test("fresh", b.expect(b.hole(), b.hole()))
+    both = b.test("both", b.list_(b.expect(b.user_call(fn, 2), b.hole()),
+                                  b.expect(b.user_call(fn, 2), 4)))
+    results = Suite([fn, todo, fresh, both]).run_all()
+    assert [r.status for r in results] == [INCOMPLETE, INCOMPLETE, FAILED], \
+        [r.summary() for r in results]
+    assert results[0].summary() == "todo: incomplete: the test has holes: fill them to run it"
+    assert results[2].runs[0].message == "expected 4, got 3"
