@@ -224,3 +224,23 @@ def test_a_check_whose_expected_value_is_a_hole_is_unfinished_not_failed() -> No
         [r.summary() for r in results]
     assert results[0].summary() == "todo: incomplete: the test has holes: fill them to run it"
     assert results[2].runs[0].message == "expected 4, got 3"
+
+
+def test_only_a_test_reaches_the_handlers_its_test_calls_run() -> None:
+    """A `Test::http` in a handler or function runs nothing (an error outside a test), so
+    it reaches nothing: locking spreads "in use" along reach, and a stray one (a computed
+    path: every HTTP handler) must not mark the canvas's other handlers in use."""
+    from shared_ast.reach import Reach
+
+    other = b.http("GET", "/other", 1)
+    stray = b.http("GET", "/stray", b.call("Test::http_v0", "GET", b.var("x"), None))
+    helper = b.function("helper", [], INT, b.call("Test::cron_v0", "tick"))
+    cron = b.cron("tick", 60, 1)
+    test = b.test("all", b.expect(b.call("Test::http_v0", "GET", b.var("x"), None), 1))
+    # In a test's run, the stray call does run handlers: the test reaches them.
+    via = b.test("via", b.expect(b.call("Test::http_v0", "GET", "/stray", None), 1))
+    reach = Reach([other, stray, helper, cron, test, via])
+    assert reach.reached(stray) == {stray.tlid}
+    assert reach.reached(helper) == {helper.tlid}
+    assert reach.reached(test) == {test.tlid, other.tlid, stray.tlid}
+    assert reach.reached(via) == {via.tlid, stray.tlid, other.tlid}
