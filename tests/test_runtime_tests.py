@@ -253,3 +253,19 @@ def test_run_tests_is_bounded_in_all_and_runs_each_test_once() -> None:
     assert "not run: the tests took more than 0.3 s in all" in got[1]["summary"]
     quick = run_tests([after], [after.tlid, after.tlid])
     assert [(r["tlid"], r["status"]) for r in quick] == [(after.tlid, "passed")]
+
+
+def test_a_check_of_a_value_nested_too_deeply_is_reported_not_a_crash() -> None:
+    """A test's value can be nested deeper than Python's stack and the wire's limit: its
+    run, its message and its result on the wire say so instead of crashing the run."""
+    from runtime.control.test_api import run_tests
+
+    deep = b.call("List::fold_v0", b.call("List::range_v0", 0, 3000), b.list_(),
+                  b.lam(["acc", "x"], b.list_(b.var("acc"))))
+    failing = b.test("deep", b.expect(deep, 1))
+    same = b.test("deep twice", b.expect(deep, deep))
+    got = run_tests([failing, same])
+    assert [r["status"] for r in got] == ["failed", "passed"], got
+    assert got[0]["summary"].startswith("deep: failed: expected 1, got [[[")
+    actual = wire.decode_value(got[0]["runs"][0]["checks"][0]["actual"])
+    assert "cannot be sent" in actual.message and "nested more than" in actual.message

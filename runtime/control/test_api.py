@@ -33,6 +33,7 @@ from shared_ast.program import Program
 from shared_ast.testing import ERROR, REFUSED_IMPURE, STATUS_ORDER, Suite, TestResult, test_budget
 from shared_ast.toplevels import Handler, HttpSpec, Pos, Test, Toplevel
 from shared_ast.trace_tests import TraceTestError, test_from_trace
+from shared_ast.values import ErrorValue, show
 
 __all__ = ["RUN_TESTS_SECONDS", "TestApi", "TestRequestError", "counts", "make_test", "result_json",
            "run_tests"]
@@ -61,11 +62,21 @@ def result_json(r: TestResult) -> dict[str, Any]:
             "state": [{"flag_id": f.flag_id, "name": f.name, "new": new} for f, new in run.state],
             "status": run.status,
             "message": run.message,
-            "checks": [{"node_id": c.node_id, "actual": wire.encode_value(c.actual),
-                        "expected": wire.encode_value(c.expected), "passed": c.passed}
+            "checks": [{"node_id": c.node_id, "actual": _value_json(c.actual),
+                        "expected": _value_json(c.expected), "passed": c.passed}
                        for c in run.checks],
         } for run in r.runs],
     }
+
+
+def _value_json(value: Any) -> Any:
+    """A check's value on the wire; one the wire cannot carry (nested deeper than its limit)
+    as an error value saying so, with the start of the value as Gloam shows it."""
+    try:
+        return wire.encode_value(value)
+    except wire.WireError as e:
+        return wire.encode_value(ErrorValue(
+            f"this value cannot be sent ({e.message}): {show(value, 200)}"))
 
 
 def counts(results: Iterable[dict[str, Any]]) -> dict[str, int]:
