@@ -223,7 +223,7 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
             "and make the test from that trace")
     if want is None:
         raise TraceTestError(
-            f"the value {what} gave cannot be written as code (a {_unwritable(expected)} "
+            f"the value {what} gave cannot be written as code (a {_unwritable(expected, program)} "
             "in it); a test expects a value it can write: make the handler give data (a "
             "record, a response, a list...), or write the test by hand")
     if name is None:
@@ -236,8 +236,10 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
 
 
 
-def _unwritable(v: Any) -> str:
+def _unwritable(v: Any, program: Program, depth: int = 0) -> str:
     """The kind of the first part of `v` that code cannot write."""
+    if depth >= MAX_DEPTH:
+        return f"value nested more than {MAX_DEPTH} levels deep"
     parts: tuple[Any, ...] = ()
     if isinstance(v, tuple):
         parts = v
@@ -248,8 +250,8 @@ def _unwritable(v: Any) -> str:
     elif isinstance(v, Response):
         parts = (v.body,)
     for part in parts:
-        if value_expr(part) is None:
-            return _unwritable(part)
+        if _expr(part, program, depth + 1) is None:
+            return _unwritable(part, program, depth + 1)
     return type_name_of(v)
 
 
