@@ -244,3 +244,10 @@ def test_only_a_test_reaches_the_handlers_its_test_calls_run() -> None:
     assert reach.reached(helper) == {helper.tlid}
     assert reach.reached(test) == {test.tlid, other.tlid, stray.tlid}
     assert reach.reached(via) == {via.tlid, stray.tlid, other.tlid}
+
+
+def test_running_a_test_as_a_toplevel_says_it_is_a_test() -> None:
+    """run_toplevel of a test (the `run` a handler or function gets) says what it is given,
+    not that it is a datastore."""
+    value = run_toplevel(b.test("t", b.expect(1, 1)), {})
+    assert isinstance(value, ErrorValue) and value.message.endswith("this is a test")
