@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -47,6 +48,22 @@ class TestsUnavailable(Exception):
     __test__ = False
 
 
+#: What XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF): a test's
+#: name and a String value can hold them, and a CI's XML parser refuses the whole file.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` with what XML cannot hold written as an escape (`\\x01`, `\\ud800`)."""
+    return _NOT_XML.sub(lambda m: (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100
+                                   else f"\\u{ord(m[0]):04x}"), text)
+
+
+def printable(line: str) -> str:
+    """`line` as it can be printed (a lone surrogate in a name or value as an escape)."""
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _state(run: dict[str, Any]) -> str:
     return ", ".join(f"flag {f['name']} {'new' if f['new'] else 'old'}" for f in run["state"])
 
@@ -69,7 +86,7 @@ def report_lines(canvas: str, results: Sequence[dict[str, Any]]) -> list[str]:
                 lines.append(f"        {_state(run) or 'no flags'}: {run['message']}")
     if not results:
         lines.append("  (no tests yet: make one in the editor, or from a trace)")
-    return lines
+    return [printable(line) for line in lines]
 
 
 def exit_code(results: Sequence[dict[str, Any]], strict: bool = False) -> int:
@@ -94,17 +111,19 @@ def junit_xml(canvas: str, results: Sequence[dict[str, Any]], seconds: float = 0
     root = ET.Element("testsuites", {"name": f"gloam canvas {canvas}", **attrs})
     suite = ET.SubElement(root, "testsuite", {"name": canvas, **attrs})
     for r in results:
-        case = ET.SubElement(suite, "testcase", {"classname": canvas, "name": r["name"]})
+        case = ET.SubElement(suite, "testcase", {"classname": canvas,
+                                                 "name": xml_text(r["name"])})
         if r["status"] == "incomplete":
-            ET.SubElement(case, "skipped", {"message": r["summary"]})
+            ET.SubElement(case, "skipped", {"message": xml_text(r["summary"])})
         for run in _failing(r):
             state = _state(run)
             message = f"{state}: {run['message']}" if state else run["message"]
             tag = "failure" if run["status"] == "failed" else "error"
-            element = ET.SubElement(case, tag, {"message": message, "type": run["status"]})
-            element.text = "\n".join(
+            element = ET.SubElement(case, tag, {"message": xml_text(message),
+                                                "type": run["status"]})
+            element.text = xml_text("\n".join(
                 f"expected {_shown(c['expected'])}, got {_shown(c['actual'])}"
-                for c in run["checks"] if not c["passed"]) or message
+                for c in run["checks"] if not c["passed"]) or message)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -613,7 +613,7 @@ def run_toplevel(
                            version, host)
         return machine.run(lambda: machine.run_function(fn, args, None, record_body=True),
                            tl.body.id)
-    kind = "type" if isinstance(tl, UserType) else "datastore"
+    kind = "type" if isinstance(tl, UserType) else tl.KIND  # a datastore, a test
     return ErrorValue(f"only handlers and functions run; this is a {kind}", tl.tlid)
 
 

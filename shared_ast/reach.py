@@ -53,8 +53,12 @@ class Reach:
         self.routes = RouteTable.build(h for h in handlers if isinstance(h.spec, HttpSpec))
         self.handlers = handlers
 
-    def dependencies(self, tl: Toplevel) -> Iterator[Toplevel]:
-        """What `tl` names directly (repeats possible)."""
+    def dependencies(self, tl: Toplevel, *, in_test: bool | None = None) -> Iterator[Toplevel]:
+        """What `tl` names directly (repeats possible). `Test::http` & co. run handlers only
+        in a test's run (`in_test`, by default whether `tl` is a test); elsewhere they give
+        an error and run nothing."""
+        if in_test is None:
+            in_test = isinstance(tl, Test)
         if isinstance(tl, UserFunction):
             for p in tl.params:
                 yield from self._types_named(p.type)
@@ -74,7 +78,7 @@ class Reach:
                     fn = self.by_fn.get((fn_id, version))
                     if fn is not None:
                         yield fn
-                case ECall(fn=LibFnRef(module="Test")):
+                case ECall(fn=LibFnRef(module="Test")) if in_test:
                     yield from self._handlers_run(node)
                 case EVariable(name=name) if name in self.datastores:
                     yield self.datastores[name]
@@ -87,8 +91,9 @@ class Reach:
         """The tlids `tl` reaches, itself included."""
         seen = {tl.tlid}
         queue = [tl]
+        in_test = isinstance(tl, Test)
         while queue:
-            for dep in self.dependencies(queue.pop()):
+            for dep in self.dependencies(queue.pop(), in_test=in_test):
                 if dep.tlid not in seen:
                     seen.add(dep.tlid)
                     queue.append(dep)

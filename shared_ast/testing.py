@@ -15,10 +15,10 @@ limits (`TEST_BUDGET`), so a runaway test ends with an error instead of hanging.
 
 What a run reports (`StateRun`): its checks (actual, expected, passed), its
 status (`PASSED`, `FAILED`, `ERROR`, `INCOMPLETE`), a sentence saying what went
-wrong, and, for a run that did not pass, the live values of the test's nodes
-(what the editor shows at the failing check). `TestResult` gathers the runs of
-one test; its status is its worst run's, and `failing_states` names the flag
-states that fail.
+wrong, and, for the first run that fails (and the first unfinished one), the
+live values of the test's nodes (what the editor shows at the failing check).
+`TestResult` gathers the runs of one test; its status is its worst run's, and
+`failing_states` names the flag states that fail.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ class StateRun:
     #: What went wrong, in a sentence ("" when it passed).
     message: str
     value: Any = attrs.field(eq=False)
-    #: The test's live values, kept for a run that did not pass.
+    #: The test's live values, kept for the first failing run of a test (and its first
+    #: incomplete run); None for the others.
     live: LiveValues | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
@@ -277,14 +278,19 @@ class Suite:
 
     def run(self, test: Test, *, budget: Callable[[], Budget] = test_budget,
             keep_live: bool = True) -> TestResult:
-        """Run `test` in every state of the flags on its path. With `keep_live`, a run
-        that does not pass is run again recording the test's live values."""
+        """Run `test` in every state of the flags on its path. With `keep_live`, the first
+        failing run (and the first incomplete one) is run again recording the test's live
+        values: what the editor shows; not every state's, which for a test failing in 64
+        states would keep 64 sets of live values (and take twice as long)."""
         flags = self.flags_on_path(test)
         runs = []
+        kept: set[bool] = set()  # whether a failing / an incomplete run has its live values
         for states in flag_states(len(flags)):
             state = tuple(zip(flags, states, strict=True))
             run = self.run_state(test, state, budget(), live=None)
-            if keep_live and run.status != PASSED:
+            failing = run.status in (FAILED, ERROR)
+            if keep_live and run.status != PASSED and failing not in kept:
+                kept.add(failing)
                 run = self.run_state(test, state, budget(), live=LiveValues())
             runs.append(run)
         return TestResult(test.tlid, test.name, flags, tuple(runs), self.reached(test))

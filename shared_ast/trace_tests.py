@@ -223,19 +223,23 @@ def test_from_trace(handler: Handler, inputs: Mapping[str, Any], expected: Any,
             "and make the test from that trace")
     if want is None:
         raise TraceTestError(
-            f"the value {what} gave cannot be written as code (a {_unwritable(expected)} "
+            f"the value {what} gave cannot be written as code (a {_unwritable(expected, program)} "
             "in it); a test expects a value it can write: make the handler give data (a "
             "record, a response, a list...), or write the test by hand")
     if name is None:
         name = f"{what} answers as traced"
-    name = " ".join(name.split())[:MAX_TEST_NAME] or "made from a trace"
+    # One line without NULs (names.test_name_problem), whatever the client sent.
+    name = " ".join(name.replace("\0", " ").split())[:MAX_TEST_NAME].strip() \
+        or "made from a trace"
     return build.test(name, build.expect(runs, want), recording=tuple(recording),
                       pos=pos or Pos(handler.pos.x, handler.pos.y))
 
 
 
-def _unwritable(v: Any) -> str:
+def _unwritable(v: Any, program: Program, depth: int = 0) -> str:
     """The kind of the first part of `v` that code cannot write."""
+    if depth >= MAX_DEPTH:
+        return f"value nested more than {MAX_DEPTH} levels deep"
     parts: tuple[Any, ...] = ()
     if isinstance(v, tuple):
         parts = v
@@ -246,8 +250,8 @@ def _unwritable(v: Any) -> str:
     elif isinstance(v, Response):
         parts = (v.body,)
     for part in parts:
-        if value_expr(part) is None:
-            return _unwritable(part)
+        if _expr(part, program, depth + 1) is None:
+            return _unwritable(part, program, depth + 1)
     return type_name_of(v)
 
 

@@ -303,13 +303,21 @@ def type_name_of(v: Any) -> str:
     return type(v).__name__
 
 
+#: Parts nested deeper than this show as "…" (a value can be nested deeper than Python's
+#: stack: a test's check of one once crashed the whole run).
+SHOW_DEPTH = 100
+
+
 def show(v: Any, limit: int = 2000) -> str:
     """A short human-readable rendering, as the editor shows a live value."""
     text = _show(v)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, depth: int = 0) -> str:
+    if depth > SHOW_DEPTH:
+        return "…"
+    d = depth + 1
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -325,15 +333,15 @@ def _show(v: Any) -> str:
     if v is None:
         return "null"
     if isinstance(v, tuple):
-        return "[" + ", ".join(_show(x) for x in v) + "]"
+        return "[" + ", ".join(_show(x, d) for x in v) + "]"
     if isinstance(v, FrozenDict):
-        return "{" + ", ".join(f"{k}: {_show(x)}" for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_show(x, d)}" for k, x in v.items()) + "}"
     if isinstance(v, Char):
         return "'" + v.text + "'"
     if isinstance(v, Variant):
         if not v.args:
             return v.name
-        return v.name + " " + " ".join(_show(a) for a in v.args)
+        return v.name + " " + " ".join(_show(a, d) for a in v.args)
     if isinstance(v, Closure):
         return "\\" + ", ".join(v.params) + " -> …"
     if isinstance(v, _dt.datetime):
@@ -341,7 +349,7 @@ def _show(v: Any) -> str:
     if isinstance(v, _uuid.UUID):
         return str(v)
     if isinstance(v, Response):
-        return f"Response {v.status} {_show(v.body)}"
+        return f"Response {v.status} {_show(v.body, d)}"
     if isinstance(v, DatastoreRef):
         return v.qualified
     if isinstance(v, Incomplete):
@@ -349,5 +357,5 @@ def _show(v: Any) -> str:
     if isinstance(v, ErrorValue):
         return f"<error: {v.message}>"
     if isinstance(v, ErrorRail):
-        return f"<error rail: {_show(v.value)}>"
+        return f"<error rail: {_show(v.value, d)}>"
     return repr(v)

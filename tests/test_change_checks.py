@@ -176,3 +176,42 @@ def test_moving_a_function_to_the_newest_language_version_runs_the_tests_reachin
     report = change_checks.ChangeReport(change, change_checks.run_tests(change), ())
     assert report.needs_asking
     assert report.lines() == ["test 'two items' failed: expected 2, got <incomplete>"]
+
+
+def test_a_change_that_leaves_the_code_unfinished_asks_and_a_test_being_written_is_not_listed(
+        ) -> None:
+    """Committing a flag whose new branch is still a hole: the test of the function passed
+    (with the flag old, as traffic runs it) and now gets an unfinished value: it fails, so
+    the change asks. A test still being written (its expected value a hole) is incomplete,
+    not a failure the dialog lists."""
+    fn = b.function("price", [("n", INT)], INT,
+                    b.flag("triple", False, b.infix("*", b.var("n"), 2), b.hole()))
+    test = b.test("doubles two", b.expect(b.user_call(fn, 2), 4))
+    unfinished = b.test("not written yet", b.expect(b.user_call(fn, 2), b.hole()))
+    change = change_checks.plan(on_flag(canvas_of(fn, test, unfinished), fn), "commit-flag")
+    assert isinstance(change, change_checks.Change)
+    report = change_checks.ChangeReport(change, change_checks.run_tests(change), ())
+    assert report.needs_asking
+    assert report.lines() == [
+        "test 'doubles two' failed with flag triple new: expected 4, got <incomplete>"], \
+        report.lines()
+    assert "2 test(s): 0 pass, 1 fail, 1 incomplete" in report.summary()
+
+
+def test_a_test_made_meanwhile_that_reaches_the_change_voids_the_check() -> None:
+    """Another editor adds a test of the function while the commit is checked (or while
+    its dialog waits): the check never ran that test, so it no longer holds. A new test of
+    something else, or any other new toplevel, leaves it be."""
+    p = priced(old=2, new=2)
+    change = change_checks.plan(on_flag(p["canvas"], p["fn"]), "commit-flag")
+    assert isinstance(change, change_checks.Change)
+    canvas = change.before.canvas
+    unrelated = b.test("elsewhere", b.expect(1, 1))
+    handler = b.http("GET", "/new", b.user_call(p["fn"], 1))
+    assert change_checks.stale_for(change, {**canvas, unrelated.tlid: unrelated,
+                                            handler.tlid: handler}) is None
+    new = b.test("triples three", b.expect(b.user_call(p["fn"], 3), 9))
+    assert change_checks.stale_for(change, {**canvas, new.tlid: new}) == new
+    # An existing test edited to reach it is new to the check too.
+    edited = attrs.evolve(p["other"], body=b.expect(b.user_call(p["fn"], 1), 2))
+    assert change_checks.stale_for(change, {**canvas, edited.tlid: edited}) == edited

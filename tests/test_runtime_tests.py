@@ -233,3 +233,39 @@ def test_no_handler_answers_is_what_a_stale_test_says(tmp_path: Path) -> None:
         assert "no HTTP handler answers GET /gone" in result["runs"][0]["message"]
         assert got["counts"] == {"passed": 0, "incomplete": 0, "failed": 1, "error": 0}
 
+
+
+def test_run_tests_is_bounded_in_all_and_runs_each_test_once() -> None:
+    """Each run of a test has its own limit; `run_tests` has one in all, so a canvas of slow
+    tests (in many flag states) does not hold a runtime thread for hours: the tests it
+    has no time left for are errors saying so. A test asked for twice runs once."""
+    from runtime.control.test_api import run_tests
+
+    total = b.call("List::fold_v0", b.call("List::range_v0", 0, 50_000), 0,
+                   b.lam(["acc", "x"], b.infix("+", b.var("acc"), b.var("x"))))
+    busy = b.call("List::map_v0", b.call("List::range_v0", 0, 1000), b.lam(["i"], total))
+    slow = b.test("slow", b.expect(busy, 1))
+    after = b.test("after", b.expect(1, 1))
+    got = run_tests([slow, after], [slow.tlid, after.tlid, after.tlid], time_limit=0.3)
+    assert [r["tlid"] for r in got] == [slow.tlid, after.tlid]
+    assert got[0]["status"] == "error" and "time limit" in got[0]["summary"]
+    assert got[1]["status"] == "error"
+    assert "not run: the tests took more than 0.3 s in all" in got[1]["summary"]
+    quick = run_tests([after], [after.tlid, after.tlid])
+    assert [(r["tlid"], r["status"]) for r in quick] == [(after.tlid, "passed")]
+
+
+def test_a_check_of_a_value_nested_too_deeply_is_reported_not_a_crash() -> None:
+    """A test's value can be nested deeper than Python's stack and the wire's limit: its
+    run, its message and its result on the wire say so instead of crashing the run."""
+    from runtime.control.test_api import run_tests
+
+    deep = b.call("List::fold_v0", b.call("List::range_v0", 0, 3000), b.list_(),
+                  b.lam(["acc", "x"], b.list_(b.var("acc"))))
+    failing = b.test("deep", b.expect(deep, 1))
+    same = b.test("deep twice", b.expect(deep, deep))
+    got = run_tests([failing, same])
+    assert [r["status"] for r in got] == ["failed", "passed"], got
+    assert got[0]["summary"].startswith("deep: failed: expected 1, got [[[")
+    actual = wire.decode_value(got[0]["runs"][0]["checks"][0]["actual"])
+    assert "cannot be sent" in actual.message and "nested more than" in actual.message

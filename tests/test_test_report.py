@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gloam.test_report import exit_code, junit_xml, report_lines
-from shared_ast import wire
+from gloam.test_report import exit_code, junit_xml, report_lines, xml_text
+from shared_ast import names, wire
+from shared_ast.values import show
 
 STATUSES = ["passed", "incomplete", "failed", "error"]
 NAMES = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=20)
@@ -62,3 +63,45 @@ def test_the_junit_xml_counts_what_the_results_hold(got: list[dict[str, Any]],
     failing = [sum(1 for run in r["runs"] if run["status"] in ("failed", "error")) for r in got]
     assert sum(1 for line in lines if line.startswith("        ")) \
         == sum(n for n in failing if n > 1)
+
+
+#: Any name a test may have (one line, not empty), control characters and lone surrogates
+#: included: `names.test_name_problem` lets them through, and a String value holds anything.
+ANY_NAMES = st.text(min_size=1, max_size=20).filter(lambda s: names.test_name_problem(s) is None)
+
+
+@given(ANY_NAMES, st.text(max_size=10), st.text(max_size=10))
+def test_the_junit_xml_parses_whatever_the_names_and_values_hold(
+        name: str, actual: str, message: str) -> None:
+    run = {"state": [], "status": "failed", "message": message,
+           "checks": [{"node_id": 1, "actual": wire.encode_value(actual),
+                       "expected": wire.encode_value("x"), "passed": False}]}
+    got = [{"tlid": 1, "name": name, "status": "failed", "summary": f"{name}: {message}",
+            "flags": [], "runs": [run]},
+           {"tlid": 2, "name": name, "status": "incomplete", "summary": message, "flags": [],
+            "runs": [{**run, "status": "incomplete", "checks": []}]}]
+    text = junit_xml("shop", got)
+    root = ET.fromstring(text.encode("utf-8"))  # a CI reads the file's bytes
+    cases = root.findall("testsuite/testcase")
+    # A name XML can hold reads back as it is; one it cannot, with escapes for what it cannot.
+    assert [c.get("name") for c in cases] == [xml_text(name)] * 2
+    if xml_text(name) == name:
+        assert cases[0].get("name") == name
+    (failure,) = cases[0].findall("failure")
+    # (An XML parser reads a carriage return in text as a line feed.)
+    shown = xml_text(show(actual, 500)).replace("\r\n", "\n").replace("\r", "\n")
+    assert shown in (failure.text or "")
+    # The summary printed on the terminal can be written out too.
+    for line in report_lines("shop", got):
+        line.encode("utf-8")
+
+
+def test_a_name_with_a_control_character_is_escaped_in_the_xml() -> None:
+    got = [{"tlid": 1, "name": "bell \x07 <&\"'>", "status": "failed", "summary": "s",
+            "flags": [], "runs": [{"state": [], "status": "failed", "message": "m \x00",
+                                   "checks": []}]}]
+    case = ET.fromstring(junit_xml("shop", got)).find("testsuite/testcase")
+    assert case is not None
+    assert case.get("name") == "bell \\x07 <&\"'>"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message") == "m \\x00"

@@ -193,3 +193,61 @@ def test_more_flags_cover_every_pair_of_branches(n: int) -> None:
         assert {(s[i], s[j]) for s in states} == {(False, False), (False, True),
                                                   (True, False), (True, True)}
     assert len(states) <= 2 * n.bit_length() + 4  # logarithmic, never 2**n
+
+
+def test_live_values_are_kept_once_per_test_not_for_every_failing_state() -> None:
+    """A test failing in all 64 states of 6 flags keeps the live values of the run the
+    editor shows (its first failing run), not 64 sets of them (each up to live.MAX_WEIGHT)."""
+    flags = [b.flag(f"f{i}", b.bool_(False), b.int_(i), b.int_(-i))
+             for i in range(MAX_EXHAUSTIVE_FLAGS)]
+    t = b.test("always fails", b.list_(*flags, b.expect(b.int_(1), 2)))
+    result = Suite([t]).run(t)
+    assert len(result.failing_runs) == 2 ** MAX_EXHAUSTIVE_FLAGS
+    kept = [r for r in result.runs if r.live is not None]
+    assert kept == [result.failing_runs[0]]
+    check = result.failing_runs[0].failed_check
+    assert check is not None and result.failing_runs[0].live is not None
+    assert result.failing_runs[0].live.get(check.node_id) is not None
+
+
+def test_a_check_whose_expected_value_is_a_hole_is_unfinished_not_failed() -> None:
+    """`Test::expect (f 2) <hole>` is a test being written (a new test's body, a failure
+    kept from a fuzz): incomplete, so it counts neither as failing in the editor nor in
+    `gloam canvas test`; a check beside it that fails still fails the test."""
+    fn = _total()
+    todo = b.test("todo", b.expect(b.user_call(fn, 2), b.hole()))
+    fresh = b.test("fresh", b.expect(b.hole(), b.hole()))
+    both = b.test("both", b.list_(b.expect(b.user_call(fn, 2), b.hole()),
+                                  b.expect(b.user_call(fn, 2), 4)))
+    results = Suite([fn, todo, fresh, both]).run_all()
+    assert [r.status for r in results] == [INCOMPLETE, INCOMPLETE, FAILED], \
+        [r.summary() for r in results]
+    assert results[0].summary() == "todo: incomplete: the test has holes: fill them to run it"
+    assert results[2].runs[0].message == "expected 4, got 3"
+
+
+def test_only_a_test_reaches_the_handlers_its_test_calls_run() -> None:
+    """A `Test::http` in a handler or function runs nothing (an error outside a test), so
+    it reaches nothing: locking spreads "in use" along reach, and a stray one (a computed
+    path: every HTTP handler) must not mark the canvas's other handlers in use."""
+    from shared_ast.reach import Reach
+
+    other = b.http("GET", "/other", 1)
+    stray = b.http("GET", "/stray", b.call("Test::http_v0", "GET", b.var("x"), None))
+    helper = b.function("helper", [], INT, b.call("Test::cron_v0", "tick"))
+    cron = b.cron("tick", 60, 1)
+    test = b.test("all", b.expect(b.call("Test::http_v0", "GET", b.var("x"), None), 1))
+    # In a test's run, the stray call does run handlers: the test reaches them.
+    via = b.test("via", b.expect(b.call("Test::http_v0", "GET", "/stray", None), 1))
+    reach = Reach([other, stray, helper, cron, test, via])
+    assert reach.reached(stray) == {stray.tlid}
+    assert reach.reached(helper) == {helper.tlid}
+    assert reach.reached(test) == {test.tlid, other.tlid, stray.tlid}
+    assert reach.reached(via) == {via.tlid, stray.tlid, other.tlid}
+
+
+def test_running_a_test_as_a_toplevel_says_it_is_a_test() -> None:
+    """run_toplevel of a test (the `run` a handler or function gets) says what it is given,
+    not that it is a datastore."""
+    value = run_toplevel(b.test("t", b.expect(1, 1)), {})
+    assert isinstance(value, ErrorValue) and value.message.endswith("this is a test")

@@ -237,3 +237,33 @@ def test_a_test_with_a_recording_is_a_well_formed_toplevel_to_create() -> None:
     canvas = apply_to_canvas([CreateToplevel(test)], {users.tlid: users,
                                                       handler.tlid: handler})
     assert canvas[test.tlid] == test
+
+
+@given(st.text(max_size=300))
+def test_any_name_asked_for_gives_a_name_a_test_may_have(name: str) -> None:
+    """`trace_to_test`'s "name" comes from any client: whatever it holds (a NUL, lines,
+    only spaces), the test made has a valid name, so creating it is not refused."""
+    from shared_ast.names import test_name_problem
+
+    worker = b.worker("q", b.int_(1))
+    t = test_from_trace(worker, {"event": 1}, 1, [], name=name)
+    assert test_name_problem(t.name) is None, repr(t.name)
+
+
+def test_a_value_nested_too_deeply_is_refused_with_a_reason_not_a_crash() -> None:
+    """A trace's value nested near the wire's limit (1000 levels) cannot be written (past
+    MAX_DEPTH): the refusal says so; finding what to name once overflowed Python's stack."""
+    deep: Any = 1
+    for _ in range(990):
+        deep = (deep,)
+    worker = b.worker("q", 1)
+    with pytest.raises(TraceTestError, match=f"a value nested more than {MAX_DEPTH} levels"):
+        test_from_trace(worker, {"event": 1}, deep, [])
+    record: Any = FrozenDict(id=uuid.UUID(int=3))
+    with pytest.raises(TraceTestError, match=r"\(a UUID in it\)"):
+        test_from_trace(worker, {"event": 1}, (1, (record,)), [])
+    # A user enum case the program writes is not what is named: the UUID beside it is.
+    red = Variant("Red", (), f"{COLOR.name}_v{COLOR.version}")
+    with pytest.raises(TraceTestError, match=r"\(a UUID in it\)"):
+        test_from_trace(worker, {"event": 1}, (red, uuid.UUID(int=3)), [],
+                        program=Program.from_toplevels([COLOR]))

@@ -77,11 +77,20 @@ class Change:
 
 def stale_for(change: Change, canvas: Mapping[int, Toplevel]) -> Toplevel | None:
     """A toplevel the change's checks depend on that is no longer as it was checked in
-    `canvas` (an edit since, here or by another editor); None while the check holds."""
+    `canvas` (an edit since, here or by another editor), or a test made or edited since
+    that reaches what the change changes; None while the check holds."""
     before = change.before.canvas
     for tlid in sorted(change.watched):
         if canvas.get(tlid) is not before.get(tlid):
             return before.get(tlid) or canvas.get(tlid)
+    # A test made or edited meanwhile that now reaches what the change changes: the check
+    # never ran it.
+    edited = [tl for tlid, tl in canvas.items()
+              if isinstance(tl, Test) and before.get(tlid) is not tl]
+    if edited:
+        reach = Suite(canvas).reach
+        changed = set(change.changed)
+        return next((t for t in edited if reach.reached(t) & changed), None)
     return None
 
 

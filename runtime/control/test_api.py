@@ -18,6 +18,7 @@ answers, so nobody gets a test of an answer nobody saw.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,11 +30,18 @@ from shared_ast import wire
 from shared_ast.eval_context import Budget, ImpureLog
 from shared_ast.evaluator import run_toplevel
 from shared_ast.program import Program
-from shared_ast.testing import REFUSED_IMPURE, STATUS_ORDER, Suite, TestResult
+from shared_ast.testing import ERROR, REFUSED_IMPURE, STATUS_ORDER, Suite, TestResult, test_budget
 from shared_ast.toplevels import Handler, HttpSpec, Pos, Test, Toplevel
 from shared_ast.trace_tests import TraceTestError, test_from_trace
+from shared_ast.values import ErrorValue, show
 
-__all__ = ["TestApi", "TestRequestError", "counts", "make_test", "result_json", "run_tests"]
+__all__ = ["RUN_TESTS_SECONDS", "TestApi", "TestRequestError", "counts", "make_test", "result_json",
+           "run_tests"]
+
+#: How long one `run_tests` may take in all: each run of a test has its own limit (two
+#: seconds), but a canvas of many tests, each in up to 64 flag states, would hold a
+#: thread for hours. A test that does not get to run in time is an error saying so.
+RUN_TESTS_SECONDS = 120.0
 
 #: Where a test made from a trace goes: to the right of its handler (the editor may move it).
 BESIDE = 460
@@ -54,11 +62,21 @@ def result_json(r: TestResult) -> dict[str, Any]:
             "state": [{"flag_id": f.flag_id, "name": f.name, "new": new} for f, new in run.state],
             "status": run.status,
             "message": run.message,
-            "checks": [{"node_id": c.node_id, "actual": wire.encode_value(c.actual),
-                        "expected": wire.encode_value(c.expected), "passed": c.passed}
+            "checks": [{"node_id": c.node_id, "actual": _value_json(c.actual),
+                        "expected": _value_json(c.expected), "passed": c.passed}
                        for c in run.checks],
         } for run in r.runs],
     }
+
+
+def _value_json(value: Any) -> Any:
+    """A check's value on the wire; one the wire cannot carry (nested deeper than its limit)
+    as an error value saying so, with the start of the value as Gloam shows it."""
+    try:
+        return wire.encode_value(value)
+    except wire.WireError as e:
+        return wire.encode_value(ErrorValue(
+            f"this value cannot be sent ({e.message}): {show(value, 200)}"))
 
 
 def counts(results: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -70,8 +88,10 @@ def counts(results: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 
 def run_tests(toplevels: Mapping[int, Toplevel] | Sequence[Toplevel],
-              tlids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """Run the canvas's tests (or those of `tlids`), each in every flag state on its path."""
+              tlids: Sequence[int] | None = None,
+              time_limit: float = RUN_TESTS_SECONDS) -> list[dict[str, Any]]:
+    """Run the canvas's tests (or those of `tlids`), each in every flag state on its path,
+    within `time_limit` seconds in all (those left when it is up are errors saying so)."""
     suite = Suite(toplevels)
     if tlids is None:
         chosen = list(suite.tests.values())
@@ -81,8 +101,31 @@ def run_tests(toplevels: Mapping[int, Toplevel] | Sequence[Toplevel],
             raise TestRequestError(
                 f"not tests of this canvas: {', '.join(map(str, missing[:5]))}; leave "
                 '"tlids" out to run every test')
-        chosen = [suite.tests[t] for t in tlids]
-    return [result_json(suite.run(t, keep_live=False)) for t in chosen]
+        chosen = [suite.tests[t] for t in dict.fromkeys(tlids)]  # each test once
+    deadline = time.monotonic() + time_limit
+
+    def budget() -> Budget:
+        """A run's limits, its time cut to what is left of the whole."""
+        limits = test_budget()
+        left = deadline - time.monotonic()
+        limits.time_limit = max(0.0, min(limits.time_limit or left, left))
+        return limits
+
+    results = []
+    for test in chosen:
+        if time.monotonic() >= deadline:
+            results.append(_not_run(test.tlid, test.name, time_limit))
+        else:
+            results.append(result_json(suite.run(test, budget=budget, keep_live=False)))
+    return results
+
+
+def _not_run(tlid: int, name: str, time_limit: float) -> dict[str, Any]:
+    message = (f"not run: the tests took more than {time_limit:g} s in all; run fewer at "
+               "a time (\"tlids\"), or make the slow ones faster")
+    return {"tlid": tlid, "name": name, "status": ERROR, "summary": f"{name}: {ERROR}: {message}",
+            "flags": [], "runs": [{"state": [], "status": ERROR, "message": message,
+                                   "checks": []}]}
 
 
 def make_test(toplevels: Mapping[int, Toplevel], handler: Handler, trace: TraceRecord,
