@@ -18,7 +18,7 @@ status (`PASSED`, `FAILED`, `ERROR`, `INCOMPLETE`), a sentence saying what went
 wrong, and, for the first run that fails (and the first unfinished one), the
 live values of the test's nodes (what the editor shows at the failing check).
 `TestResult` gathers the runs of one test; its status is its worst run's, and
-`failing_states` names the flag states that fail.
+`failing_runs` are the flag states that fail.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ fuzzes by itself; a report about code edited since is never shown."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -246,3 +247,34 @@ def test_a_handler_reading_user_input_from_its_route_is_fuzzed_from_the_palette(
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_typing_stops_a_running_idle_fuzz_and_the_next_pause_fuzzes_again(
+        window: MainWindow, qtbot: Any, monkeypatch: Any) -> None:
+    """An idle fuzz shares the interpreter with the keystrokes: typing stops it."""
+    stopped: list[bool] = []
+    started = threading.Event()
+
+    def slow(tl: Any, program: Program, **kw: Any) -> Any:
+        started.set()
+        stop = kw["stop"]
+        deadline = time.monotonic() + 10
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopped.append(bool(stop()))
+        return fuzz.FuzzReport(tl.tlid, "parseAge", (), 1, 0.1, False, 0)
+
+    monkeypatch.setattr(fuzz, "fuzz_target", slow)
+    window.fuzzing.idle.setInterval(100)
+    code = function_code(window)
+    QTest.keyClicks(code, " + 2")
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    job = window.fuzzing.runner.job
+    assert job is not None and not job.asked
+    QTest.keyClicks(code, "0")  # typing again
+    qtbot.waitUntil(lambda: stopped == [True], timeout=10_000)
+    fn = next(tl for tl in window.controller.state.canvas.values()
+              if isinstance(tl, UserFunction))
+    assert fn.tlid not in window.fuzzing.fuzzed  # not fuzzed: the next pause tries again
+    qtbot.waitUntil(lambda: len(stopped) == 1 and window.fuzzing.runner.job is not job,
+                    timeout=10_000)

@@ -180,6 +180,11 @@ class Fuzzing(QObject):
         canvas = self.controller.state.canvas
         if canvas is not self._canvas:
             self._canvas = canvas
+            # Typing again: an idle fuzz (which shares the interpreter with the keystrokes)
+            # stops, and starts over after the next pause; a fuzz that was asked for goes on.
+            job = self.runner.job
+            if self.runner.busy and job is not None and not job.asked:
+                self.runner.stop()
             self.idle.start()  # an edit: wait for a pause in the typing
 
     def fuzz_at_caret(self) -> None:
