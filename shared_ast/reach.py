@@ -112,7 +112,7 @@ class Reach:
         if name == "http":
             method, path = [*literals, None, None][:2]
             if method is not None and path is not None:
-                found = self.routes.match(method.upper(), path)
+                found = self.routes.match(method.upper(), path.split("?", 1)[0])
                 if found is not None:
                     yield found[0]
                 return

@@ -117,11 +117,12 @@ def test_test_http_event_and_cron_run_the_handler() -> None:
         b.expect(b.call("Test::http_v0", "POST", "/sum/2", b.record(("n", "3"))), "23"),
         b.expect(b.call("Test::event_v0", "mail", b.record(("to", "ann"))), "ann"),
         b.expect(b.call("Test::cron_v0", "tick"), 42),
+        b.expect(b.call("Test::http_v0", "POST", "/sum/4?x=1", b.record(("n", "5"))), "45"),
         b.expect(b.call("Test::http_v0", "GET", "/nowhere", None), 1)))
     suite = Suite([h, w, c, t])
     run = suite.run(t).runs[0]
-    assert [c.passed for c in run.checks] == [True, True, True, False]
-    assert "no HTTP handler answers GET /nowhere" in run.checks[3].actual.message
+    assert [c.passed for c in run.checks] == [True, True, True, True, False]
+    assert "no HTTP handler answers GET /nowhere" in run.checks[4].actual.message
     assert suite.reached(t) == {t.tlid, h.tlid, w.tlid, c.tlid}
 
 
@@ -131,7 +132,7 @@ def test_tests_reaching_follows_calls_and_routes() -> None:
     h = b.http("GET", "/t/:n", b.user_call(helper, b.call("String::toInt_v1", b.var("n"))))
     other = b.http("GET", "/other", 1)
     direct = b.test("direct", b.expect(b.user_call(fn, 1), 2))
-    via_route = b.test("route", b.expect(b.call("Test::http_v0", "GET", "/t/1", None), 2))
+    via_route = b.test("route", b.expect(b.call("Test::http_v0", "GET", "/t/1?a=b", None), 2))
     computed = b.test("any", b.expect(b.call("Test::http_v0", "GET", b.var("x"), None), 2))
     unrelated = b.test("unrelated", b.expect(1, 1))
     suite = Suite([fn, helper, h, other, direct, via_route, computed, unrelated])
