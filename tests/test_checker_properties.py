@@ -37,13 +37,13 @@ def assert_total(tree: Expr | Toplevel, result: dict[int, NodeInfo]) -> None:
             assert mark.message
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(exprs())
 def test_check_expr_is_total_on_every_expression(expr: Expr) -> None:
     assert_total(expr, check_expr(expr))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(exprs(), envs, programs, types())
 def test_check_expr_is_total_with_env_program_and_expected_type(
     expr: Expr, env: dict[str, Type], program: Program, expected: Type
@@ -51,13 +51,13 @@ def test_check_expr_is_total_with_env_program_and_expected_type(
     assert_total(expr, check_expr(expr, env, program, expected))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(toplevels())
 def test_check_toplevel_is_total_on_every_toplevel(tl: Toplevel) -> None:
     assert_total(tl, check_toplevel(tl))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(toplevels(), programs)
 def test_check_toplevel_is_total_within_a_program(tl: Toplevel, program: Program) -> None:
     assert_total(tl, check_toplevel(tl, program))

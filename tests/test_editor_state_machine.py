@@ -242,7 +242,7 @@ class EditorMachine(RuleBasedStateMachine):
 
 
 EditorMachine.TestCase.settings = settings(
-    max_examples=800, stateful_step_count=40, deadline=None,
+    max_examples=500, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much],
 )

@@ -82,7 +82,7 @@ def assert_total(result: Any) -> None:
     assert internal_errors(result) == [], internal_errors(result)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(expr=exprs(), env=envs, program=programs, version=st.integers(0, 1))
 def test_evaluate_never_raises_and_returns_a_value(
     expr: Expr, env: dict[str, Any], program: Program, version: int
@@ -98,7 +98,7 @@ def test_evaluate_never_raises_and_returns_a_value(
 budgets = st.tuples(st.sampled_from([3, 10, 30, SMALL_STEPS]), st.sampled_from([1, 2, 400]))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(expr=exprs(), env=envs, program=programs, limits=budgets)
 def test_recording_never_changes_the_result(
     expr: Expr, env: dict[str, Any], program: Program, limits: tuple[int, int]

@@ -16,7 +16,7 @@ from strategies import toplevels
 from shared_ast import ops as o
 from shared_ast.apply import OpError, apply, apply_to_canvas, invert, validate
 
-MANY = settings(max_examples=2000, deadline=None)
+MANY = settings(max_examples=1000, deadline=None)
 # Built once: hypothesis validates each new strategy object, which is slow for big trees.
 _ANY_TOPLEVEL = st.one_of(toplevels(), canvas_toplevels(), st.none())
 _TOPLEVEL_OR_FREE_SLOT = st.one_of(canvas_toplevels(), canvas_toplevels(), canvas_toplevels(),

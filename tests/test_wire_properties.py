@@ -28,7 +28,7 @@ from shared_ast import wire
 from shared_ast.live import LiveValues
 from shared_ast.wire import WireError
 
-ROUND_TRIPS = settings(max_examples=2000, deadline=None)
+ROUND_TRIPS = settings(max_examples=1000, deadline=None)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -245,7 +245,7 @@ DECODERS = (wire.decode_expr, wire.decode_pattern, wire.decode_node, wire.decode
             wire.decode_live_values, wire.decode_live_iterations)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(junk())
 def test_junk_gets_a_wire_error_and_nothing_else(raw: Any) -> None:
     for decode in DECODERS:

@@ -25,7 +25,7 @@ from shared_ast.wire import WireError
 from shared_ast.wire_values import MAX_NESTING, ValueCodec
 
 CODEC = ValueCodec(wire.encode_expr, wire.decode_expr)
-MANY = settings(max_examples=1500, deadline=None)
+MANY = settings(max_examples=800, deadline=None)
 
 
 def outcome(run: Any, *args: Any) -> tuple[str, Any]:
