@@ -92,7 +92,7 @@ SECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
              "Fuzzing from types (`shared_ast.fuzz.fuzz_function`, in process, one core): "
              "generated inputs per second for a function of one user-record parameter (a "
              "String, a Float, an Int and a List<String>), correct for every input so no "
-             "shrinking; median of 3 fuzzes of 2,000 inputs. Baseline: the evaluator alone "
+             "shrinking; best of 3 fuzzes of 2,000 inputs. Baseline: the evaluator alone "
              "on 2,000 records drawn beforehand; the ratio is what Hypothesis's generation "
              "costs over running the code."),
     "memory": (("runtime_rss", "memory_"),

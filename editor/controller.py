@@ -641,10 +641,10 @@ class EditorController(QObject):
         on is still as it was checked (edits elsewhere meanwhile do not matter)."""
         change, out = report.change, report.change.outcome
         message = f"{report.summary()} {out.message}".strip()
-        # The ops go onto the editor as it is now (what the user did while the check ran,
-        # a copy, a selection, stays), unless the code the check depends on changed.
-        stale = None if self.state.canvas is change.before.canvas else \
-            change_checks.stale_for(change, self.state.canvas)
+        if self.state.canvas is change.before.canvas:
+            state = attrs.evolve(out.state, locks=self.state.locks)
+            return self.apply(attrs.evolve(out, state=state, message=message))
+        stale = change_checks.stale_for(change, self.state.canvas)
         if stale is not None:
             return self.apply(refuse(self.state, (
                 f"Not done: {change_checks.label(stale)} changed while {change.what} was "

@@ -68,7 +68,6 @@ __all__ = [
     "MAX_NESTING",
     "NO_PIPE",
     "Budget",
-    "CallFailed",
     "Env",
     "EvaluationStopped",
     "ImpureCall",
@@ -425,36 +424,42 @@ class Machine:
     def run_function(
         self, fn: UserFunction, args: Sequence[Any], node_id: NodeId | None, record_body: bool
     ) -> Any:
+        budget = self.budget
+        if budget.depth >= budget.max_depth:
+            raise EvaluationStopped(budget.depth_exhausted(node_id))
         env = Env({p.name: a for p, a in zip(fn.params, args, strict=True)})
-        return self.run_body(fn.body, env, fn.language_version,
-                             record_body and self.live is not None, node_id)
+        saved = (self.version, self.recording, self.at)
+        budget.depth += 1
+        self.nesting += _CLOSURE_NESTING
+        self.version = fn.language_version
+        self.recording = record_body and self.live is not None
+        self.at = ()
+        try:
+            return self.eval(fn.body, env, NO_PIPE)
+        finally:
+            budget.depth -= 1
+            self.nesting -= _CLOSURE_NESTING
+            self.version, self.recording, self.at = saved
 
     def run_handler(self, handler: Handler, inputs: Mapping[str, Any],
                     node_id: NodeId | None) -> Any:
         """Run a handler's body with its bound variables from `inputs` (a missing one is
-        incomplete), unrecorded, as a request would (a test's `Test::http`): a failing
-        impure call that stops it is its answer, as it would be a request's; a limit still
-        stops the whole run."""
-        env = Env({name: inputs.get(name, Incomplete(node_id)) for name in handler.bound_names()})
-        try:
-            return self.run_body(handler.body, env, handler.language_version, False, node_id)
-        except CallFailed as stop:
-            return stop.value
-
-    def run_body(self, body: Expr, env: Env, version: int, recording: bool,
-                 node_id: NodeId | None) -> Any:
-        """Evaluate a function's or handler's body one call deeper, in its own version."""
+        incomplete), unrecorded, as a request would (a test's `Test::http`): whatever stops
+        it (a failing impure call) is its answer, as it would be a request's."""
         budget = self.budget
         if budget.depth >= budget.max_depth:
             raise EvaluationStopped(budget.depth_exhausted(node_id))
+        env = Env({name: inputs.get(name, Incomplete(node_id)) for name in handler.bound_names()})
         saved = (self.version, self.recording, self.at)
         budget.depth += 1
         self.nesting += _CLOSURE_NESTING
-        self.version = version
-        self.recording = recording
+        self.version = handler.language_version
+        self.recording = False
         self.at = ()
         try:
-            return self.eval(body, env, NO_PIPE)
+            return self.eval(handler.body, env, NO_PIPE)
+        except EvaluationStopped as stop:
+            return stop.value
         finally:
             budget.depth -= 1
             self.nesting -= _CLOSURE_NESTING
@@ -469,7 +474,7 @@ class Machine:
             # A failing impure call stops the run (language version 2): never discarded.
             failure = failed_impure_call(lib, tuple(args), result, node_id)
             self.record(node_id, failure)
-            raise CallFailed(failure)
+            raise EvaluationStopped(failure)
         return result
 
     def library_value(self, qualified: str, args: Sequence[Any], node_id: NodeId) -> Any:
@@ -530,11 +535,6 @@ class Machine:
 
 
 # ------------------------------------------------------- failed impure calls
-
-
-class CallFailed(EvaluationStopped):
-    """The stop of a failing impure call (language version 2): it ends the handler it is
-    in, where a limit (`EvaluationStopped` itself) ends the whole evaluation."""
 
 #: From this language version on, an impure library call (a datastore read or
 #: write, an emit, a random number, the clock: `LibFunction.pure` is False)

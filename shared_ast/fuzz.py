@@ -699,13 +699,13 @@ def keep_as_test(failure: Failure, tl: UserFunction | Handler, program: Program,
                  pos: Pos) -> Test:
     """The failure as a test: `Test::expect (fn <input>) <hole>` (for a handler,
     `Test::http_v0 method path request`). Raises Unfuzzable when the input cannot be
-    written as code (a UUID, a closure)."""
+    written as code (a NaN, a Char: the message says which)."""
     literals = []
     for name, value in failure.inputs:
         lit = input_literal(value, program)
         if lit is None:
             raise Unfuzzable(f"the input {name} = {show(value, 60)} cannot be written as code "
-                             "(a UUID, a closure or a datastore): write the test "
+                             "(a NaN, an infinity, a Char, a Date or a UUID): write the test "
                              "by hand")
         literals.append(lit)
     if isinstance(tl, UserFunction):

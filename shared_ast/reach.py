@@ -48,8 +48,7 @@ class Reach:
         tls = list(toplevels.values() if isinstance(toplevels, Mapping) else toplevels)
         self.toplevels = {tl.tlid: tl for tl in tls}
         self.by_fn = {(f.fn_id, f.version): f for f in tls if isinstance(f, UserFunction)}
-        self.program = Program.from_toplevels(tls)
-        self.datastores = self.program.datastore_variables()
+        self.datastores = Program.from_toplevels(tls).datastore_variables()
         self.types = {(t.type_id, t.version): t for t in tls if isinstance(t, UserType)}
         self.handlers = [h for h in tls if isinstance(h, Handler)]
 
@@ -111,33 +110,23 @@ class Reach:
             if found is not None:
                 yield found
 
-    def route(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-        """The HTTP handler `method path` reaches, with the route's parameters; a query
-        string is the request's business (its `query`), not the route's."""
-        return self.routes.match(method.upper(), path.split("?", 1)[0])
-
-    def workers(self, queue: str | None) -> Iterator[Handler]:
-        """The workers of `queue` (of any queue for None)."""
-        return (h for h in self.handlers if isinstance(h.spec, WorkerSpec)
-                and queue in (None, h.spec.queue))
-
-    def crons(self, name: str | None) -> Iterator[Handler]:
-        """The crons named `name` (any for None)."""
-        return (h for h in self.handlers if isinstance(h.spec, CronSpec)
-                and name in (None, h.spec.name))
-
     def _handlers_run(self, call: ECall) -> Iterator[Handler]:
-        """The handlers a `Test::http`/`event`/`cron` call can run (a computed method,
-        path, queue or name could be any of that kind)."""
+        """The handlers a `Test::http`/`event`/`cron` call can run."""
         literals = [a.value if isinstance(a, EString) else None for a in call.args]
         name = getattr(call.fn, "name", "")
         if name == "http":
             method, path = [*literals, None, None][:2]
-            if method is None or path is None:
-                yield from (h for h in self.handlers if isinstance(h.spec, HttpSpec))
-            elif (found := self.route(method, path)) is not None:
-                yield found[0]
+            if method is not None and path is not None:
+                found = self.routes.match(method.upper(), path.split("?", 1)[0])
+                if found is not None:
+                    yield found[0]
+                return
+            yield from (h for h in self.handlers if isinstance(h.spec, HttpSpec))
         elif name == "event":
-            yield from self.workers(literals[0] if literals else None)
+            queue = literals[0] if literals else None
+            yield from (h for h in self.handlers if isinstance(h.spec, WorkerSpec)
+                        and queue in (None, h.spec.queue))
         elif name == "cron":
-            yield from self.crons(literals[0] if literals else None)
+            cron = literals[0] if literals else None
+            yield from (h for h in self.handlers if isinstance(h.spec, CronSpec)
+                        and cron in (None, h.spec.name))

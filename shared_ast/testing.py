@@ -34,8 +34,9 @@ from shared_ast import traverse
 from shared_ast.eval_context import Budget, ImpureLog, LiveValues
 from shared_ast.evaluator import evaluate
 from shared_ast.nodes import EFlag, NodeId
+from shared_ast.program import Program
 from shared_ast.reach import Reach
-from shared_ast.toplevels import Handler, Test, Toplevel
+from shared_ast.toplevels import CronSpec, Handler, Test, Toplevel, WorkerSpec
 from shared_ast.values import ErrorRail, ErrorValue, Incomplete, show
 
 __all__ = [
@@ -219,7 +220,8 @@ class TestHost:
 
     def test_http(self, method: str, path: str,
                   request: Any) -> tuple[Handler, dict[str, Any]] | str:
-        found = self.reach.route(method, path)
+        # A query string is the request's business (its `query`), not the route's.
+        found = self.reach.routes.match(method.upper(), path.split("?", 1)[0])
         if found is None:
             return (f"no HTTP handler answers {method.upper()} {path}: check the method and "
                     "path, or make the handler")
@@ -227,16 +229,16 @@ class TestHost:
         return handler, {"request": request, **params}
 
     def test_event(self, queue: str, event: Any) -> tuple[Handler, dict[str, Any]] | str:
-        worker = next(self.reach.workers(queue), None)
-        if worker is None:
-            return f"no worker reads the queue {queue!r}: check its name, or make the worker"
-        return worker, {"event": event}
+        for h in self.reach.handlers:
+            if isinstance(h.spec, WorkerSpec) and h.spec.queue == queue:
+                return h, {"event": event}
+        return f"no worker reads the queue {queue!r}: check its name, or make the worker"
 
     def test_cron(self, name: str) -> tuple[Handler, dict[str, Any]] | str:
-        cron = next(self.reach.crons(name), None)
-        if cron is None:
-            return f"no cron is named {name!r}: check its name, or make the cron"
-        return cron, {}
+        for h in self.reach.handlers:
+            if isinstance(h.spec, CronSpec) and h.spec.name == name:
+                return h, {}
+        return f"no cron is named {name!r}: check its name, or make the cron"
 
 
 # ------------------------------------------------------------------ the suite
@@ -248,7 +250,7 @@ class Suite:
     def __init__(self, toplevels: Mapping[int, Toplevel] | Iterable[Toplevel]) -> None:
         tls = list(toplevels.values() if isinstance(toplevels, Mapping) else toplevels)
         self.reach = Reach(tls)
-        self.program = self.reach.program
+        self.program = Program.from_toplevels(tls)
         self.tests: dict[int, Test] = {tl.tlid: tl for tl in tls if isinstance(tl, Test)}
         self._reached: dict[int, frozenset[int]] = {}
         self._flags: dict[int, tuple[FlagOnPath, ...]] = {}

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -20,7 +19,7 @@ from editor.widgets.main_window import MainWindow
 from shared_ast import build as b
 from shared_ast.nodes import EFlag
 from shared_ast.ops import CreateToplevel
-from shared_ast.toplevels import Test, Toplevel, UserFunction
+from shared_ast.toplevels import Toplevel, UserFunction
 from shared_ast.type_ast import INT
 
 
@@ -157,17 +156,3 @@ def test_without_tests_or_a_runtime_a_commit_is_done_at_once(
     assert not isinstance(price(window).body, EFlag)
     assert "No test reaches this change; the stored requests could not be replayed" in \
         window.status.currentMessage()
-
-
-def test_what_the_user_did_while_the_dialog_waited_stays_after_go_ahead(
-        window: MainWindow, qtbot: Any) -> None:
-    window.controller.load(price_canvas(new=3))
-    commit_flag_by_keys(window, qtbot)
-    dialog = dialog_shown(window, qtbot)
-    # Meanwhile: a copy of the test's body (the canvas stays as it was checked).
-    test = next(t for t in window.controller.state.canvas.values() if isinstance(t, Test))
-    copied = test.body
-    window.controller.state = attrs.evolve(window.controller.state, clipboard=copied)
-    QTest.keyClick(dialog, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
-    assert not isinstance(price(window).body, EFlag)       # the flag is committed
-    assert window.controller.state.clipboard == copied      # and the copy is still there

@@ -278,14 +278,3 @@ def test_typing_stops_a_running_idle_fuzz_and_the_next_pause_fuzzes_again(
     assert fn.tlid not in window.fuzzing.fuzzed  # not fuzzed: the next pause tries again
     qtbot.waitUntil(lambda: len(stopped) == 1 and window.fuzzing.runner.job is not job,
                     timeout=10_000)
-
-
-def test_a_fuzz_that_crashes_says_so(window: MainWindow, qtbot: Any, monkeypatch: Any) -> None:
-    def broken(*_args: Any, **_kw: Any) -> Any:
-        raise RuntimeError("engine bug")
-
-    monkeypatch.setattr(fuzz, "fuzz_target", broken)
-    code = function_code(window)
-    QTest.keyClick(code, Qt.Key.Key_Z, CTRL_ALT)
-    qtbot.waitUntil(lambda: "The fuzz failed (RuntimeError: engine bug)"
-                    in window.status.currentMessage(), timeout=10_000)

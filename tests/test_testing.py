@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 
-import attrs
 import hypothesis.strategies as st
 from hypothesis import given, settings
 
@@ -253,15 +252,3 @@ def test_running_a_test_as_a_toplevel_says_it_is_a_test() -> None:
     not that it is a datastore."""
     value = run_toplevel(b.test("t", b.expect(1, 1)), {})
     assert isinstance(value, ErrorValue) and value.message.endswith("this is a test")
-
-
-def test_a_handler_that_runs_away_in_a_test_is_an_error_not_a_failed_check() -> None:
-    """A limit inside Test::http ends the whole test (ERROR); only a failing impure call
-    is the handler's answer, as it would be a request's."""
-    forever = b.function("forever", [("n", INT)], INT, b.hole())
-    forever = attrs.evolve(forever, body=b.user_call(forever, b.infix("+", b.var("n"), 1)))
-    h = b.http("GET", "/loop", b.user_call(forever, 0))
-    t = b.test("loops", b.expect(b.call("Test::http_v0", "GET", "/loop", None), 1))
-    result = Suite([forever, h, t]).run(t)
-    assert result.status == ERROR, result.summary()
-    assert result.runs[0].checks == ()

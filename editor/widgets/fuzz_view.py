@@ -74,9 +74,6 @@ class FuzzRunner(QObject):
                 result = job.run(stop.is_set)
             except Unfuzzable as e:
                 result = f"Not fuzzed: {e}."
-            except Exception as e:  # a bug in the fuzz engine: said, never a silent wait
-                result = (f"The fuzz failed ({type(e).__name__}: {e}); this is a bug in "
-                          "Gloam: please report it with the function fuzzed.")
             if not stop.is_set():
                 # Queued to the UI thread, where the runner lives; a window closed meanwhile
                 # has deleted it (closing stops the fuzz first, but not between the two).

@@ -31,7 +31,10 @@ from shared_ast.stdlib.registry import CallContext, LibError, register
 from shared_ast.type_ast import BOOL, STRING, UNKNOWN, TVar
 from shared_ast.values import Incomplete, is_special, values_equal
 
-__all__ = ["test_host"]
+__all__ = ["TEST_FUNCTIONS", "test_host"]
+
+#: The library functions that run only in a test.
+TEST_FUNCTIONS = ("Test::expect_v0", "Test::http_v0", "Test::event_v0", "Test::cron_v0")
 
 
 def test_host(ctx: CallContext, what: str) -> Any:
@@ -65,7 +68,10 @@ def _run(ctx: CallContext, what: str, found: Any) -> Any:
     if isinstance(found, str):
         raise LibError(found)
     handler, inputs = found
-    return ctx.run_handler(handler, inputs)  # type: ignore[attr-defined]
+    run = getattr(ctx, "run_handler", None)
+    if run is None:
+        raise LibError(f"{what} runs only in a test")
+    return run(handler, inputs)
 
 
 @register(
