@@ -33,7 +33,7 @@ from shared_ast.check_patterns import (
     REDUNDANT_ARM,
     UNKNOWN_CONSTRUCTOR,
 )
-from shared_ast.nodes import Expr, LibFnRef, Node, NodeId, TypeField, UserFnRef
+from shared_ast.nodes import ECall, Expr, LibFnRef, Node, NodeId, TypeField, UserFnRef
 from shared_ast.operators import OPERATORS
 from shared_ast.program import Program
 from shared_ast.stdlib.registry import LIBRARY, LibFunction, versions_of
@@ -200,10 +200,6 @@ class _Checker(cov.PatternRules):
         self.piped: list[Type] = []
         self._type_names: dict[tuple[int, int], str] | None = None
         self._enum_families: dict[tuple[int, int], cov.Family] = {}
-        #: For the code of a toplevel: (whether it is a test, the calls its recording
-        #: replays), which `Test::` and impure calls are checked against; None for an
-        #: expression on its own.
-        self.calls_in: tuple[bool, frozenset[str]] | None = None
 
     # ------------------------------------------------------------ helpers
 
@@ -358,7 +354,6 @@ class _Checker(cov.PatternRules):
         return result
 
     def _call(self, e: n.ECall, expected: Type) -> Type:
-        self.test_only(e)
         signature = self.signature(e.id, e.fn)
         if signature is None:
             for arg in e.args:
@@ -634,24 +629,26 @@ class _Checker(cov.PatternRules):
                 self.types[tl.tlid] = UNKNOWN
                 self.mark(tl.tlid, INTERNAL_ERROR, f"the checker has no rule for {tl.KIND}")
 
-    def test_only(self, e: n.ECall) -> None:
+    def test_calls(self, tl: Toplevel) -> None:
         """`Test::` functions run only in tests; in a test, an impure call runs only when
         the test's recording replays it."""
-        if self.calls_in is None or not isinstance(e.fn, LibFnRef):
-            return
-        in_test, recorded = self.calls_in
-        qualified = e.fn.qualified
-        if e.fn.module == "Test":
-            if not in_test:
-                self.mark(e.id, TEST_ONLY, f"{qualified} runs only in a test: move this check "
-                                           "into a test toplevel")
-            return
-        lib = LIBRARY.get(qualified)
-        if in_test and lib is not None and not lib.pure and qualified not in recorded:
-            self.mark(e.id, TEST_ONLY,
-                      f"{qualified} is impure, and a test never touches the world: test "
-                      "the function that computes the value, or make the test from a "
-                      "trace, which replays the calls its request made")
+        recorded = {c.name for c in tl.recording} if isinstance(tl, Test) else set()
+        for node in walk(tl):
+            if not isinstance(node, ECall) or not isinstance(node.fn, LibFnRef):
+                continue
+            qualified = node.fn.qualified
+            if node.fn.module == "Test" and not isinstance(tl, Test):
+                self.mark(node.id, TEST_ONLY,
+                          f"{qualified} runs only in a test: move this check into a test "
+                          "toplevel")
+                continue
+            lib = LIBRARY.get(qualified)
+            if isinstance(tl, Test) and lib is not None and not lib.pure \
+                    and qualified not in recorded:
+                self.mark(node.id, TEST_ONLY,
+                          f"{qualified} is impure, and a test never touches the world: test "
+                          "the function that computes the value, or make the test from a "
+                          "trace, which replays the calls its request made")
 
     def migration(self, ds: Datastore) -> None:
         """A version's conversions must take and give rows of the two versions' schemas."""
@@ -805,6 +802,9 @@ def check_toplevel(tl: Toplevel, program: Program | None = None) -> dict[NodeId,
     """Types and marks of every node of `tl` (its tlid included), in the scope its kind gives."""
     checker = _Checker(_program_with(program, tl))
 
-    recorded = frozenset(c.name for c in tl.recording) if isinstance(tl, Test) else frozenset()
-    checker.calls_in = (isinstance(tl, Test), recorded)
-    return _run(checker, tl, lambda: checker.toplevel(tl))
+    def check() -> None:
+        checker.toplevel(tl)
+        if isinstance(tl, Handler | UserFunction | Test):
+            checker.test_calls(tl)
+
+    return _run(checker, tl, check)

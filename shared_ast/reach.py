@@ -14,7 +14,6 @@ tests (`shared_ast.testing`) use it to know which tests an edit can change.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, Mapping
 
 from shared_ast import traverse
@@ -50,13 +49,9 @@ class Reach:
         self.by_fn = {(f.fn_id, f.version): f for f in tls if isinstance(f, UserFunction)}
         self.datastores = Program.from_toplevels(tls).datastore_variables()
         self.types = {(t.type_id, t.version): t for t in tls if isinstance(t, UserType)}
-        self.handlers = [h for h in tls if isinstance(h, Handler)]
-
-    @functools.cached_property
-    def routes(self) -> RouteTable:
-        """The HTTP routes, built when a test's `Test::http` first asks (locking, on the
-        deploy path, never does)."""
-        return RouteTable.build(h for h in self.handlers if isinstance(h.spec, HttpSpec))
+        handlers = [h for h in tls if isinstance(h, Handler)]
+        self.routes = RouteTable.build(h for h in handlers if isinstance(h.spec, HttpSpec))
+        self.handlers = handlers
 
     def dependencies(self, tl: Toplevel, *, in_test: bool | None = None) -> Iterator[Toplevel]:
         """What `tl` names directly (repeats possible). `Test::http` & co. run handlers only
